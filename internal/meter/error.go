@@ -1,0 +1,85 @@
+package meter
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes are public API (DESIGN.md §6): add new ones, never rename.
+const (
+	ECodeMissingCredentials = "missing_credentials"
+	ECodeInvalidAPIKey      = "invalid_api_key"
+	ECodeExpiredAPIKey      = "expired_api_key"
+	ECodeRevokedAPIKey      = "revoked_api_key"
+	ECodeInvalidSignature   = "invalid_signature"
+	ECodeSignatureExpired   = "signature_expired"
+	ECodeSignatureReplayed  = "signature_replayed"
+	ECodeInvalidToken       = "invalid_token"
+	ECodeForbidden          = "forbidden"
+	ECodeInsufficientScope  = "insufficient_scope"
+	ECodePaymentRequired    = "payment_required"
+	ECodeInsufficientCredit = "insufficient_credits"
+	ECodeInvalidPayment     = "invalid_payment"
+	ECodePaymentUsed        = "payment_already_used"
+	ECodeRateLimited        = "rate_limited"
+	ECodeBadRequest         = "bad_request"
+	ECodeModelNotPriced     = "model_not_priced"
+	ECodeNotFound           = "not_found"
+	ECodeMethodNotAllowed   = "method_not_allowed"
+	ECodeConflict           = "conflict"
+	ECodePayloadTooLarge    = "payload_too_large"
+	ECodeHeadersTooLarge    = "headers_too_large"
+	ECodeUpstreamError      = "upstream_error"
+	ECodeUpstreamTimeout    = "upstream_timeout"
+	ECodeUnavailable        = "unavailable"
+	ECodeInternal           = "internal"
+)
+
+// Error is the one error type that crosses package boundaries. Code is a
+// stable machine-readable code, Message is safe to show a client, Details
+// carries structured, client-safe facts, and Err is the cause: logged,
+// never sent.
+type Error struct {
+	Code    string
+	Message string
+	Details map[string]any
+	Err     error
+}
+
+// Errorf returns an Error with a formatted client-safe message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// WithDetail returns e with one more detail set; e is modified in place.
+func (e *Error) WithDetail(key string, value any) *Error {
+	if e.Details == nil {
+		e.Details = make(map[string]any, 1)
+	}
+	e.Details[key] = value
+	return e
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, "" for
+// nil, and ECodeInternal for any other error.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ECodeInternal
+}

@@ -1,0 +1,127 @@
+package meter
+
+import (
+	"context"
+	"time"
+)
+
+// AccountKind says who owns an account.
+type AccountKind string
+
+// Account kinds.
+const (
+	AccountApp    AccountKind = "app"
+	AccountWallet AccountKind = "wallet"
+)
+
+// Account holds one balance. Balance is the sum of the account's journal
+// entries; Held is the sum of its active holds; only Available can be spent.
+type Account struct {
+	ID      int64
+	Kind    AccountKind
+	Name    string // apps
+	Address string // wallets: checksummed 0x address
+	Balance Amount
+	Held    Amount
+	// FreeGranted is what the account received as initial free credits.
+	FreeGranted Amount
+	CreatedAt   time.Time
+}
+
+// Available is what the account can still spend.
+func (a *Account) Available() Amount { return a.Balance - a.Held }
+
+// EntryKind classifies journal entries.
+type EntryKind string
+
+// Journal entry kinds (DESIGN.md §4).
+const (
+	EntryGrant      EntryKind = "grant"
+	EntryTopup      EntryKind = "topup"
+	EntryPayment    EntryKind = "payment"
+	EntryUsage      EntryKind = "usage"
+	EntryChange     EntryKind = "change"
+	EntryAdjustment EntryKind = "adjustment"
+)
+
+// Valid reports whether k is a known entry kind.
+func (k EntryKind) Valid() bool {
+	switch k {
+	case EntryGrant, EntryTopup, EntryPayment, EntryUsage, EntryChange, EntryAdjustment:
+		return true
+	}
+	return false
+}
+
+// Entry is one append-only journal row. Amount is signed: usage is negative.
+type Entry struct {
+	ID        int64
+	AccountID int64
+	Kind      EntryKind
+	Amount    Amount
+	// Ref is unique per kind: the hold id for usage, a payment nonce for
+	// payments, an operator-chosen reference for grants.
+	Ref       string
+	RequestID string
+	Model     string
+	Usage     Usage
+	// Estimated is set on usage entries whose tokens were estimated because
+	// the client left before the upstream reported usage.
+	Estimated bool
+	CreatedAt time.Time
+}
+
+// Hold reserves a request's worst-case cost on an account until the
+// request is metered. A hold that outlives ExpiresAt is released.
+type Hold struct {
+	ID        string
+	AccountID int64
+	Amount    Amount
+	ExpiresAt time.Time
+}
+
+// Charge is the outcome of one metered request, captured against its hold.
+type Charge struct {
+	HoldID string
+	// AccountID pays if the hold is gone (it expired while the request ran).
+	AccountID int64
+	Cost      Amount
+	RequestID string
+	Model     string
+	Usage     Usage
+	Estimated bool
+}
+
+// EntryFilter selects journal entries, newest first.
+type EntryFilter struct {
+	AccountID int64
+	// BeforeID, when non-zero, returns only entries older than that id (a cursor).
+	BeforeID int64
+	Limit    int
+}
+
+// Ledger is the credit ledger. Every method that writes returns only once
+// its write is durable.
+type Ledger interface {
+	CreateAccount(ctx context.Context, a *Account) error
+	FindAccountByID(ctx context.Context, id int64) (*Account, error)
+	FindAccounts(ctx context.Context, kind AccountKind) ([]*Account, error)
+
+	// Credit adds a positive amount to an account as an entry of the given
+	// kind. A ref already used for that kind fails with ECodeConflict.
+	Credit(ctx context.Context, accountID int64, kind EntryKind, amount Amount, ref string) (*Entry, error)
+	// Hold reserves amount or fails with ECodeInsufficientCredit.
+	Hold(ctx context.Context, accountID int64, amount Amount, ttl time.Duration) (*Hold, error)
+	// Capture charges c.Cost against its hold and releases the rest. A cost
+	// above the hold is charged as far as the account's available balance
+	// reaches, never below zero; the amount actually charged is returned.
+	Capture(ctx context.Context, c Charge) (Amount, error)
+	// Release drops a hold without charging anything.
+	Release(ctx context.Context, holdID string) error
+	// ReleaseExpired releases every hold that expired before now.
+	ReleaseExpired(ctx context.Context, now time.Time) (int, error)
+
+	FindEntries(ctx context.Context, f EntryFilter) ([]*Entry, error)
+	// Verify checks every ledger invariant and returns the violations found.
+	Verify(ctx context.Context) ([]string, error)
+}

@@ -1,0 +1,112 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// CreateAccount inserts a and sets its ID and CreatedAt. Balances start at
+// zero: money only ever arrives through the journal.
+func (l *Ledger) CreateAccount(ctx context.Context, a *meter.Account) error {
+	switch a.Kind {
+	case meter.AccountApp:
+		if a.Name == "" {
+			return meter.Errorf(meter.ECodeBadRequest, "an app needs a name")
+		}
+	case meter.AccountWallet:
+		if a.Address == "" {
+			return meter.Errorf(meter.ECodeBadRequest, "a wallet account needs an address")
+		}
+	default:
+		return meter.Errorf(meter.ECodeBadRequest, "unknown account kind %q", a.Kind)
+	}
+	now := l.db.Now().UTC().Truncate(time.Millisecond)
+	var addr sql.NullString
+	if a.Address != "" {
+		addr = sql.NullString{String: a.Address, Valid: true}
+	}
+	res, err := l.db.write.ExecContext(ctx, `INSERT INTO accounts (kind, name, address, created_at) VALUES (?, ?, ?, ?)`,
+		string(a.Kind), a.Name, addr, now.UnixMilli())
+	if isConstraint(err, sqlite3.ErrConstraintUnique) {
+		return meter.Errorf(meter.ECodeConflict, "an account for %s already exists", a.Address)
+	} else if err != nil {
+		return fmt.Errorf("insert account: %w", err)
+	}
+	a.ID, _ = res.LastInsertId()
+	a.CreatedAt, a.Balance, a.Held = now, 0, 0
+	return nil
+}
+
+const accountColumns = `id, kind, name, COALESCE(address, ''), balance, held, free_granted, created_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (*meter.Account, error) {
+	var a meter.Account
+	var created int64
+	if err := row.Scan(&a.ID, &a.Kind, &a.Name, &a.Address, &a.Balance, &a.Held, &a.FreeGranted, &created); err != nil {
+		return nil, err
+	}
+	a.CreatedAt = time.UnixMilli(created).UTC()
+	return &a, nil
+}
+
+// FindAccountByID returns the account with its current balance.
+func (l *Ledger) FindAccountByID(ctx context.Context, id int64) (*meter.Account, error) {
+	a, err := scanAccount(l.db.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, "account %d not found", id)
+	}
+	return a, nil
+}
+
+// FindAccounts lists the accounts of one kind, or of every kind when kind is empty.
+func (l *Ledger) FindAccounts(ctx context.Context, kind meter.AccountKind) ([]*meter.Account, error) {
+	rows, err := l.db.read.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE ? = '' OR kind = ? ORDER BY id`, string(kind), string(kind))
+	if err != nil {
+		return nil, fmt.Errorf("find accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []*meter.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// FindEntries returns an account's journal entries, newest first.
+func (l *Ledger) FindEntries(ctx context.Context, f meter.EntryFilter) ([]*meter.Entry, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	before := f.BeforeID
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := l.db.read.QueryContext(ctx, `SELECT id, account_id, kind, amount, ref, request_id, model,
+		input_tokens, output_tokens, estimated, created_at
+		FROM entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, f.AccountID, before, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("find entries: %w", err)
+	}
+	defer rows.Close()
+	var out []*meter.Entry
+	for rows.Next() {
+		var e meter.Entry
+		var created int64
+		if err := rows.Scan(&e.ID, &e.AccountID, &e.Kind, &e.Amount, &e.Ref, &e.RequestID, &e.Model,
+			&e.Usage.InputTokens, &e.Usage.OutputTokens, &e.Estimated, &created); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = time.UnixMilli(created).UTC()
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}

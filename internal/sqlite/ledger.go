@@ -1,0 +1,246 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+var _ meter.Ledger = (*Ledger)(nil)
+
+// ErrClosed is returned by ledger writes after Close.
+var ErrClosed = errors.New("ledger closed")
+
+// Ledger is the credit ledger on SQLite. Money-moving writes (holds,
+// captures, releases, credits) are group-committed by one writer goroutine;
+// see batch.go.
+type Ledger struct {
+	db     *DB
+	logger *slog.Logger
+	stmts  *stmts
+
+	mu     sync.RWMutex // guards closed against sends on a closed ops
+	closed bool
+	ops    chan *op
+	done   chan struct{}
+}
+
+// NewLedger prepares the writer's statements and starts its goroutine.
+// Close stops it after the ops already submitted are committed.
+func NewLedger(db *DB, logger *slog.Logger) (*Ledger, error) {
+	s, err := prepareStmts(db.write)
+	if err != nil {
+		return nil, err
+	}
+	l := &Ledger{
+		db:     db,
+		logger: logger,
+		stmts:  s,
+		ops:    make(chan *op, 4*maxBatch),
+		done:   make(chan struct{}),
+	}
+	go l.run()
+	return l, nil
+}
+
+// Close commits what was submitted and stops the writer.
+func (l *Ledger) Close() error {
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.ops)
+	}
+	l.mu.Unlock()
+	<-l.done
+	l.stmts.close()
+	return nil
+}
+
+func (l *Ledger) run() {
+	defer close(l.done)
+	ops := make([]*op, 0, maxBatch)
+	for o := range l.ops {
+		ops = append(ops[:0], o)
+	fill:
+		for len(ops) < maxBatch {
+			select {
+			case o, ok := <-l.ops:
+				if !ok {
+					break fill
+				}
+				ops = append(ops, o)
+			default:
+				break fill
+			}
+		}
+		l.commit(ops)
+	}
+}
+
+// commit runs ops in one transaction. If the batch fails as a whole (a
+// statement failed in a way the checks did not foresee, such as the
+// accounts CHECK), each op is retried alone so that one bad op cannot take
+// its neighbours down with it.
+func (l *Ledger) commit(ops []*op) {
+	err := l.commitBatch(ops)
+	if err != nil && len(ops) > 1 {
+		l.logger.Warn("ledger batch failed; retrying its ops one by one", "ops", len(ops), "err", err)
+		for _, o := range ops {
+			if err := l.commitBatch([]*op{o}); err != nil {
+				o.err = err
+			}
+			o.done <- struct{}{}
+		}
+		return
+	}
+	for _, o := range ops {
+		if err != nil {
+			o.err = err
+		}
+		o.done <- struct{}{}
+	}
+}
+
+func (l *Ledger) commitBatch(ops []*op) error {
+	// The batch runs to completion whatever happens to the callers'
+	// contexts: a caller who gave up must not leave a half-applied batch.
+	ctx := context.Background()
+	tx, err := l.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	b := &batch{ctx: ctx, s: l.stmts.bind(ctx, tx), accounts: make(map[int64]*acctState, 4)}
+	if err := b.run(ops); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// submit sends o to the writer and waits until its batch is durable. It
+// does not give up when ctx is cancelled: once an op is queued its outcome
+// will be committed, and a caller must learn it (a capture that was booked
+// must not be reported as failed).
+func (l *Ledger) submit(o *op) error {
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return ErrClosed
+	}
+	l.ops <- o
+	l.mu.RUnlock()
+	<-o.done
+	return o.err
+}
+
+// Hold reserves amount on the account for ttl.
+func (l *Ledger) Hold(ctx context.Context, accountID int64, amount meter.Amount, ttl time.Duration) (*meter.Hold, error) {
+	if amount < 0 {
+		return nil, fmt.Errorf("hold: negative amount %s", amount)
+	}
+	now := l.db.Now()
+	h := &meter.Hold{ID: newHoldID(), AccountID: accountID, Amount: amount, ExpiresAt: now.Add(ttl)}
+	o := newOp(opHold)
+	defer o.free()
+	o.accountID, o.amount, o.holdID = accountID, amount, h.ID
+	o.now, o.expiresAt = now.UnixMilli(), h.ExpiresAt.UnixMilli()
+	if err := l.submit(o); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Capture charges c against its hold and releases the remainder.
+func (l *Ledger) Capture(ctx context.Context, c meter.Charge) (meter.Amount, error) {
+	if c.Cost < 0 {
+		return 0, fmt.Errorf("capture: negative cost %s", c.Cost)
+	}
+	o := newOp(opCapture)
+	defer o.free()
+	o.charge, o.now = c, l.db.Now().UnixMilli()
+	if err := l.submit(o); err != nil {
+		return 0, err
+	}
+	return o.charged, nil
+}
+
+// Release drops a hold without charging.
+func (l *Ledger) Release(ctx context.Context, holdID string) error {
+	o := newOp(opRelease)
+	defer o.free()
+	o.holdID = holdID
+	return l.submit(o)
+}
+
+// Credit books a positive amount to the account.
+func (l *Ledger) Credit(ctx context.Context, accountID int64, kind meter.EntryKind, amount meter.Amount, ref string) (*meter.Entry, error) {
+	switch {
+	case amount <= 0:
+		return nil, meter.Errorf(meter.ECodeBadRequest, "amount must be positive, got %s", amount)
+	case !kind.Valid() || kind == meter.EntryUsage:
+		return nil, fmt.Errorf("credit: kind %q cannot credit", kind)
+	case ref == "":
+		ref = "auto:" + newHoldID()
+	}
+	now := l.db.Now()
+	o := newOp(opCredit)
+	defer o.free()
+	o.accountID, o.entryKind, o.amount, o.ref, o.now = accountID, kind, amount, ref, now.UnixMilli()
+	if err := l.submit(o); err != nil {
+		return nil, err
+	}
+	return &meter.Entry{ID: o.entryID, AccountID: accountID, Kind: kind, Amount: amount, Ref: ref,
+		CreatedAt: time.UnixMilli(now.UnixMilli()).UTC()}, nil
+}
+
+// ReleaseExpired releases every hold whose expiry is at or before now.
+func (l *Ledger) ReleaseExpired(ctx context.Context, now time.Time) (int, error) {
+	o := newOp(opExpire)
+	defer o.free()
+	o.now = now.UnixMilli()
+	if err := l.submit(o); err != nil {
+		return 0, err
+	}
+	return o.n, nil
+}
+
+// ExpireHolds releases expired holds now and then every interval until ctx
+// ends: holds whose request died with a crash or a bug must not keep
+// credit locked forever.
+func (l *Ledger) ExpireHolds(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := l.ReleaseExpired(ctx, l.db.Now()); err != nil {
+			if errors.Is(err, ErrClosed) {
+				return
+			}
+			l.logger.Error("release expired holds", "err", err)
+		} else if n > 0 {
+			l.logger.Warn("released expired holds", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// newHoldID returns a random identifier: 96 bits, so that ids need no
+// coordination between processes sharing the database.
+func newHoldID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "h_" + hex.EncodeToString(b[:])
+}

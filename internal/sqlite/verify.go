@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+)
+
+// Verify checks every ledger invariant (DESIGN.md §4) against what is
+// stored and returns one line per violation; an empty result means the
+// ledger is sound. An error means the check itself could not run.
+func (l *Ledger) Verify(ctx context.Context) ([]string, error) {
+	checks := []struct {
+		what string
+		sql  string
+	}{
+		{"balance differs from the sum of its journal entries",
+			`SELECT a.id, a.balance, COALESCE((SELECT SUM(e.amount) FROM entries e WHERE e.account_id = a.id), 0) AS s
+			 FROM accounts a WHERE a.balance != s`},
+		{"held differs from the sum of its active holds",
+			`SELECT a.id, a.held, COALESCE((SELECT SUM(h.amount) FROM holds h WHERE h.account_id = a.id), 0) AS s
+			 FROM accounts a WHERE a.held != s`},
+		{"available balance is below zero (balance, held)",
+			`SELECT id, balance, held FROM accounts WHERE balance - held < 0`},
+		{"usage entry credits money (entry id, amount)",
+			`SELECT account_id, id, amount FROM entries WHERE kind = 'usage' AND amount > 0`},
+		{"credit entry is not positive (entry id, amount)",
+			`SELECT account_id, id, amount FROM entries WHERE kind IN ('grant', 'topup', 'payment', 'change') AND amount <= 0`},
+		{"hold has a negative amount (amount, expires)",
+			`SELECT account_id, amount, expires_at FROM holds WHERE amount < 0`},
+	}
+	var violations []string
+	for _, c := range checks {
+		rows, err := l.db.read.QueryContext(ctx, c.sql)
+		if err != nil {
+			return nil, fmt.Errorf("verify %q: %w", c.what, err)
+		}
+		for rows.Next() {
+			var id, a, b int64
+			if err := rows.Scan(&id, &a, &b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			violations = append(violations, fmt.Sprintf("account %d: %s: %d, %d", id, c.what, a, b))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var integrity string
+	if err := l.db.read.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&integrity); err != nil {
+		return nil, fmt.Errorf("quick_check: %w", err)
+	}
+	if integrity != "ok" {
+		violations = append(violations, "database file: quick_check: "+integrity)
+	}
+	return violations, nil
+}
