@@ -72,11 +72,49 @@ type acctState struct {
 	dirty         bool
 }
 
+// holdRec is what the writer remembers of an active hold.
+type holdRec struct {
+	accountID int64
+	amount    meter.Amount
+}
+
 // batch applies ops inside one transaction.
 type batch struct {
 	ctx      context.Context
 	s        *stmts // bound to the batch's transaction
 	accounts map[int64]*acctState
+
+	// known is the writer's memory of the active holds it created, so that
+	// capturing one needs no lookup. A batch records its changes in added
+	// and removed; they reach known only if the batch commits.
+	known   map[string]holdRec
+	added   map[string]holdRec
+	removed map[string]struct{}
+}
+
+// settle applies the batch's hold changes to known, after its commit.
+func (b *batch) settle() {
+	for id := range b.removed {
+		delete(b.known, id)
+	}
+	for id, r := range b.added {
+		b.known[id] = r
+	}
+}
+
+func (b *batch) deleteHold(id string) error {
+	if _, err := b.s.deleteHold.ExecContext(b.ctx, id); err != nil {
+		return fmt.Errorf("delete hold %s: %w", id, err)
+	}
+	if _, ok := b.added[id]; ok {
+		delete(b.added, id)
+		return nil
+	}
+	if b.removed == nil {
+		b.removed = make(map[string]struct{})
+	}
+	b.removed[id] = struct{}{}
+	return nil
 }
 
 // run applies every op, then writes each touched account once. An op whose
@@ -149,6 +187,10 @@ func (b *batch) hold(o *op) (outcome, err error) {
 	if _, err := b.s.insertHold.ExecContext(b.ctx, o.holdID, o.accountID, o.amount, o.now, o.expiresAt); err != nil {
 		return nil, fmt.Errorf("insert hold: %w", err)
 	}
+	if b.added == nil {
+		b.added = make(map[string]holdRec)
+	}
+	b.added[o.holdID] = holdRec{o.accountID, o.amount}
 	a.held += o.amount
 	a.dirty = true
 	return nil, nil
@@ -157,6 +199,15 @@ func (b *batch) hold(o *op) (outcome, err error) {
 // findHold returns the hold's account and amount, or found=false when the
 // hold is no longer active.
 func (b *batch) findHold(id string) (accountID int64, amount meter.Amount, found bool, err error) {
+	if r, ok := b.added[id]; ok {
+		return r.accountID, r.amount, true, nil
+	}
+	if _, ok := b.removed[id]; ok {
+		return 0, 0, false, nil
+	}
+	if r, ok := b.known[id]; ok {
+		return r.accountID, r.amount, true, nil
+	}
 	err = b.s.selectHold.QueryRowContext(b.ctx, id).Scan(&accountID, &amount)
 	if err == sql.ErrNoRows {
 		return 0, 0, false, nil
@@ -196,8 +247,8 @@ func (b *batch) capture(o *op) (outcome, err error) {
 		return meter.Errorf(meter.ECodeConflict, "hold %s was already captured", c.HoldID), nil
 	}
 	if found {
-		if _, err := b.s.deleteHold.ExecContext(b.ctx, c.HoldID); err != nil {
-			return nil, fmt.Errorf("delete hold: %w", err)
+		if err := b.deleteHold(c.HoldID); err != nil {
+			return nil, err
 		}
 	}
 	a.balance -= charged
@@ -216,8 +267,8 @@ func (b *batch) release(o *op) (outcome, err error) {
 	if err != nil || a == nil {
 		return accountNotFound(accountID), err
 	}
-	if _, err := b.s.deleteHold.ExecContext(b.ctx, o.holdID); err != nil {
-		return nil, fmt.Errorf("delete hold: %w", err)
+	if err := b.deleteHold(o.holdID); err != nil {
+		return nil, err
 	}
 	a.held -= held
 	a.dirty = true
@@ -298,7 +349,7 @@ func prepareStmts(db *sql.DB) (*stmts, error) {
 		{&s.deleteHold, `DELETE FROM holds WHERE id = ?`},
 		{&s.insertEntry, `INSERT INTO entries (account_id, kind, amount, ref, request_id, model, input_tokens, output_tokens, estimated, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO NOTHING`},
-		{&s.selectExpired, `SELECT id, account_id FROM holds WHERE expires_at <= ? ORDER BY expires_at LIMIT 10000`},
+		{&s.selectExpired, `SELECT id, account_id FROM holds WHERE expires_at <= ? LIMIT 10000`},
 	} {
 		st, err := db.Prepare(p.sql)
 		if err != nil {

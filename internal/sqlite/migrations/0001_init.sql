@@ -52,7 +52,8 @@ CREATE TABLE holds (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX holds_by_expiry ON holds (expires_at);
+-- No index on expires_at: the table holds only in-flight requests, and the
+-- expiry sweep scanning it is cheaper than maintaining an index per request.
 
 -- API keys: only the SHA-256 of the secret is stored.
 CREATE TABLE api_keys (
