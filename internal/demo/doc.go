@@ -1,0 +1,22 @@
+// Package demo is paymeter's built-in OpenAI-compatible upstream. `paymeter
+// demo` runs it so the proxy can be tried without a real inference provider,
+// the load benchmark uses it as the upstream, and the fixtures under
+// testdata/upstream are captured from it.
+//
+// Replies are deterministic: the answer is drawn from a fixed word list
+// seeded by a hash of the request's last message (or last prompt item), one
+// word is one completion token, and "created" is a fixed timestamp, so the
+// same request always gets the same bytes back.
+//
+// Prompt tokens are counted as ceil(bytes/4) per text, plus 3 per chat
+// message and 3 per chat request; completions and embeddings count at least
+// 1. The count therefore never exceeds the prompt's text bytes plus 8 per
+// message plus 16, the bound paymeter's worst-case reservation relies on.
+//
+// The answer is max_tokens words long (the smaller of max_tokens and
+// max_completion_tokens when both are sent), finishing with "length"; with
+// neither it is Server.DefaultMaxTokens words long, finishing with "stop".
+// A limit below 1 or above 16384 (the demo models' output limit) is a 400.
+// Every reply has exactly one choice: n and multi-prompt arrays never
+// multiply the completion tokens beyond the max_tokens a proxy reserved.
+package demo
