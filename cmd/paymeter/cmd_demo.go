@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/paymeter/paymeter/internal/auth"
+	"github.com/paymeter/paymeter/internal/demo"
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// runDemo starts paymeter in front of the built-in demo upstream, on a
+// fresh database with one funded app and one nearly broke app, and prints
+// curl commands to try it with.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo")
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	dbPath := fs.String("db", "", "SQLite file (default: a fresh file in a new temporary directory)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dbPath == "" {
+		dir, err := os.MkdirTemp("", "paymeter-demo-")
+		if err != nil {
+			return err
+		}
+		*dbPath = filepath.Join(dir, "paymeter.db")
+	}
+
+	up, err := startDemoUpstream()
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+
+	cfg, err := LoadConfig("", os.Environ())
+	if err != nil {
+		return err
+	}
+	cfg.Listen, cfg.Database = *listen, *dbPath
+	cfg.Upstream.URL, cfg.Upstream.APIKey = up.url, up.apiKey
+	m := NewMain(cfg, newLogger(stderr, cfg.Log))
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+
+	rich, err := demoApp(ctx, m, "demo", "10")
+	if err != nil {
+		return err
+	}
+	broke, err := demoApp(ctx, m, "demo-broke", "0.00001")
+	if err != nil {
+		return err
+	}
+	printDemo(stdout, m.URL(), *dbPath, rich, broke)
+	<-ctx.Done()
+	return nil
+}
+
+// demoUpstream is the built-in upstream, listening on loopback.
+type demoUpstream struct {
+	url, apiKey string
+	srv         *http.Server
+}
+
+func startDemoUpstream() (*demoUpstream, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	// The upstream demands its own key, which paymeter injects: the demo
+	// shows that clients never need (or see) it.
+	d := &demoUpstream{url: "http://" + ln.Addr().String() + "/v1", apiKey: "demo-upstream-secret"}
+	d.srv = &http.Server{Handler: &demo.Server{APIKey: d.apiKey}}
+	go func() {
+		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "demo upstream:", err)
+		}
+	}()
+	return d, nil
+}
+
+func (d *demoUpstream) Close() error { return d.srv.Close() }
+
+// demoApp creates an app with credits and a key, and returns the key.
+func demoApp(ctx context.Context, m *Main, name, credits string) (string, error) {
+	a := &meter.Account{Kind: meter.AccountApp, Name: name}
+	if err := m.Ledger.CreateAccount(ctx, a); err != nil {
+		return "", err
+	}
+	amt, err := meter.ParseAmount(credits)
+	if err != nil {
+		return "", err
+	}
+	if _, err := m.Ledger.Credit(ctx, a.ID, meter.EntryGrant, amt, "demo-grant-"+name); err != nil {
+		return "", err
+	}
+	return auth.IssueKey(ctx, m.Keys, &meter.Key{AccountID: a.ID, Name: "demo", Scopes: meter.DefaultKeyScopes}, true)
+}
+
+func printDemo(w io.Writer, url, db, key, brokeKey string) {
+	fmt.Fprintf(w, `
+paymeter demo is running at %[1]s
+  upstream: built-in demo (models demo-small, demo-large, demo-embed)
+  database: %[2]s
+  app "demo" has 10 credits; its key: %[3]s
+
+A chat completion (the response carries X-Paymeter-Cost):
+  curl -si %[1]s/v1/chat/completions -H "Authorization: Bearer %[3]s" -H "Content-Type: application/json" \
+    -d '{"model":"demo-small","messages":[{"role":"user","content":"Say hello."}]}'
+
+The same, streamed (the cost arrives as a trailer once the stream ends):
+  curl -sN --raw %[1]s/v1/chat/completions -H "Authorization: Bearer %[3]s" -H "Content-Type: application/json" \
+    -d '{"model":"demo-small","stream":true,"messages":[{"role":"user","content":"Tell me a story."}]}'
+
+An app that has run out of credit (402 insufficient_credits):
+  curl -si %[1]s/v1/chat/completions -H "X-API-Key: %[4]s" -H "Content-Type: application/json" \
+    -d '{"model":"demo-large","messages":[{"role":"user","content":"Hello?"}]}'
+
+Look at the ledger (in another terminal):
+  paymeter credits history --db %[2]s --account 1
+  paymeter ledger verify --db %[2]s
+
+Press Ctrl-C to stop.
+`, url, db, key, brokeKey)
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/paymeter/paymeter/internal/sqlite"
+)
+
+// withLedger opens the configured database for an operator command. It is
+// safe while `paymeter serve` runs on the same file: SQLite's WAL and the
+// ledger's in-transaction balance reads keep both consistent.
+func withLedger(f *dbFlags, fn func(*sqlite.DB, *sqlite.Ledger) error) error {
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	db, l, err := openLedger(cfg.Database, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer l.Close()
+	return fn(db, l)
+}
+
+// runLedger implements `paymeter ledger verify`, which exits non-zero on
+// any invariant violation.
+func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
+	if _, rest, err := subcommand("ledger", args, "verify"); err != nil {
+		return err
+	} else {
+		args = rest
+	}
+	fs := newFlags("ledger verify")
+	var f dbFlags
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return withLedger(&f, func(_ *sqlite.DB, l *sqlite.Ledger) error {
+		violations, err := l.Verify(ctx)
+		if err != nil {
+			return err
+		}
+		for _, v := range violations {
+			fmt.Fprintln(stdout, "VIOLATION:", v)
+		}
+		if len(violations) > 0 {
+			return fmt.Errorf("ledger verify: %d violation(s)", len(violations))
+		}
+		fmt.Fprintln(stdout, "ledger ok: every balance equals its journal, every hold is accounted for, nothing below zero")
+		return nil
+	})
+}

@@ -1,0 +1,175 @@
+// Command paymeter is a payment-aware metering proxy for OpenAI-compatible
+// inference APIs. Run `paymeter help` for its commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/auth"
+	"github.com/paymeter/paymeter/internal/httpapi"
+	"github.com/paymeter/paymeter/internal/sqlite"
+	"github.com/paymeter/paymeter/internal/upstream"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "paymeter:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "paymeter:", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the whole running program: tests start it on ":0" with a
+// temporary database and drive it over real HTTP.
+type Main struct {
+	Config *Config
+	Logger *slog.Logger
+
+	DB       *sqlite.DB
+	Ledger   *sqlite.Ledger
+	Keys     *sqlite.KeyStore
+	Upstream *upstream.Client
+	Server   *httpapi.Server
+
+	ln      net.Listener
+	cancel  context.CancelFunc
+	serving chan error
+	expiry  chan struct{}
+}
+
+// NewMain returns a Main for cfg, logging to logger.
+func NewMain(cfg *Config, logger *slog.Logger) *Main {
+	return &Main{Config: cfg, Logger: logger}
+}
+
+// Run opens the database, releases holds left over by a previous run,
+// starts listening and returns; the server keeps running until Close.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if m.DB, m.Ledger, err = openLedger(m.Config.Database, m.Logger); err != nil {
+		return err
+	}
+	m.Keys = sqlite.NewKeyStore(m.DB)
+	cfg := m.Config
+	if m.Upstream, err = upstream.NewClient(cfg.Upstream.URL, cfg.Upstream.APIKey); err != nil {
+		return err
+	}
+	m.Upstream.Timeout = time.Duration(cfg.Upstream.Timeout)
+	m.Upstream.IdleTimeout = time.Duration(cfg.Upstream.IdleTimeout)
+
+	m.Server = &httpapi.Server{
+		Ledger:       m.Ledger,
+		Keys:         auth.NewKeyAuthenticator(m.Keys),
+		Upstream:     m.Upstream,
+		Prices:       cfg.Prices(),
+		Logger:       m.Logger,
+		HoldTTL:      time.Duration(cfg.Ledger.HoldTTL),
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
+	}
+	m.Server.Init()
+
+	if m.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	// Holds whose requests died with a previous process are released now,
+	// then periodically.
+	if _, err := m.Ledger.ReleaseExpired(ctx, time.Now()); err != nil {
+		return fmt.Errorf("release expired holds: %w", err)
+	}
+	m.expiry = make(chan struct{})
+	go func() {
+		defer close(m.expiry)
+		m.Ledger.ExpireHolds(bg, time.Duration(cfg.Ledger.ExpiryInterval))
+	}()
+	m.serving = make(chan error, 1)
+	go func() { m.serving <- m.Server.Serve(m.ln) }()
+	m.Logger.Info("paymeter listening", "addr", m.ln.Addr().String(), "upstream", cfg.Upstream.URL,
+		"database", cfg.Database, "version", version)
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (m *Main) Addr() net.Addr { return m.ln.Addr() }
+
+// URL is the server's base URL.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Close stops accepting requests, lets in-flight ones finish for up to 30
+// seconds, then closes the ledger and the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Server != nil && m.ln != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		errs = append(errs, m.Server.Shutdown(ctx))
+		cancel()
+		<-m.serving
+	}
+	if m.cancel != nil {
+		m.cancel()
+		<-m.expiry
+	}
+	if m.Upstream != nil {
+		m.Upstream.Close()
+	}
+	if m.Ledger != nil {
+		errs = append(errs, m.Ledger.Close())
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// openLedger opens the database file and a ledger on it.
+func openLedger(path string, logger *slog.Logger) (*sqlite.DB, *sqlite.Ledger, error) {
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		return nil, nil, err
+	}
+	l, err := sqlite.NewLedger(db, logger)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, l, nil
+}
+
+// newLogger builds the JSON (or text) logger the config asks for.
+func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

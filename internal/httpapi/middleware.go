@@ -1,0 +1,125 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/paymeter/paymeter/internal/auth"
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// Locals keys.
+const (
+	localRequestID = "paymeter.request_id"
+	localPrincipal = "paymeter.principal"
+	localCost      = "paymeter.cost"
+)
+
+// requestIDs are a random per-process prefix and a counter: unique,
+// sortable within a process, and far cheaper than a random id per request.
+var (
+	requestIDPrefix = func() string {
+		var b [6]byte
+		rand.Read(b[:])
+		return "req_" + hex.EncodeToString(b[:]) + "_"
+	}()
+	requestCounter atomic.Uint64
+)
+
+func newRequestID() string {
+	return requestIDPrefix + strconv.FormatUint(requestCounter.Add(1), 36)
+}
+
+// validRequestID accepts a client's X-Request-Id only if it is short and
+// plain, so that it can go into logs and headers unescaped.
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) withRequestID(c *fiber.Ctx) error {
+	id := c.Get("X-Request-Id")
+	if validRequestID(id) {
+		id = string([]byte(id)) // c.Get's string aliases a reused buffer
+	} else {
+		id = newRequestID()
+	}
+	c.Locals(localRequestID, id)
+	c.Set("X-Request-Id", id)
+	return c.Next()
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(localRequestID).(string)
+	return id
+}
+
+func principalOf(c *fiber.Ctx) *meter.Principal {
+	p, _ := c.Locals(localPrincipal).(*meter.Principal)
+	return p
+}
+
+// withAccessLog writes one JSON line per request: never a secret, only the
+// principal's label (a key's first 12 characters).
+func (s *Server) withAccessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.handleError(c, err); herr != nil {
+			return herr
+		}
+	}
+	if !s.Logger.Enabled(c.UserContext(), slog.LevelInfo) {
+		return nil
+	}
+	attrs := make([]slog.Attr, 0, 9)
+	attrs = append(attrs,
+		slog.String("request_id", requestID(c)),
+		slog.String("method", c.Method()),
+		slog.String("path", c.Path()),
+		slog.Int("status", c.Response().StatusCode()),
+		slog.Duration("duration", time.Since(start)),
+	)
+	if p := principalOf(c); p != nil {
+		attrs = append(attrs, slog.String("auth", string(p.Kind)), slog.String("principal", p.Label), slog.Int64("account", p.AccountID))
+	}
+	if cost, ok := c.Locals(localCost).(meter.Amount); ok {
+		attrs = append(attrs, slog.String("cost", cost.String()))
+	}
+	s.Logger.LogAttrs(c.UserContext(), slog.LevelInfo, "request", attrs...)
+	return nil
+}
+
+// authenticate finds the principal of a /v1 request. The first credential
+// present decides; a bad one is final.
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	token, ok, err := auth.BearerToken(c.Get(fiber.HeaderAuthorization), c.Get("X-API-Key"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return meter.Errorf(meter.ECodeMissingCredentials, "send an API key as \"Authorization: Bearer pm_live_…\" or \"X-API-Key\"")
+	}
+	if !auth.IsKeyShaped(token) {
+		return meter.Errorf(meter.ECodeInvalidAPIKey, "unrecognised credential: API keys start with pm_live_ or pm_test_")
+	}
+	p, err := s.Keys.Authenticate(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	c.Locals(localPrincipal, p)
+	return c.Next()
+}

@@ -1,0 +1,177 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/upstream"
+	"github.com/valyala/fasthttp"
+)
+
+// meterTimeout bounds the ledger write that books a finished request. It
+// runs detached from the client (context.WithoutCancel): a client who
+// leaves is still charged.
+const meterTimeout = 10 * time.Second
+
+// metered is one request on its way through the proxy: who pays, at what
+// price, and the hold that reserves its worst case.
+type metered struct {
+	principal *meter.Principal
+	route     route
+	info      upstream.RequestInfo
+	price     meter.Price
+	hold      *meter.Hold
+	requestID string
+}
+
+// proxy serves a token-priced route: authorize, price the worst case, hold
+// it, forward, then capture the actual cost (DESIGN.md §2).
+func (s *Server) proxy(c *fiber.Ctx, r route) error {
+	p := principalOf(c)
+	if !p.Scopes.Has(r.scope) {
+		return meter.Errorf(meter.ECodeInsufficientScope, "this credential lacks the %q scope", r.scope)
+	}
+	info, err := upstream.InspectRequest(c.Body())
+	if err != nil {
+		return err
+	}
+	price, ok := s.Prices[info.Model]
+	if !ok {
+		return meter.Errorf(meter.ECodeModelNotPriced, "model %q has no price on this proxy", info.Model).
+			WithDetail("model", info.Model)
+	}
+	worst := price.Cost(info.WorstCase(price, r.embeddings))
+	hold, err := s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
+	if err != nil {
+		return err
+	}
+	m := &metered{principal: p, route: r, info: info, price: price, hold: hold, requestID: requestID(c)}
+	if info.Stream {
+		return s.stream(c, m)
+	}
+	return s.forward(c, m)
+}
+
+// forward sends a whole request upstream and answers only once the charge
+// for it is durable.
+func (s *Server) forward(c *fiber.Ctx, m *metered) error {
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := s.Upstream.Do(s.upstreamRequest(c, c.Body()), resp); err != nil {
+		s.release(m)
+		return err
+	}
+	status := resp.StatusCode()
+	if status >= 300 {
+		// The upstream refused or failed: nothing was consumed, nothing is charged.
+		s.release(m)
+		if status >= 500 {
+			return upstreamFailed(status)
+		}
+		copyResponse(c, resp)
+		return nil
+	}
+	usage, estimated := m.usageFrom(resp.Body())
+	cost, err := s.capture(m, usage, estimated)
+	if err != nil {
+		return err
+	}
+	c.Locals(localCost, cost)
+	c.Set("X-Paymeter-Cost", cost.String())
+	copyResponse(c, resp)
+	return nil
+}
+
+// usageFrom reads the usage a response reports, or estimates it from the
+// response size when the upstream sent none.
+func (m *metered) usageFrom(body []byte) (u meter.Usage, estimated bool) {
+	if u, ok := upstream.ParseUsage(body); ok {
+		return u, false
+	}
+	if m.route.embeddings {
+		return meter.Usage{InputTokens: upstream.EstimateUsage(m.info, 0).InputTokens}, true
+	}
+	return upstream.EstimateUsage(m.info, int64(len(body))), true
+}
+
+// passThrough forwards an unpriced route (the model list) for any
+// principal with the scope.
+func (s *Server) passThrough(c *fiber.Ctx, scope meter.Scope) error {
+	if !principalOf(c).Scopes.Has(scope) {
+		return meter.Errorf(meter.ECodeInsufficientScope, "this credential lacks the %q scope", scope)
+	}
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := s.Upstream.Do(s.upstreamRequest(c, nil), resp); err != nil {
+		return err
+	}
+	if status := resp.StatusCode(); status >= 500 {
+		return upstreamFailed(status)
+	}
+	copyResponse(c, resp)
+	return nil
+}
+
+func (s *Server) upstreamRequest(c *fiber.Ctx, body []byte) *upstream.Request {
+	return &upstream.Request{
+		Method: c.Method(),
+		Path:   c.Path(),
+		Query:  string(c.Request().URI().QueryString()),
+		Header: func(name string) string { return c.Get(name) },
+		Body:   body,
+	}
+}
+
+// capture books the actual cost against the hold, capped at the hold when
+// the usage was only estimated, and returns what was charged.
+func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amount, error) {
+	cost := m.price.Cost(u)
+	if estimated {
+		cost = min(cost, m.hold.Amount)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), meterTimeout)
+	defer cancel()
+	return s.Ledger.Capture(ctx, meter.Charge{
+		HoldID: m.hold.ID, AccountID: m.principal.AccountID, Cost: cost, RequestID: m.requestID,
+		Model: m.info.Model, Usage: u, Estimated: estimated,
+	})
+}
+
+// release drops the hold of a request that consumed nothing. A failure is
+// logged, not returned: the expiry sweep will release the hold anyway.
+func (s *Server) release(m *metered) {
+	ctx, cancel := context.WithTimeout(context.Background(), meterTimeout)
+	defer cancel()
+	if err := s.Ledger.Release(ctx, m.hold.ID); err != nil {
+		s.Logger.Error("release hold", "request_id", m.requestID, "hold", m.hold.ID, "err", err)
+	}
+}
+
+func upstreamFailed(status int) error {
+	return meter.Errorf(meter.ECodeUpstreamError, "the upstream failed (HTTP %d); nothing was charged", status).
+		WithDetail("upstream_status", status)
+}
+
+// hopHeaders are response headers that describe one connection or that
+// paymeter sets itself, and so are not copied from the upstream.
+var hopHeaders = [][]byte{
+	[]byte("Connection"), []byte("Keep-Alive"), []byte("Transfer-Encoding"), []byte("Content-Length"),
+	[]byte("Date"), []byte("Server"), []byte("Set-Cookie"), []byte("X-Request-Id"), []byte("Proxy-Authenticate"),
+	[]byte("Trailer"), []byte("Upgrade"),
+}
+
+func copyResponse(c *fiber.Ctx, resp *fasthttp.Response) {
+	c.Status(resp.StatusCode())
+	resp.Header.VisitAll(func(k, v []byte) {
+		for _, h := range hopHeaders {
+			if bytes.EqualFold(k, h) {
+				return
+			}
+		}
+		c.Response().Header.SetBytesKV(k, v)
+	})
+	c.Response().SetBody(resp.Body()) // a copy: resp goes back to its pool
+}

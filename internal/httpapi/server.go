@@ -1,0 +1,85 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/paymeter/paymeter/internal/auth"
+	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/upstream"
+)
+
+// Server is paymeter's HTTP front: the metered proxy routes and the
+// health endpoint.
+type Server struct {
+	Ledger   meter.Ledger
+	Keys     *auth.KeyAuthenticator
+	Upstream *upstream.Client
+	// Prices maps model ids to their prices; a model not here is refused.
+	Prices map[string]meter.Price
+	Logger *slog.Logger
+	// HoldTTL is how long a request's hold lives before the expiry sweep
+	// may release it; it must exceed the longest request.
+	HoldTTL time.Duration
+	// MaxBodyBytes caps request bodies (413 payload_too_large).
+	MaxBodyBytes int
+	// MaxEventBytes caps one server-sent event from the upstream.
+	MaxEventBytes int
+
+	app *fiber.App
+}
+
+// route describes one proxy route.
+type route struct {
+	path  string
+	scope meter.Scope
+	// priced routes are held and metered by tokens; the others pass through.
+	priced     bool
+	embeddings bool
+}
+
+var proxyRoutes = []route{
+	{path: "/v1/chat/completions", scope: meter.ScopeChat, priced: true},
+	{path: "/v1/completions", scope: meter.ScopeChat, priced: true},
+	{path: "/v1/embeddings", scope: meter.ScopeEmbeddings, priced: true, embeddings: true},
+}
+
+// Init builds the fiber app; call it once, after setting the fields.
+func (s *Server) Init() {
+	if s.MaxEventBytes == 0 {
+		s.MaxEventBytes = 1 << 20
+	}
+	s.app = fiber.New(fiber.Config{
+		BodyLimit:             s.MaxBodyBytes,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		ReadTimeout:           5 * time.Minute,
+		IdleTimeout:           2 * time.Minute,
+		// Streams are written after the handler returns; fiber must not
+		// reuse their buffers before that.
+		StreamRequestBody: false,
+	})
+	s.app.Use(s.withRequestID, s.withAccessLog)
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+
+	v1 := s.app.Group("/v1", s.authenticate)
+	for _, r := range proxyRoutes {
+		r := r
+		v1.Post(r.path[len("/v1"):], func(c *fiber.Ctx) error { return s.proxy(c, r) })
+	}
+	v1.Get("/models", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
+	v1.Get("/models/:id", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
+}
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for open ones to finish,
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// App returns the fiber app, for tests that call it in-process.
+func (s *Server) App() *fiber.App { return s.app }
