@@ -109,6 +109,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		msg = "internal error; quote the request id when reporting it"
 	}
 	rid := requestID(c)
+	if rid == "" { // raised before the middleware ran (413, 431)
+		rid = newRequestID()
+		c.Set("X-Request-Id", rid)
+	}
 	if me.Err != nil || status >= 500 {
 		s.Logger.LogAttrs(c.UserContext(), levelFor(status), "request failed",
 			slog.String("request_id", rid), slog.String("code", me.Code), slog.Any("err", me))
