@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/upstream"
+	"github.com/valyala/fasthttp"
 )
 
 // stream serves a streaming request: the upstream's events are relayed one
@@ -52,89 +52,122 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
-	// The cost is known only when the stream ends: it travels as a trailer.
 	fctx := c.Context()
+	// The cost is known only when the stream ends: it travels as a trailer.
 	fctx.Response.Header.SetTrailer("X-Paymeter-Cost")
-	fctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer cancel()
-		defer resp.Body.Close()
-		cost, ok := s.relay(w, resp.Body, m, injected)
-		if ok {
-			fctx.Response.Header.Set("X-Paymeter-Cost", cost.String())
-		}
-	})
+	// fasthttp reads the relay on the connection's own goroutine, writing
+	// and flushing one chunk per Read, so each event reaches the client as
+	// it arrives, with no goroutine or pipe per stream.
+	fctx.Response.SetBodyStream(&relay{
+		s: s, m: m, fctx: fctx, injected: injected,
+		events: upstream.NewEventReader(resp.Body, s.MaxEventBytes),
+		body:   resp.Body, cancel: cancel,
+	}, -1)
 	return nil
 }
 
-// relay copies events from the upstream to the client until either side
-// ends, then meters the request. It returns the amount charged.
-func (s *Server) relay(w *bufio.Writer, from io.Reader, m *metered, injected bool) (meter.Amount, bool) {
-	events := upstream.NewEventReader(from, s.MaxEventBytes)
-	var sm upstream.StreamMeter
-	var delivered int64 // text bytes the client received
-	var clientGone bool
-	var upstreamErr error
-	for {
-		ev, err := events.Next()
-		if len(ev) > 0 {
-			_, hadUsage := sm.Usage()
-			sm.Observe(ev)
-			_, hasUsage := sm.Usage()
-			if !(injected && hasUsage && !hadUsage) {
-				if _, werr := w.Write(ev); werr != nil || w.Flush() != nil {
-					clientGone = true
-					break
+// relay is the body of a streamed response: an io.ReadCloser that hands
+// fasthttp the upstream's events one at a time and meters the request when
+// the stream ends. fasthttp calls Read until io.EOF, writing and flushing
+// each chunk; it calls Close when the response is done or the client left.
+type relay struct {
+	s        *Server
+	m        *metered
+	fctx     *fasthttp.RequestCtx
+	injected bool // paymeter asked for usage, so the usage chunk is not passed on
+	events   *upstream.EventReader
+	body     io.Closer
+	cancel   context.CancelFunc
+
+	meter       upstream.StreamMeter
+	pending     []byte // the part of the current event not yet handed out
+	ended       bool   // the upstream is done; pending is the last of it
+	metered     bool
+	upstreamErr error
+}
+
+// Read hands out the next piece of the stream. When the upstream's stream
+// ends it meters the request before returning io.EOF, so that the cost is
+// durable before the response ends and can go out as the trailer.
+func (r *relay) Read(p []byte) (int, error) {
+	for len(r.pending) == 0 {
+		if r.ended {
+			if !r.metered {
+				if cost, ok := r.finish(false); ok {
+					r.fctx.Response.Header.Set("X-Paymeter-Cost", cost.String())
 				}
 			}
-			delivered = sm.DeliveredBytes()
+			return 0, io.EOF
 		}
-		if err == io.EOF {
-			break
+		ev, err := r.events.Next()
+		if len(ev) > 0 {
+			_, hadUsage := r.meter.Usage()
+			r.meter.Observe(ev)
+			if _, hasUsage := r.meter.Usage(); !(r.injected && hasUsage && !hadUsage) {
+				r.pending = ev
+			}
 		}
-		if err != nil {
-			upstreamErr = err
-			break
+		switch {
+		case err == io.EOF:
+			r.ended = true
+		case err != nil:
+			// The upstream broke off: tell the client, in the API's error shape.
+			r.ended, r.upstreamErr = true, err
+			r.pending = append(r.pending[:len(r.pending):len(r.pending)], streamError(err, r.m.requestID)...)
 		}
 	}
-	if upstreamErr != nil && !clientGone {
-		writeStreamError(w, upstreamErr, m.requestID)
-	}
+	n := copy(p, r.pending)
+	r.pending = r.pending[n:]
+	return n, nil
+}
 
-	usage, known := sm.Usage()
-	switch {
-	case known:
-	case delivered == 0 && !clientGone:
-		// The upstream produced nothing before it failed or ended: no charge.
-		s.release(m)
-		s.logStream(m, 0, upstreamErr, clientGone)
-		return 0, true
-	default:
-		// Charge what was delivered (DESIGN.md §2): never the whole hold,
-		// never nothing. See upstream.EstimateUsage for the estimate.
-		usage = upstream.EstimateUsage(m.info, delivered)
+// Close ends the upstream request. If the stream did not run to its end,
+// the client left: the request is metered for what was delivered.
+func (r *relay) Close() error {
+	if !r.metered {
+		r.finish(true)
 	}
-	cost, err := s.capture(m, usage, !known)
+	r.cancel()
+	return r.body.Close()
+}
+
+// finish meters the request once. Usage reported by the upstream is
+// charged as it is; without it, the delivered text is estimated
+// (upstream.EstimateUsage): never the whole hold, never nothing — unless
+// nothing at all reached the client because the upstream failed first.
+// The last event handed out counts as delivered even if the client left
+// while it was being written.
+func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
+	r.metered = true
+	usage, known := r.meter.Usage()
+	delivered := r.meter.DeliveredBytes()
+	if !known {
+		if delivered == 0 && !clientGone {
+			r.s.release(r.m)
+			r.s.logStream(r.m, 0, r.upstreamErr, clientGone)
+			return 0, true
+		}
+		usage = upstream.EstimateUsage(r.m.info, delivered)
+	}
+	cost, err := r.s.capture(r.m, usage, !known)
 	if err != nil {
-		s.Logger.Error("capture streamed request", "request_id", m.requestID, "hold", m.hold.ID, "err", err)
+		r.s.Logger.Error("capture streamed request", "request_id", r.m.requestID, "hold", r.m.hold.ID, "err", err)
 		return 0, false
 	}
-	s.logStream(m, cost, upstreamErr, clientGone)
+	r.s.logStream(r.m, cost, r.upstreamErr, clientGone)
 	return cost, true
 }
 
-// writeStreamError tells a client still listening that the upstream broke
-// off, as an SSE event in the error shape of the rest of the API.
-func writeStreamError(w *bufio.Writer, cause error, requestID string) {
+// streamError is the SSE event that tells a client still listening that
+// the upstream broke off, in the error shape of the rest of the API.
+func streamError(cause error, requestID string) []byte {
 	code, msg := meter.ECodeUpstreamError, "the upstream stream broke off"
 	var me *meter.Error
 	if errors.As(cause, &me) && me.Code == meter.ECodeUpstreamTimeout {
 		code, msg = me.Code, "the upstream stopped sending"
 	}
 	body, _ := json.Marshal(errorBody{Error: errorFields{Code: code, Message: msg, Type: "api_error", RequestID: requestID}})
-	w.WriteString("data: ")
-	w.Write(body)
-	w.WriteString("\n\n")
-	w.Flush()
+	return append(append([]byte("data: "), body...), "\n\n"...)
 }
 
 func (s *Server) logStream(m *metered, cost meter.Amount, upstreamErr error, clientGone bool) {
