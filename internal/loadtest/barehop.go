@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -35,7 +36,11 @@ func NewBareHop(upstream string) (*fiber.App, error) {
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			return c.Status(fiber.StatusBadGateway).SendString(err.Error())
+			code := fiber.StatusBadGateway
+			if fe := (*fiber.Error)(nil); errors.As(err, &fe) {
+				code = fe.Code // fiber's own, e.g. 413 for an oversized body
+			}
+			return c.Status(code).SendString(err.Error())
 		},
 	})
 	app.Use(func(c *fiber.Ctx) error {

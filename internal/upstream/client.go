@@ -31,14 +31,15 @@ type Client struct {
 	Timeout time.Duration
 	// IdleTimeout bounds the wait for the next event of a stream.
 	IdleTimeout time.Duration
-	// MaxResponseBytes caps a non-streaming response body.
-	MaxResponseBytes int
 
 	base   *url.URL
 	apiKey string
 	fast   *fasthttp.HostClient
 	std    *http.Client
 }
+
+// maxResponseBytes caps a non-streaming response body.
+const maxResponseBytes = 32 << 20
 
 // NewClient returns a client for the OpenAI-compatible API at baseURL,
 // which names the API root as OpenAI clients expect it
@@ -61,11 +62,10 @@ func NewClient(baseURL, apiKey string) (*Client, error) {
 		addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
 	}
 	c := &Client{
-		Timeout:          60 * time.Second,
-		IdleTimeout:      60 * time.Second,
-		MaxResponseBytes: 32 << 20,
-		base:             u,
-		apiKey:           apiKey,
+		Timeout:     60 * time.Second,
+		IdleTimeout: 60 * time.Second,
+		base:        u,
+		apiKey:      apiKey,
 	}
 	c.fast = &fasthttp.HostClient{
 		Addr:                          addr,
@@ -75,6 +75,7 @@ func NewClient(baseURL, apiKey string) (*Client, error) {
 		NoDefaultUserAgentHeader:      true,
 		DisableHeaderNamesNormalizing: false,
 		DisablePathNormalizing:        true,
+		MaxResponseBodySize:           maxResponseBytes,
 	}
 	c.std = &http.Client{Transport: &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -132,7 +133,6 @@ func (c *Client) Do(r *Request, resp *fasthttp.Response) error {
 		req.Header.Set("Authorization", "Bearer "+c.apiKey)
 	}
 	req.SetBodyRaw(r.Body)
-	c.fast.MaxResponseBodySize = c.MaxResponseBytes
 	if err := c.fast.DoTimeout(req, resp, c.Timeout); err != nil {
 		return classify(err)
 	}
