@@ -101,7 +101,7 @@ func LoadConfig(path string, environ []string) (*Config, error) {
 		var probe struct {
 			Models map[string]any `yaml:"models"`
 		}
-		if err := decodeYAML(b, &probe); err != nil {
+		if err := yaml.Unmarshal(b, &probe); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if probe.Models != nil {

@@ -62,8 +62,10 @@ type Options struct {
 
 // Result is one run's outcome.
 type Result struct {
-	Requests int64 // completed in the measured phase with an expected status
-	Errors   int64 // transport errors or unexpected statuses in the measured phase
+	// Requests counts those started and answered within the measured phase
+	// with an expected status; requests straddling either edge are not counted.
+	Requests int64
+	Errors   int64 // transport errors, failed redials or unexpected statuses in the measured phase
 	Statuses map[int]int64
 	Elapsed  time.Duration // measured phase actually run
 	RPS      float64       // Requests / Elapsed.Seconds()
