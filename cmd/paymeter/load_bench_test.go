@@ -28,7 +28,8 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkLoad -benchtime 1x ./cmd/paymeter
 //
-// PAYMETER_LOAD_SECONDS sets the measured seconds per target (default 5).
+// PAYMETER_LOAD_SECONDS sets the measured seconds per target (default 5);
+// PAYMETER_LOAD_ONLY=name runs one target alone, for profiling.
 func BenchmarkLoad(b *testing.B) {
 	seconds := 5
 	if s := os.Getenv("PAYMETER_LOAD_SECONDS"); s != "" {
@@ -76,10 +77,14 @@ func BenchmarkLoad(b *testing.B) {
 			Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + demoKey}}})
 	}
 
+	only := os.Getenv("PAYMETER_LOAD_ONLY") // e.g. "paymeter", to profile one target
 	b.ResetTimer()
 	for _, conns := range []int{64, 256} {
 		rps := map[string]float64{}
 		for _, t := range targets {
+			if only != "" && t.name != only {
+				continue
+			}
 			res, err := loadtest.Run(context.Background(), t.target, loadtest.Options{
 				Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second,
 			})
@@ -90,6 +95,11 @@ func BenchmarkLoad(b *testing.B) {
 				b.Fatalf("%s: %d errors (statuses %v)", t.name, res.Errors, res.Statuses)
 			}
 			rps[t.name] = res.RPS
+			if t.name == "paymeter" {
+				st := m.Ledger.Stats()
+				fmt.Fprintf(os.Stdout, "ledger so far: %d batches, %.1f ops/batch, %s busy per batch (%s applying)\n",
+					st.Batches, float64(st.Ops)/float64(st.Batches), st.Busy/time.Duration(st.Batches), st.Apply/time.Duration(st.Batches))
+			}
 			fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n", conns, t.name, res)
 			b.ReportMetric(res.RPS, fmt.Sprintf("%s-c%d-req/s", t.name, conns))
 			b.ReportMetric(float64(res.P99.Microseconds()), fmt.Sprintf("%s-c%d-p99-µs", t.name, conns))

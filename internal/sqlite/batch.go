@@ -122,6 +122,9 @@ func (b *batch) deleteHold(id string) error {
 // other error aborts the batch and is returned.
 func (b *batch) run(ops []*op) error {
 	for _, o := range ops {
+		if o == nil { // answered in an earlier try of this batch
+			continue
+		}
 		outcome, err := b.apply(o)
 		if err != nil {
 			return err
