@@ -57,7 +57,7 @@ func CheckKeyFormat(s string) error {
 		return meter.Errorf(meter.ECodeInvalidAPIKey, "malformed API key")
 	}
 	for i := len(LiveKeyPrefix); i < len(s); i++ {
-		if strings.IndexByte(base62Alphabet, s[i]) < 0 {
+		if !isBase62[s[i]] {
 			return meter.Errorf(meter.ECodeInvalidAPIKey, "malformed API key")
 		}
 	}
@@ -79,8 +79,24 @@ func DisplayKey(s string) string {
 	return s
 }
 
+// isBase62 marks the bytes of base62Alphabet.
+var isBase62 = func() (t [256]bool) {
+	for i := 0; i < len(base62Alphabet); i++ {
+		t[base62Alphabet[i]] = true
+	}
+	return t
+}()
+
+// checksum is the CRC32 of body in six base62 digits. It runs on every
+// request, so it avoids big.Int.
 func checksum(body string) string {
-	return base62(new(big.Int).SetUint64(uint64(crc32.ChecksumIEEE([]byte(body)))), keyChecksumLen)
+	var out [keyChecksumLen]byte
+	n := crc32.ChecksumIEEE([]byte(body))
+	for i := keyChecksumLen - 1; i >= 0; i-- {
+		out[i] = base62Alphabet[n%62]
+		n /= 62
+	}
+	return string(out[:])
 }
 
 // base62 encodes n in exactly width digits, zero-padded on the left.

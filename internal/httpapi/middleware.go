@@ -58,8 +58,10 @@ func (s *Server) withRequestID(c *fiber.Ctx) error {
 		id = newRequestID()
 	}
 	c.Locals(localRequestID, id)
+	err := c.Next()
+	// Set last: a forwarded response replaces the headers set before it.
 	c.Set("X-Request-Id", id)
-	return c.Next()
+	return err
 }
 
 func requestID(c *fiber.Ctx) string {

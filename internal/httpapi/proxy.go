@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"time"
 
@@ -56,10 +55,10 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 }
 
 // forward sends a whole request upstream and answers only once the charge
-// for it is durable.
+// for it is durable. The upstream's response is read straight into the
+// client's response: the body is never copied.
 func (s *Server) forward(c *fiber.Ctx, m *metered) error {
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
+	resp := c.Response()
 	if err := s.Upstream.Do(s.upstreamRequest(c, c.Body()), resp); err != nil {
 		s.release(m)
 		return err
@@ -69,19 +68,21 @@ func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 		// The upstream refused or failed: nothing was consumed, nothing is charged.
 		s.release(m)
 		if status >= 500 {
+			resp.Reset()
 			return upstreamFailed(status)
 		}
-		copyResponse(c, resp)
+		dropHopHeaders(resp)
 		return nil
 	}
 	usage, estimated := m.usageFrom(resp.Body())
 	cost, err := s.capture(m, usage, estimated)
 	if err != nil {
+		resp.Reset()
 		return err
 	}
+	dropHopHeaders(resp)
 	c.Locals(localCost, cost)
 	c.Set("X-Paymeter-Cost", cost.String())
-	copyResponse(c, resp)
 	return nil
 }
 
@@ -103,15 +104,15 @@ func (s *Server) passThrough(c *fiber.Ctx, scope meter.Scope) error {
 	if !principalOf(c).Scopes.Has(scope) {
 		return meter.Errorf(meter.ECodeInsufficientScope, "this credential lacks the %q scope", scope)
 	}
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
+	resp := c.Response()
 	if err := s.Upstream.Do(s.upstreamRequest(c, nil), resp); err != nil {
 		return err
 	}
 	if status := resp.StatusCode(); status >= 500 {
+		resp.Reset()
 		return upstreamFailed(status)
 	}
-	copyResponse(c, resp)
+	dropHopHeaders(resp)
 	return nil
 }
 
@@ -155,23 +156,13 @@ func upstreamFailed(status int) error {
 		WithDetail("upstream_status", status)
 }
 
-// hopHeaders are response headers that describe one connection or that
-// paymeter sets itself, and so are not copied from the upstream.
-var hopHeaders = [][]byte{
-	[]byte("Connection"), []byte("Keep-Alive"), []byte("Transfer-Encoding"), []byte("Content-Length"),
-	[]byte("Date"), []byte("Server"), []byte("Set-Cookie"), []byte("X-Request-Id"), []byte("Proxy-Authenticate"),
-	[]byte("Trailer"), []byte("Upgrade"),
-}
+// upstreamOnlyHeaders are response headers that describe the upstream's
+// connection or server, or that paymeter sets itself; they are not passed
+// on to the client. (Connection and Transfer-Encoding fasthttp handles.)
+var upstreamOnlyHeaders = []string{"Server", "Date", "Set-Cookie", "X-Request-Id", "Keep-Alive", "Proxy-Authenticate", "Trailer"}
 
-func copyResponse(c *fiber.Ctx, resp *fasthttp.Response) {
-	c.Status(resp.StatusCode())
-	resp.Header.VisitAll(func(k, v []byte) {
-		for _, h := range hopHeaders {
-			if bytes.EqualFold(k, h) {
-				return
-			}
-		}
-		c.Response().Header.SetBytesKV(k, v)
-	})
-	c.Response().SetBody(resp.Body()) // a copy: resp goes back to its pool
+func dropHopHeaders(resp *fasthttp.Response) {
+	for _, h := range upstreamOnlyHeaders {
+		resp.Header.Del(h)
+	}
 }

@@ -21,7 +21,8 @@ func TestLedger_HoldCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bal, held := balances(t, l, a.ID); bal != amt(t, "10") || held != amt(t, "3") {
+	// A hold is answered when applied; readers see it once its batch commits.
+	if bal, held := eventualBalances(t, l, a.ID, amt(t, "3")); bal != amt(t, "10") || held != amt(t, "3") {
 		t.Fatalf("after hold: balance=%s held=%s, want 10 and 3", bal, held)
 	}
 	charged, err := l.Capture(ctx, meter.Charge{HoldID: h.ID, AccountID: a.ID, Cost: amt(t, "1.25"), RequestID: "req1",

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/sqlite"
@@ -79,4 +80,18 @@ func balances(tb testing.TB, l *sqlite.Ledger, id int64) (balance, held meter.Am
 		tb.Fatal(err)
 	}
 	return a.Balance, a.Held
+}
+
+// eventualBalances waits (briefly) until the stored held amount is wantHeld,
+// then returns the balances: a hold is answered before its commit.
+func eventualBalances(tb testing.TB, l *sqlite.Ledger, id int64, wantHeld meter.Amount) (balance, held meter.Amount) {
+	tb.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		balance, held = balances(tb, l, id)
+		if held == wantHeld || time.Now().After(deadline) {
+			return balance, held
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -34,6 +34,7 @@ type Client struct {
 
 	base   *url.URL
 	apiKey string
+	auth   string // "Bearer " + apiKey, built once
 	fast   *fasthttp.HostClient
 	std    *http.Client
 }
@@ -66,6 +67,7 @@ func NewClient(baseURL, apiKey string) (*Client, error) {
 		IdleTimeout: 60 * time.Second,
 		base:        u,
 		apiKey:      apiKey,
+		auth:        "Bearer " + apiKey,
 	}
 	c.fast = &fasthttp.HostClient{
 		Addr:                          addr,
@@ -117,12 +119,18 @@ type Request struct {
 }
 
 // Do forwards a non-streaming request and fills resp with the upstream's
-// whole response. Failures to get a response are *meter.Error
+// whole response; resp may be the server's own response to the client, so
+// that the body is read once and never copied. Failures to get a response are *meter.Error
 // upstream_timeout or upstream_error, with the cause attached.
 func (c *Client) Do(r *Request, resp *fasthttp.Response) error {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	req.SetRequestURI(c.target(r.Path, r.Query))
+	// Set the URI by parts: no URL to format and parse again per request.
+	uri := req.URI()
+	uri.SetScheme(c.base.Scheme)
+	uri.SetHost(c.base.Host)
+	uri.SetPath(c.base.Path + strings.TrimPrefix(r.Path, "/v1"))
+	uri.SetQueryString(r.Query)
 	req.Header.SetMethod(r.Method)
 	for _, h := range forwardedHeaders {
 		if v := r.Header(h); v != "" {
@@ -130,7 +138,7 @@ func (c *Client) Do(r *Request, resp *fasthttp.Response) error {
 		}
 	}
 	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+		req.Header.Set("Authorization", c.auth)
 	}
 	req.SetBodyRaw(r.Body)
 	if err := c.fast.DoTimeout(req, resp, c.Timeout); err != nil {
@@ -157,7 +165,7 @@ func (c *Client) Stream(ctx context.Context, r *Request) (*http.Response, error)
 		}
 	}
 	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+		req.Header.Set("Authorization", c.auth)
 	}
 	body := &idleBody{cancel: cancel, idle: c.IdleTimeout}
 	// One timer serves both limits: Timeout until the headers, then
