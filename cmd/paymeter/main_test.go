@@ -168,6 +168,9 @@ func MustRunMain(tb testing.TB, cfg *Config) *Main {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
+		// Spare connections the client dialled but never used would hold a
+		// graceful shutdown until the server's read timeout.
+		http.DefaultClient.CloseIdleConnections()
 		if err := m.Close(); err != nil {
 			tb.Error(err)
 		}

@@ -56,8 +56,11 @@ func (s *Server) Init() {
 		BodyLimit:             s.MaxBodyBytes,
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
-		ReadTimeout:           5 * time.Minute,
-		IdleTimeout:           2 * time.Minute,
+		// ReadTimeout bounds reading one request, headers and body; it also
+		// bounds how long a connection that never sends a request can
+		// delay a graceful shutdown.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute,
 		// Streams are written after the handler returns; fiber must not
 		// reuse their buffers before that.
 		StreamRequestBody: false,

@@ -9,14 +9,19 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// Group commit. Every money-moving operation is an op sent to one writer
+// Group commit. Every operation that writes is an op sent to one writer
 // goroutine, which takes whatever ops are waiting, applies them in one
 // transaction and commits once. With synchronous=FULL the fsync of that
-// commit is the expensive part (~300 µs), so while one batch commits the
-// next one fills up: batches grow with load and the cost per operation
-// falls. Each op still gets its own outcome (insufficient_credits for one
-// hold does not fail its neighbours) and its caller is woken only after the
-// commit that contains it is durable.
+// commit is the expensive part, so while one batch commits the next one
+// fills up: batches grow with load and the cost per operation falls. Each
+// op still gets its own outcome (one request's double capture does not
+// fail its neighbours) and its caller is woken only after the commit that
+// contains it is durable.
+//
+// Holds are the exception: they are decided at once against the book
+// (book.go) and written by the writer without anyone waiting for it. A hold
+// moves no money; if the process dies before it is written, the request it
+// guarded dies too, which is what releasing the hold would have done.
 
 // maxBatch bounds one transaction, so that a burst cannot make one commit
 // (and the latency of everyone in it) arbitrarily long.
@@ -30,6 +35,7 @@ const (
 	opRelease
 	opCredit
 	opExpire
+	opLoad
 )
 
 // op is one ledger operation travelling to the writer and its outcome
@@ -45,6 +51,9 @@ type op struct {
 	charge    meter.Charge
 	entryKind meter.EntryKind
 	ref       string
+
+	// async ops (holds) have no waiting caller: the writer frees them.
+	async bool
 
 	// Outcome.
 	err     error
@@ -66,55 +75,38 @@ func newOp(kind opKind) *op {
 
 func (o *op) free() { opPool.Put(o) }
 
-// acctState is an account's balance as the current batch sees it.
+// acctState is an account's stored balance and held total as the current
+// batch sees them.
 type acctState struct {
 	balance, held meter.Amount
 	dirty         bool
-}
-
-// holdRec is what the writer remembers of an active hold.
-type holdRec struct {
-	accountID int64
-	amount    meter.Amount
 }
 
 // batch applies ops inside one transaction.
 type batch struct {
 	ctx      context.Context
 	s        *stmts // bound to the batch's transaction
+	book     *book
 	accounts map[int64]*acctState
-
-	// known is the writer's memory of the active holds it created, so that
-	// capturing one needs no lookup. A batch records its changes in added
-	// and removed; they reach known only if the batch commits.
-	known   map[string]holdRec
-	added   map[string]holdRec
-	removed map[string]struct{}
+	// settled are the holds this batch captured, released or expired;
+	// settledHeld sums them per account. The book learns of them after the
+	// commit; until then the batch subtracts them itself.
+	settled     map[string]bookHold
+	settledHeld map[int64]meter.Amount
 }
 
-// settle applies the batch's hold changes to known, after its commit.
-func (b *batch) settle() {
-	for id := range b.removed {
-		delete(b.known, id)
-	}
-	for id, r := range b.added {
-		b.known[id] = r
-	}
+func newBatch(ctx context.Context, s *stmts, bk *book) *batch {
+	return &batch{ctx: ctx, s: s, book: bk, accounts: make(map[int64]*acctState, 4),
+		settled: make(map[string]bookHold), settledHeld: make(map[int64]meter.Amount)}
 }
 
-func (b *batch) deleteHold(id string) error {
-	if _, err := b.s.deleteHold.ExecContext(b.ctx, id); err != nil {
-		return fmt.Errorf("delete hold %s: %w", id, err)
+// balances returns the final balance of every account the batch wrote.
+func (b *batch) balances() map[int64]meter.Amount {
+	out := make(map[int64]meter.Amount, len(b.accounts))
+	for id, a := range b.accounts {
+		out[id] = a.balance
 	}
-	if _, ok := b.added[id]; ok {
-		delete(b.added, id)
-		return nil
-	}
-	if b.removed == nil {
-		b.removed = make(map[string]struct{})
-	}
-	b.removed[id] = struct{}{}
-	return nil
+	return out
 }
 
 // run applies every op, then writes each touched account once. An op whose
@@ -122,9 +114,6 @@ func (b *batch) deleteHold(id string) error {
 // other error aborts the batch and is returned.
 func (b *batch) run(ops []*op) error {
 	for _, o := range ops {
-		if o == nil { // answered in an earlier try of this batch
-			continue
-		}
 		outcome, err := b.apply(o)
 		if err != nil {
 			return err
@@ -142,9 +131,9 @@ func (b *batch) run(ops []*op) error {
 	return nil
 }
 
-// account loads an account's balance once per batch, inside the write
-// transaction, so that writes by other processes (the CLI granting credits
-// while serve runs) are seen.
+// account loads an account's stored balance once per batch, inside the
+// write transaction, so that writes by other processes (the CLI granting
+// credits while serve runs) are seen.
 func (b *batch) account(id int64) (*acctState, error) {
 	if a, ok := b.accounts[id]; ok {
 		return a, nil
@@ -173,57 +162,77 @@ func (b *batch) apply(o *op) (outcome, err error) {
 		return b.credit(o)
 	case opExpire:
 		return nil, b.expire(o)
+	case opLoad:
+		a, err := b.account(o.accountID)
+		if err != nil || a == nil {
+			return accountNotFound(o.accountID), err
+		}
+		return nil, nil
 	}
 	return nil, fmt.Errorf("unknown ledger op %d", o.kind)
 }
 
+// hold writes a hold the book already granted.
 func (b *batch) hold(o *op) (outcome, err error) {
 	a, err := b.account(o.accountID)
 	if err != nil || a == nil {
 		return accountNotFound(o.accountID), err
 	}
-	if avail := a.balance - a.held; avail < o.amount {
-		return meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", o.amount, avail).
-			WithDetail("required", o.amount.String()).
-			WithDetail("available", avail.String()), nil
-	}
 	if _, err := b.s.insertHold.ExecContext(b.ctx, o.holdID, o.accountID, o.amount, o.now, o.expiresAt); err != nil {
 		return nil, fmt.Errorf("insert hold: %w", err)
 	}
-	if b.added == nil {
-		b.added = make(map[string]holdRec)
-	}
-	b.added[o.holdID] = holdRec{o.accountID, o.amount}
 	a.held += o.amount
 	a.dirty = true
 	return nil, nil
 }
 
-// findHold returns the hold's account and amount, or found=false when the
-// hold is no longer active.
-func (b *batch) findHold(id string) (accountID int64, amount meter.Amount, found bool, err error) {
-	if r, ok := b.added[id]; ok {
-		return r.accountID, r.amount, true, nil
+// findHold returns an active hold: from the book, or, for a hold left by
+// an earlier process, from the database.
+func (b *batch) findHold(id string) (h bookHold, found bool, err error) {
+	if _, gone := b.settled[id]; gone {
+		return bookHold{}, false, nil
 	}
-	if _, ok := b.removed[id]; ok {
-		return 0, 0, false, nil
+	if h, ok := b.book.hold(id); ok {
+		return h, true, nil
 	}
-	if r, ok := b.known[id]; ok {
-		return r.accountID, r.amount, true, nil
-	}
-	err = b.s.selectHold.QueryRowContext(b.ctx, id).Scan(&accountID, &amount)
+	err = b.s.selectHold.QueryRowContext(b.ctx, id).Scan(&h.accountID, &h.amount)
 	if err == sql.ErrNoRows {
-		return 0, 0, false, nil
+		return bookHold{}, false, nil
 	}
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("find hold %s: %w", id, err)
+		return bookHold{}, false, fmt.Errorf("find hold %s: %w", id, err)
 	}
-	return accountID, amount, true, nil
+	return h, true, nil
+}
+
+// settle removes a hold's row and records it as settled by this batch.
+func (b *batch) settle(id string, h bookHold, a *acctState) error {
+	res, err := b.s.deleteHold.ExecContext(b.ctx, id)
+	if err != nil {
+		return fmt.Errorf("delete hold %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		a.held -= h.amount
+		a.dirty = true
+	}
+	b.settled[id] = h
+	b.settledHeld[h.accountID] += h.amount
+	return nil
+}
+
+// available is what the account can spend besides its holds, as this
+// batch sees it: the book's held total counts holds not yet written.
+func (b *batch) available(accountID int64, a *acctState) meter.Amount {
+	held, ok := b.book.held(accountID)
+	if !ok {
+		held = a.held
+	}
+	return a.balance - (held - b.settledHeld[accountID])
 }
 
 func (b *batch) capture(o *op) (outcome, err error) {
 	c := &o.charge
-	accountID, held, found, err := b.findHold(c.HoldID)
+	h, found, err := b.findHold(c.HoldID)
 	if err != nil {
 		return nil, err
 	}
@@ -232,16 +241,16 @@ func (b *batch) capture(o *op) (outcome, err error) {
 		// already settled. The work was still done, so charge what the
 		// account can pay; a second capture of the same hold is refused by
 		// the journal's unique (kind, ref).
-		accountID = c.AccountID
+		h = bookHold{accountID: c.AccountID}
 	}
-	a, err := b.account(accountID)
+	a, err := b.account(h.accountID)
 	if err != nil || a == nil {
-		return accountNotFound(accountID), err
+		return accountNotFound(h.accountID), err
 	}
 	// Charge the cost, but never more than the hold plus what is available
 	// besides it: available balance must not go below zero.
-	charged := min(c.Cost, a.balance-a.held+held)
-	res, err := b.s.insertEntry.ExecContext(b.ctx, accountID, string(meter.EntryUsage), -int64(charged),
+	charged := max(0, min(c.Cost, b.available(h.accountID, a)+h.amount))
+	res, err := b.s.insertEntry.ExecContext(b.ctx, h.accountID, string(meter.EntryUsage), -int64(charged),
 		c.HoldID, c.RequestID, c.Model, c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, o.now)
 	if err != nil {
 		return nil, fmt.Errorf("insert usage entry: %w", err)
@@ -250,32 +259,26 @@ func (b *batch) capture(o *op) (outcome, err error) {
 		return meter.Errorf(meter.ECodeConflict, "hold %s was already captured", c.HoldID), nil
 	}
 	if found {
-		if err := b.deleteHold(c.HoldID); err != nil {
+		if err := b.settle(c.HoldID, h, a); err != nil {
 			return nil, err
 		}
 	}
 	a.balance -= charged
-	a.held -= held
 	a.dirty = true
 	o.charged = charged
 	return nil, nil
 }
 
 func (b *batch) release(o *op) (outcome, err error) {
-	accountID, held, found, err := b.findHold(o.holdID)
+	h, found, err := b.findHold(o.holdID)
 	if err != nil || !found {
 		return meter.Errorf(meter.ECodeNotFound, "hold %s is not active", o.holdID), err
 	}
-	a, err := b.account(accountID)
+	a, err := b.account(h.accountID)
 	if err != nil || a == nil {
-		return accountNotFound(accountID), err
+		return accountNotFound(h.accountID), err
 	}
-	if err := b.deleteHold(o.holdID); err != nil {
-		return nil, err
-	}
-	a.held -= held
-	a.dirty = true
-	return nil, nil
+	return nil, b.settle(o.holdID, h, a)
 }
 
 func (b *batch) credit(o *op) (outcome, err error) {
@@ -303,27 +306,34 @@ func (b *batch) expire(o *op) error {
 		return fmt.Errorf("find expired holds: %w", err)
 	}
 	type expired struct {
-		id        string
-		accountID int64
+		id string
+		h  bookHold
 	}
-	var ids []expired
+	var found []expired
 	for rows.Next() {
 		var e expired
-		if err := rows.Scan(&e.id, &e.accountID); err != nil {
+		if err := rows.Scan(&e.id, &e.h.accountID, &e.h.amount); err != nil {
 			rows.Close()
 			return err
 		}
-		ids = append(ids, e)
+		found = append(found, e)
 	}
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	for _, e := range ids {
-		if _, err := b.release(&op{holdID: e.id}); err != nil {
+	for _, e := range found {
+		a, err := b.account(e.h.accountID)
+		if err != nil {
+			return err
+		}
+		if a == nil { // impossible with foreign keys on; never dereference it
+			continue
+		}
+		if err := b.settle(e.id, e.h, a); err != nil {
 			return err
 		}
 	}
-	o.n = len(ids)
+	o.n = len(found)
 	return nil
 }
 
@@ -352,7 +362,7 @@ func prepareStmts(db *sql.DB) (*stmts, error) {
 		{&s.deleteHold, `DELETE FROM holds WHERE id = ?`},
 		{&s.insertEntry, `INSERT INTO entries (account_id, kind, amount, ref, request_id, model, input_tokens, output_tokens, estimated, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO NOTHING`},
-		{&s.selectExpired, `SELECT id, account_id FROM holds WHERE expires_at <= ? LIMIT 10000`},
+		{&s.selectExpired, `SELECT id, account_id, amount FROM holds WHERE expires_at <= ? LIMIT 10000`},
 	} {
 		st, err := db.Prepare(p.sql)
 		if err != nil {

@@ -26,7 +26,7 @@ type Ledger struct {
 	db     *DB
 	logger *slog.Logger
 	stmts  *stmts
-	holds  map[string]holdRec // owned by the writer goroutine; see batch.known
+	book   *book
 
 	stats batchStats
 
@@ -47,7 +47,7 @@ func NewLedger(db *DB, logger *slog.Logger) (*Ledger, error) {
 		db:     db,
 		logger: logger,
 		stmts:  s,
-		holds:  make(map[string]holdRec),
+		book:   newBook(),
 		ops:    make(chan *op, 4*maxBatch),
 		done:   make(chan struct{}),
 	}
@@ -91,36 +91,42 @@ func (l *Ledger) run() {
 
 // commit runs ops in one transaction. If the batch fails as a whole (a
 // statement failed in a way the checks did not foresee, such as the
-// accounts CHECK), each op not yet answered is retried alone, so that one
-// bad op cannot take its neighbours down with it. Answered ops are set to
-// nil in ops: their callers may already be reusing them.
+// accounts CHECK), each op is retried alone, so that one bad op cannot take
+// its neighbours down with it.
 func (l *Ledger) commit(ops []*op) {
 	err := l.commitBatch(ops)
 	if err != nil && len(ops) > 1 {
 		l.logger.Warn("ledger batch failed; retrying its ops one by one", "ops", len(ops), "err", err)
 		for _, o := range ops {
-			if o == nil {
-				continue
-			}
-			one := []*op{o}
-			if err := l.commitBatch(one); err != nil && one[0] != nil {
+			o.err = nil
+			if err := l.commitBatch([]*op{o}); err != nil {
 				o.err = err
 			}
-			if one[0] != nil {
-				o.done <- struct{}{}
-			}
+			l.answer(o)
 		}
 		return
 	}
 	for _, o := range ops {
-		if o == nil {
-			continue
-		}
 		if err != nil {
 			o.err = err
 		}
-		o.done <- struct{}{}
+		l.answer(o)
 	}
+}
+
+// answer wakes an op's caller, or, for a hold nobody waits for, frees it;
+// a hold that could not be written leaves the book, so that its credit is
+// not reserved forever (its request is charged from the available balance).
+func (l *Ledger) answer(o *op) {
+	if !o.async {
+		o.done <- struct{}{}
+		return
+	}
+	if o.err != nil {
+		l.logger.Error("write hold", "hold", o.holdID, "err", o.err)
+		l.book.forget(o.holdID)
+	}
+	o.free()
 }
 
 func (l *Ledger) commitBatch(ops []*op) error {
@@ -133,70 +139,89 @@ func (l *Ledger) commitBatch(ops []*op) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	b := &batch{ctx: ctx, s: l.stmts.bind(ctx, tx), accounts: make(map[int64]*acctState, 4), known: l.holds}
+	b := newBatch(ctx, l.stmts.bind(ctx, tx), l.book)
 	if err := b.run(ops); err != nil {
 		tx.Rollback()
 		return err
 	}
 	l.stats.applied(time.Since(start))
-	l.answerHolds(ops)
 	if err := tx.Commit(); err != nil {
-		l.logger.Error("ledger commit failed after holds were answered; their captures will find no hold and charge the available balance",
-			"err", err)
 		return fmt.Errorf("commit: %w", err)
 	}
-	b.settle()
+	l.book.settle(b.settled, b.balances())
+	for _, o := range ops {
+		if o.kind == opLoad && o.err == nil {
+			a := b.accounts[o.accountID]
+			l.book.load(o.accountID, a.balance, a.held)
+		}
+	}
 	return nil
 }
 
-// answerHolds answers hold ops as soon as they are applied, before the
-// commit: a hold moves no money, so nothing is lost if the commit (or the
-// process) fails after this point. The reservation is final for every later
-// batch, since this writer applies batches one after another, and the
-// hold's commit precedes the commit of the capture that settles it, so a
-// response (sent only after its capture is durable) never rests on a hold
-// that is not. This spares each request one fsync wait.
-func (l *Ledger) answerHolds(ops []*op) {
-	for i, o := range ops {
-		if o != nil && o.kind == opHold {
-			o.done <- struct{}{}
-			ops[i] = nil
-		}
-	}
-}
-
-// submit sends o to the writer and waits until its batch is durable (for
-// holds: applied, see answerHolds). It
+// submit sends o to the writer and waits until its batch is durable. It
 // does not give up when ctx is cancelled: once an op is queued its outcome
 // will be committed, and a caller must learn it (a capture that was booked
 // must not be reported as failed).
 func (l *Ledger) submit(o *op) error {
-	l.mu.RLock()
-	if l.closed {
-		l.mu.RUnlock()
-		return ErrClosed
+	if err := l.send(o); err != nil {
+		return err
 	}
-	l.ops <- o
-	l.mu.RUnlock()
 	<-o.done
 	return o.err
 }
 
-// Hold reserves amount on the account for ttl.
+func (l *Ledger) send(o *op) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.ops <- o
+	return nil
+}
+
+// Hold reserves amount on the account for ttl. It is decided at once
+// against the book, without waiting for the writer, and written in the
+// next batch (see batch.go for why a hold need not wait to be durable).
 func (l *Ledger) Hold(ctx context.Context, accountID int64, amount meter.Amount, ttl time.Duration) (*meter.Hold, error) {
 	if amount < 0 {
 		return nil, fmt.Errorf("hold: negative amount %s", amount)
 	}
 	now := l.db.Now()
 	h := &meter.Hold{ID: newHoldID(), AccountID: accountID, Amount: amount, ExpiresAt: now.Add(ttl)}
+	_, available, ok := l.book.reserve(accountID, h.ID, amount)
+	if !ok {
+		// The account is not in the book yet, or looks short: read its
+		// balance afresh through the writer (credits may have been booked
+		// by another process), then decide once more.
+		if err := l.loadAccount(accountID); err != nil {
+			return nil, err
+		}
+		if _, available, ok = l.book.reserve(accountID, h.ID, amount); !ok {
+			return nil, meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", amount, available).
+				WithDetail("required", amount.String()).
+				WithDetail("available", available.String())
+		}
+	}
 	o := newOp(opHold)
-	defer o.free()
+	o.async = true
 	o.accountID, o.amount, o.holdID = accountID, amount, h.ID
 	o.now, o.expiresAt = now.UnixMilli(), h.ExpiresAt.UnixMilli()
-	if err := l.submit(o); err != nil {
+	if err := l.send(o); err != nil {
+		o.free()
+		l.book.forget(h.ID)
 		return nil, err
 	}
 	return h, nil
+}
+
+// loadAccount enters the account in the book, or refreshes its balance,
+// with what is stored, read in the writer's order.
+func (l *Ledger) loadAccount(accountID int64) error {
+	o := newOp(opLoad)
+	defer o.free()
+	o.accountID = accountID
+	return l.submit(o)
 }
 
 // Capture charges c against its hold and releases the remainder.
