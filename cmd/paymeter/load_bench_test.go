@@ -9,10 +9,16 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paymeter/paymeter/internal/auth"
+	"github.com/paymeter/paymeter/internal/sqlite"
 
 	"github.com/paymeter/paymeter/internal/demo"
 	"github.com/paymeter/paymeter/internal/loadtest"
@@ -24,60 +30,49 @@ import (
 // (when nginx is installed), through a bare fiber proxy hop, and through
 // paymeter with metered API-key requests (auth, hold, forward, capture,
 // synchronous=FULL, answer only once the charge is durable). Every figure
-// is taken in the same run, so the ratios are what to read.
+// is taken in the same run, so the ratios are what to read. Each server
+// runs in a process of its own, as it would in production (this test
+// binary re-executed in a role, see TestMain); the load driver runs here.
 //
 //	go test -run '^$' -bench BenchmarkLoad -benchtime 1x ./cmd/paymeter
 //
-// PAYMETER_LOAD_SECONDS sets the measured seconds per target (default 5);
-// PAYMETER_LOAD_ONLY=name runs one target alone, for profiling.
+// PMBENCH_SECONDS sets the measured seconds per target (default 5);
+// PMBENCH_ONLY=name runs one target alone, and PMBENCH_CPUPROFILE=file
+// profiles the paymeter process.
 func BenchmarkLoad(b *testing.B) {
 	seconds := 5
-	if s := os.Getenv("PAYMETER_LOAD_SECONDS"); s != "" {
+	if s := os.Getenv("PMBENCH_SECONDS"); s != "" {
 		fmt.Sscan(s, &seconds)
 	}
-	upstreamURL := startDemo(b)
+	upstreamAddr := startRole(b, "upstream", nil)
+	upstreamURL := "http://" + upstreamAddr + "/v1"
+	hopAddr := startRole(b, "barehop", []string{"PMBENCH_UPSTREAM=http://" + upstreamAddr})
 
-	hop, err := loadtest.NewBareHop(strings.TrimSuffix(upstreamURL, "/v1"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	hopLn := listen(b)
-	go hop.Listener(hopLn)
-	b.Cleanup(func() { hop.Shutdown() })
-
-	cfg := testConfig(b, upstreamURL)
-	cfg.Upstream.APIKey = demoKey
-	cfg.Models = map[string]ModelConfig{"demo-small": {Input: amt(b, "0.5"), Output: amt(b, "1.5"), MaxOutputTokens: 4096}}
-	// Access logs are formatted as in production, then discarded: the
-	// terminal is not what is measured.
-	m := NewMain(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err := m.Run(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { m.Close() })
-	a, key := mustApp(b, m, "1000000", meter.DefaultKeyScopes)
+	dbPath := filepath.Join(b.TempDir(), "load.db")
+	accountID, key := seedLoadDB(b, dbPath)
+	paymeterAddr := startRole(b, "paymeter", []string{
+		"PAYMETER_DATABASE=" + dbPath,
+		"PAYMETER_UPSTREAM_URL=" + upstreamURL,
+		"PAYMETER_UPSTREAM_API_KEY=" + demoKey,
+	})
 
 	body := []byte(`{"model":"demo-small","max_tokens":16,"messages":[{"role":"user","content":"Say hello."}]}`)
-	targets := []struct {
+	upstreamHeader := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + demoKey}
+	type target struct {
 		name   string
 		target loadtest.Target
-	}{
-		{"direct", loadtest.Target{URL: upstreamURL + "/chat/completions", Body: body,
-			Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + demoKey}}},
-		{"barehop", loadtest.Target{URL: "http://" + hopLn.Addr().String() + "/v1/chat/completions", Body: body,
-			Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + demoKey}}},
-		{"paymeter", loadtest.Target{URL: m.URL() + "/v1/chat/completions", Body: body,
+	}
+	targets := []target{
+		{"direct", loadtest.Target{URL: upstreamURL + "/chat/completions", Body: body, Header: upstreamHeader}},
+		{"barehop", loadtest.Target{URL: "http://" + hopAddr + "/v1/chat/completions", Body: body, Header: upstreamHeader}},
+		{"paymeter", loadtest.Target{URL: "http://" + paymeterAddr + "/v1/chat/completions", Body: body,
 			Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + key}}},
 	}
 	if nginxURL := startNginx(b, upstreamURL); nginxURL != "" {
-		targets = append(targets, struct {
-			name   string
-			target loadtest.Target
-		}{"nginx", loadtest.Target{URL: nginxURL + "/v1/chat/completions", Body: body,
-			Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + demoKey}}})
+		targets = append(targets, target{"nginx", loadtest.Target{URL: nginxURL + "/v1/chat/completions", Body: body, Header: upstreamHeader}})
 	}
 
-	only := os.Getenv("PAYMETER_LOAD_ONLY") // e.g. "paymeter", to profile one target
+	only := os.Getenv("PMBENCH_ONLY")
 	b.ResetTimer()
 	for _, conns := range []int{64, 256} {
 		rps := map[string]float64{}
@@ -95,11 +90,6 @@ func BenchmarkLoad(b *testing.B) {
 				b.Fatalf("%s: %d errors (statuses %v)", t.name, res.Errors, res.Statuses)
 			}
 			rps[t.name] = res.RPS
-			if t.name == "paymeter" {
-				st := m.Ledger.Stats()
-				fmt.Fprintf(os.Stdout, "ledger so far: %d batches, %.1f ops/batch, %s busy per batch (%s applying)\n",
-					st.Batches, float64(st.Ops)/float64(st.Batches), st.Busy/time.Duration(st.Batches), st.Apply/time.Duration(st.Batches))
-			}
 			fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n", conns, t.name, res)
 			b.ReportMetric(res.RPS, fmt.Sprintf("%s-c%d-req/s", t.name, conns))
 			b.ReportMetric(float64(res.P99.Microseconds()), fmt.Sprintf("%s-c%d-p99-µs", t.name, conns))
@@ -113,24 +103,145 @@ func BenchmarkLoad(b *testing.B) {
 		b.ReportMetric(rps["paymeter"]/rps["barehop"], fmt.Sprintf("paymeter/barehop-c%d", conns))
 	}
 	b.StopTimer()
-	// Every metered request was charged, and the ledger is sound.
-	mustVerify(b, m)
-	if n := len(usageEntries(b, m, a.ID)); n == 0 {
-		b.Fatal("no usage entries: paymeter did not meter")
+	stopRoles(b)
+	checkLoadDB(b, dbPath, accountID)
+}
+
+// TestMain lets this test binary play the servers of BenchmarkLoad in
+// processes of their own: PMBENCH_ROLE=upstream, barehop or
+// paymeter, listening on PMBENCH_ADDR until SIGTERM.
+func TestMain(m *testing.M) {
+	if role := os.Getenv("PMBENCH_ROLE"); role != "" {
+		if err := playRole(role, os.Getenv("PMBENCH_ADDR")); err != nil {
+			fmt.Fprintln(os.Stderr, role+":", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func playRole(role, addr string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	switch role {
+	case "paymeter":
+		// PMBENCH_CPUPROFILE=file profiles the paymeter process.
+		if path := os.Getenv("PMBENCH_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+		// The real command, configured through the environment.
+		return run(ctx, []string{"serve", "--listen", addr}, io.Discard, io.Discard)
+	case "upstream":
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: &demo.Server{APIKey: demoKey}}
+		go srv.Serve(ln)
+		<-ctx.Done()
+		return srv.Close()
+	case "barehop":
+		hop, err := loadtest.NewBareHop(os.Getenv("PMBENCH_UPSTREAM"))
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		go hop.Listener(ln)
+		<-ctx.Done()
+		return hop.Shutdown()
+	}
+	return fmt.Errorf("unknown role %q", role)
+}
+
+var roles []*exec.Cmd
+
+// startRole starts this binary in a role on a free loopback port and
+// waits until it accepts connections.
+func startRole(b *testing.B, role string, env []string) string {
+	ln := listen(b)
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), "PMBENCH_ROLE="+role, "PMBENCH_ADDR="+addr), env...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	roles = append(roles, cmd)
+	b.Cleanup(func() { stopRoles(b) })
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr
+		}
+	}
+	b.Fatalf("%s did not start", role)
+	return ""
+}
+
+// stopRoles stops the role processes gracefully and waits for them.
+func stopRoles(b *testing.B) {
+	for _, cmd := range roles {
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			b.Errorf("%s: %v", strings.Join(cmd.Env[len(cmd.Env)-1:], " "), err)
+		}
+	}
+	roles = nil
+}
+
+// seedLoadDB creates the database the paymeter process will serve: one
+// app with plenty of credit and a key.
+func seedLoadDB(b *testing.B, path string) (int64, string) {
+	db, l, err := openLedger(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	defer l.Close()
+	ctx := context.Background()
+	a := &meter.Account{Kind: meter.AccountApp, Name: "load"}
+	if err := l.CreateAccount(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := l.Credit(ctx, a.ID, meter.EntryGrant, amt(b, "1000000"), "load"); err != nil {
+		b.Fatal(err)
+	}
+	key, err := auth.IssueKey(ctx, sqlite.NewKeyStore(db), &meter.Key{AccountID: a.ID, Name: "load", Scopes: meter.DefaultKeyScopes}, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a.ID, key
+}
+
+// checkLoadDB proves every metered request was charged and the ledger is sound.
+func checkLoadDB(b *testing.B, path string, accountID int64) {
+	db, l, err := openLedger(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	defer l.Close()
+	if v, err := l.Verify(context.Background()); err != nil || len(v) > 0 {
+		b.Fatalf("ledger verify: %v %q", err, v)
+	}
+	entries, err := l.FindEntries(context.Background(), meter.EntryFilter{AccountID: accountID, Limit: 10})
+	if err != nil || len(entries) < 2 || entries[0].Kind != meter.EntryUsage {
+		b.Fatalf("no usage booked: %v %+v", err, entries)
 	}
 }
 
 // demoKey is the upstream key the benchmark's demo upstream demands.
 const demoKey = "demo-upstream-key"
-
-// startDemo serves the built-in demo upstream on loopback and returns its API root.
-func startDemo(b *testing.B) string {
-	ln := listen(b)
-	srv := &http.Server{Handler: &demo.Server{APIKey: demoKey}}
-	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String() + "/v1"
-}
 
 func listen(b *testing.B) net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
