@@ -100,8 +100,8 @@ type EntryFilter struct {
 	Limit    int
 }
 
-// Ledger is the credit ledger. Every method that writes returns only once
-// its write is durable.
+// Ledger is the credit ledger. Every method that moves money returns only
+// once its write is durable; Hold, which moves none, may return before.
 type Ledger interface {
 	CreateAccount(ctx context.Context, a *Account) error
 	FindAccountByID(ctx context.Context, id int64) (*Account, error)
@@ -110,7 +110,9 @@ type Ledger interface {
 	// Credit adds a positive amount to an account as an entry of the given
 	// kind. A ref already used for that kind fails with ECodeConflict.
 	Credit(ctx context.Context, accountID int64, kind EntryKind, amount Amount, ref string) (*Entry, error)
-	// Hold reserves amount or fails with ECodeInsufficientCredit.
+	// Hold reserves amount or fails with ECodeInsufficientCredit. The
+	// reservation binds every later operation at once; it may reach the
+	// database a moment later.
 	Hold(ctx context.Context, accountID int64, amount Amount, ttl time.Duration) (*Hold, error)
 	// Capture charges c.Cost against its hold and releases the rest. A cost
 	// above the hold is charged as far as the account's available balance
