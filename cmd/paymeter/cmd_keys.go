@@ -100,10 +100,13 @@ func newKeySpec(app int64, name, scopeList string, days int) (*meter.Key, error)
 
 func printKeys(w io.Writer, keys []*meter.Key) {
 	tw := newTable(w)
-	fmt.Fprintln(tw, "ID\tACCOUNT\tNAME\tKEY\tSCOPES\tCREATED\tEXPIRES\tSTATUS")
+	fmt.Fprintln(tw, "ID\tACCOUNT\tNAME\tKEY\tSCOPES\tCREATED\tLAST USED\tEXPIRES\tSTATUS")
 	now := time.Now()
 	for _, k := range keys {
-		status, expires := "active", "never"
+		status, expires, used := "active", "never", "never"
+		if k.LastUsedAt != nil {
+			used = k.LastUsedAt.Format(time.RFC3339)
+		}
 		if k.ExpiresAt != nil {
 			expires = k.ExpiresAt.Format(time.RFC3339)
 			if !now.Before(*k.ExpiresAt) {
@@ -113,8 +116,8 @@ func printKeys(w io.Writer, keys []*meter.Key) {
 		if k.RevokedAt != nil {
 			status = "revoked"
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s…\t%s\t%s\t%s\t%s\n", k.ID, k.AccountID, k.Name, k.Prefix, k.Scopes,
-			k.CreatedAt.Format(time.RFC3339), expires, status)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s…\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.AccountID, k.Name, k.Prefix, k.Scopes,
+			k.CreatedAt.Format(time.RFC3339), used, expires, status)
 	}
 	tw.Flush()
 }

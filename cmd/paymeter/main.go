@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,11 +52,15 @@ type Main struct {
 	Upstream *upstream.Client
 	Server   *httpapi.Server
 
+	keyAuth *auth.KeyAuthenticator
 	ln      net.Listener
 	cancel  context.CancelFunc
 	serving chan error
-	expiry  chan struct{}
+	chores  sync.WaitGroup
 }
+
+// lastUsedInterval is how often keys' last-use times are written.
+const lastUsedInterval = 5 * time.Second
 
 // NewMain returns a Main for cfg, logging to logger.
 func NewMain(cfg *Config, logger *slog.Logger) *Main {
@@ -84,9 +89,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Upstream.Timeout = time.Duration(cfg.Upstream.Timeout)
 	m.Upstream.IdleTimeout = time.Duration(cfg.Upstream.IdleTimeout)
 
+	m.keyAuth = auth.NewKeyAuthenticator(m.Keys)
 	m.Server = &httpapi.Server{
 		Ledger:       m.Ledger,
-		Keys:         auth.NewKeyAuthenticator(m.Keys),
+		Keys:         m.keyAuth,
 		Upstream:     m.Upstream,
 		Prices:       cfg.Prices(),
 		Logger:       m.Logger,
@@ -105,10 +111,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if _, err := m.Ledger.ReleaseExpired(ctx, time.Now()); err != nil {
 		return fmt.Errorf("release expired holds: %w", err)
 	}
-	m.expiry = make(chan struct{})
+	m.chores.Add(2)
 	go func() {
-		defer close(m.expiry)
+		defer m.chores.Done()
 		m.Ledger.ExpireHolds(bg, time.Duration(cfg.Ledger.ExpiryInterval))
+	}()
+	go func() {
+		defer m.chores.Done()
+		m.flushLastUsed(bg)
 	}()
 	m.serving = make(chan error, 1)
 	go func() { m.serving <- m.Server.Serve(m.ln) }()
@@ -135,7 +145,10 @@ func (m *Main) Close() error {
 	}
 	if m.cancel != nil {
 		m.cancel()
-		<-m.expiry
+		m.chores.Wait()
+	}
+	if m.keyAuth != nil {
+		errs = append(errs, m.keyAuth.FlushLastUsed(context.Background()))
 	}
 	if m.Upstream != nil {
 		m.Upstream.Close()
@@ -147,6 +160,22 @@ func (m *Main) Close() error {
 		errs = append(errs, m.DB.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// flushLastUsed writes keys' last-use times every lastUsedInterval.
+func (m *Main) flushLastUsed(ctx context.Context) {
+	t := time.NewTicker(lastUsedInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.keyAuth.FlushLastUsed(ctx); err != nil {
+				m.Logger.Warn("record keys' last use", "err", err)
+			}
+		}
+	}
 }
 
 // openLedger opens the database file and a ledger on it.

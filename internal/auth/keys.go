@@ -29,6 +29,11 @@ type KeyAuthenticator struct {
 
 	mu    sync.RWMutex
 	cache map[[32]byte]cachedKey
+
+	// used collects when each key was last used, for FlushLastUsed: one
+	// write every few seconds instead of one per request.
+	usedMu sync.Mutex
+	used   map[int64]time.Time
 }
 
 type cachedKey struct {
@@ -38,7 +43,8 @@ type cachedKey struct {
 
 // NewKeyAuthenticator returns a KeyAuthenticator on keys.
 func NewKeyAuthenticator(keys meter.KeyStore) *KeyAuthenticator {
-	return &KeyAuthenticator{Keys: keys, Now: time.Now, CacheTTL: DefaultKeyCacheTTL, cache: make(map[[32]byte]cachedKey)}
+	return &KeyAuthenticator{Keys: keys, Now: time.Now, CacheTTL: DefaultKeyCacheTTL,
+		cache: make(map[[32]byte]cachedKey), used: make(map[int64]time.Time)}
 }
 
 // Authenticate checks the raw key. A bad key is a *meter.Error
@@ -65,7 +71,30 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, raw string) (*meter
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
 		return nil, meter.Errorf(meter.ECodeExpiredAPIKey, "API key %s expired at %s", k.Prefix, k.ExpiresAt.Format(time.RFC3339))
 	}
+	a.usedMu.Lock()
+	a.used[k.ID] = now
+	a.usedMu.Unlock()
 	return &meter.Principal{Kind: meter.PrincipalAPIKey, AccountID: k.AccountID, KeyID: k.ID, Scopes: k.Scopes, Label: k.Prefix}, nil
+}
+
+// FlushLastUsed writes the last-use times collected since the previous
+// flush. On failure they are kept for the next one.
+func (a *KeyAuthenticator) FlushLastUsed(ctx context.Context) error {
+	a.usedMu.Lock()
+	used := a.used
+	a.used = make(map[int64]time.Time, len(used))
+	a.usedMu.Unlock()
+	if err := a.Keys.TouchKeys(ctx, used); err != nil {
+		a.usedMu.Lock()
+		for id, t := range used {
+			if t.After(a.used[id]) {
+				a.used[id] = t
+			}
+		}
+		a.usedMu.Unlock()
+		return err
+	}
+	return nil
 }
 
 func (a *KeyAuthenticator) lookup(ctx context.Context, hash [32]byte) (*meter.Key, error) {

@@ -204,3 +204,38 @@ func BenchmarkKeyAuthenticator_Cached(b *testing.B) {
 		}
 	}
 }
+
+// Last use is recorded without a write per request: collected in memory,
+// written by FlushLastUsed.
+func TestKeyAuthenticator_LastUsedCoalesced(t *testing.T) {
+	f := newFixture(t)
+	k := &meter.Key{Name: "k"}
+	secret := f.issue(t, k)
+	ctx := context.Background()
+	f.now = time.UnixMilli(1_800_000_000_000)
+	for range 3 {
+		if _, err := f.auth.Authenticate(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if stored, _ := f.store.FindKeyByID(ctx, k.ID); stored.LastUsedAt != nil {
+		t.Fatalf("last used written before a flush: %v", stored.LastUsedAt)
+	}
+	if err := f.auth.FlushLastUsed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := f.store.FindKeyByID(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(f.now) {
+		t.Fatalf("last used=%v, want %v", stored.LastUsedAt, f.now)
+	}
+	// An older time never overwrites a newer one.
+	if err := f.store.TouchKeys(ctx, map[int64]time.Time{k.ID: f.now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := f.store.FindKeyByID(ctx, k.ID); !stored.LastUsedAt.Equal(f.now) {
+		t.Fatalf("last used=%v after an older touch, want %v", stored.LastUsedAt, f.now)
+	}
+}

@@ -105,6 +105,8 @@ type KeyStore interface {
 	RevokeKey(ctx context.Context, id int64, at time.Time) error
 	// RotateKey revokes old and stores its replacement in one transaction.
 	RotateKey(ctx context.Context, oldID int64, replacement *Key, at time.Time) error
+	// TouchKeys records when keys were last used, in one write for many.
+	TouchKeys(ctx context.Context, used map[int64]time.Time) error
 }
 
 // PrincipalKind says how a request authenticated.

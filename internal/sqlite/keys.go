@@ -164,3 +164,27 @@ func (s *KeyStore) RotateKey(ctx context.Context, oldID int64, replacement *mete
 	}
 	return tx.Commit()
 }
+
+// TouchKeys sets last_used_at of many keys in one transaction; a time
+// older than the stored one is ignored.
+func (s *KeyStore) TouchKeys(ctx context.Context, used map[int64]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	tx, err := s.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for id, at := range used {
+		if _, err := stmt.ExecContext(ctx, at.UnixMilli(), id); err != nil {
+			return fmt.Errorf("touch key %d: %w", id, err)
+		}
+	}
+	return tx.Commit()
+}
