@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,8 +38,8 @@ import (
 //	go test -run '^$' -bench BenchmarkLoad -benchtime 1x ./cmd/paymeter
 //
 // PMBENCH_SECONDS sets the measured seconds per target (default 5);
-// PMBENCH_ONLY=name runs one target alone, and PMBENCH_CPUPROFILE=file
-// profiles the paymeter process.
+// PMBENCH_ONLY=name runs one target alone; PMBENCH_CPUPROFILE=file and
+// PMBENCH_TRACE=file profile or trace the paymeter process.
 func BenchmarkLoad(b *testing.B) {
 	seconds := 5
 	if s := os.Getenv("PMBENCH_SECONDS"); s != "" {
@@ -134,6 +135,15 @@ func playRole(role, addr string) error {
 			}
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
+		}
+		// PMBENCH_TRACE=file traces it (go tool trace -pprof=sched file).
+		if path := os.Getenv("PMBENCH_TRACE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			trace.Start(f)
+			defer trace.Stop()
 		}
 		// The real command, configured through the environment.
 		return run(ctx, []string{"serve", "--listen", addr}, io.Discard, io.Discard)
