@@ -10,11 +10,10 @@ import (
 // what was found, so that an operator learns about a bad field before a
 // restart does.
 func runConfig(args []string, stdout io.Writer) error {
-	verb, rest, err := subcommand("config", args, "check")
+	_, rest, err := subcommand("config", args, "check")
 	if err != nil {
 		return err
 	}
-	_ = verb
 	fs := newFlags("config check")
 	path := fs.String("config", "", "config file (YAML)")
 	if err := parseFlags(fs, rest); err != nil {

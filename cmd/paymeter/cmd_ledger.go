@@ -29,15 +29,14 @@ func withLedger(f *dbFlags, fn func(*sqlite.DB, *sqlite.Ledger) error) error {
 // runLedger implements `paymeter ledger verify`, which exits non-zero on
 // any invariant violation.
 func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
-	if _, rest, err := subcommand("ledger", args, "verify"); err != nil {
+	_, rest, err := subcommand("ledger", args, "verify")
+	if err != nil {
 		return err
-	} else {
-		args = rest
 	}
 	fs := newFlags("ledger verify")
 	var f dbFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
 	return withLedger(&f, func(_ *sqlite.DB, l *sqlite.Ledger) error {

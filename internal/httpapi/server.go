@@ -61,9 +61,6 @@ func (s *Server) Init() {
 		// delay a graceful shutdown.
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
-		// Streams are written after the handler returns; fiber must not
-		// reuse their buffers before that.
-		StreamRequestBody: false,
 	})
 	s.app.Use(s.withRequestID, s.withAccessLog)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
