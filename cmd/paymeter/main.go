@@ -114,7 +114,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.chores.Add(2)
 	go func() {
 		defer m.chores.Done()
-		m.Ledger.ExpireHolds(bg, time.Duration(cfg.Ledger.ExpiryInterval))
+		m.Ledger.Maintain(bg, time.Duration(cfg.Ledger.ExpiryInterval))
 	}()
 	go func() {
 		defer m.chores.Done()

@@ -54,11 +54,16 @@ func scanAccount(row interface{ Scan(...any) error }) (*meter.Account, error) {
 	return &a, nil
 }
 
-// FindAccountByID returns the account with its current balance.
+// FindAccountByID returns the account with its current balance. Its held
+// total includes the holds this process keeps in memory only (see
+// batch.go); another process sees only the stored ones.
 func (l *Ledger) FindAccountByID(ctx context.Context, id int64) (*meter.Account, error) {
 	a, err := scanAccount(l.db.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
 	if err != nil {
 		return nil, notFound(err, "account %d not found", id)
+	}
+	if held, ok := l.book.held(id); ok {
+		a.Held = held
 	}
 	return a, nil
 }

@@ -19,8 +19,10 @@ import (
 // contains it is durable.
 //
 // Holds are the exception: they are decided at once against the book
-// (book.go) and written by the writer without anyone waiting for it. A hold
-// moves no money; if the process dies before it is written, the request it
+// (book.go), and only a hold still active after Ledger.PersistAfter is
+// written to the database, by the writer, with nobody waiting for it. Most
+// requests finish sooner, so their holds never cost a write. A hold moves
+// no money; if the process dies before it is written, the request it
 // guarded dies too, which is what releasing the hold would have done.
 
 // maxBatch bounds one transaction, so that a burst cannot make one commit
@@ -172,8 +174,14 @@ func (b *batch) apply(o *op) (outcome, err error) {
 	return nil, fmt.Errorf("unknown ledger op %d", o.kind)
 }
 
-// hold writes a hold the book already granted.
+// hold writes a hold the book granted, unless it was settled meanwhile.
 func (b *batch) hold(o *op) (outcome, err error) {
+	if _, gone := b.settled[o.holdID]; gone {
+		return nil, nil
+	}
+	if _, active := b.book.hold(o.holdID); !active {
+		return nil, nil
+	}
 	a, err := b.account(o.accountID)
 	if err != nil || a == nil {
 		return accountNotFound(o.accountID), err

@@ -32,15 +32,20 @@ type bookAccount struct {
 type bookHold struct {
 	accountID int64
 	amount    meter.Amount
+	// created and expires are Unix ms; queued is set once the hold has
+	// been sent to the writer to be stored.
+	created, expires int64
+	queued           bool
 }
 
 func newBook() *book {
 	return &book{accounts: make(map[int64]*bookAccount), holds: make(map[string]bookHold)}
 }
 
-// reserve records a hold of amount on the account if its available credit
-// covers it. loaded is false when the account is not in the book yet.
-func (b *book) reserve(accountID int64, holdID string, amount meter.Amount) (loaded bool, available meter.Amount, ok bool) {
+// reserve records a hold on the account if its available credit covers
+// it. loaded is false when the account is not in the book yet.
+func (b *book) reserve(holdID string, h bookHold) (loaded bool, available meter.Amount, ok bool) {
+	accountID, amount := h.accountID, h.amount
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	a := b.accounts[accountID]
@@ -51,7 +56,7 @@ func (b *book) reserve(accountID int64, holdID string, amount meter.Amount) (loa
 		return true, available, false
 	}
 	a.held += amount
-	b.holds[holdID] = bookHold{accountID, amount}
+	b.holds[holdID] = h
 	return true, available, true
 }
 
@@ -102,6 +107,26 @@ func (b *book) settle(settled map[string]bookHold, balances map[int64]meter.Amou
 			a.balance = bal
 		}
 	}
+}
+
+// due marks and returns the holds created at or before cutoff that have
+// not been sent to the writer yet.
+func (b *book) due(cutoff int64) map[string]bookHold {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out map[string]bookHold
+	for id, h := range b.holds {
+		if h.queued || h.created > cutoff {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]bookHold)
+		}
+		h.queued = true
+		b.holds[id] = h
+		out[id] = h
+	}
+	return out
 }
 
 // forget drops a hold whose write failed, so that its credit is not

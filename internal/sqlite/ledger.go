@@ -28,6 +28,10 @@ type Ledger struct {
 	stmts  *stmts
 	book   *book
 
+	// PersistAfter is how long a hold lives in memory only; PersistHolds
+	// writes the holds older than that.
+	PersistAfter time.Duration
+
 	stats batchStats
 
 	mu     sync.RWMutex // guards closed against sends on a closed ops
@@ -48,8 +52,10 @@ func NewLedger(db *DB, logger *slog.Logger) (*Ledger, error) {
 		logger: logger,
 		stmts:  s,
 		book:   newBook(),
-		ops:    make(chan *op, 4*maxBatch),
-		done:   make(chan struct{}),
+
+		PersistAfter: time.Second,
+		ops:          make(chan *op, 4*maxBatch),
+		done:         make(chan struct{}),
 	}
 	go l.run()
 	return l, nil
@@ -189,7 +195,8 @@ func (l *Ledger) Hold(ctx context.Context, accountID int64, amount meter.Amount,
 	}
 	now := l.db.Now()
 	h := &meter.Hold{ID: newHoldID(), AccountID: accountID, Amount: amount, ExpiresAt: now.Add(ttl)}
-	_, available, ok := l.book.reserve(accountID, h.ID, amount)
+	bh := bookHold{accountID: accountID, amount: amount, created: now.UnixMilli(), expires: h.ExpiresAt.UnixMilli()}
+	_, available, ok := l.book.reserve(h.ID, bh)
 	if !ok {
 		// The account is not in the book yet, or looks short: read its
 		// balance afresh through the writer (credits may have been booked
@@ -197,22 +204,32 @@ func (l *Ledger) Hold(ctx context.Context, accountID int64, amount meter.Amount,
 		if err := l.loadAccount(accountID); err != nil {
 			return nil, err
 		}
-		if _, available, ok = l.book.reserve(accountID, h.ID, amount); !ok {
+		if _, available, ok = l.book.reserve(h.ID, bh); !ok {
 			return nil, meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", amount, available).
 				WithDetail("required", amount.String()).
 				WithDetail("available", available.String())
 		}
 	}
-	o := newOp(opHold)
-	o.async = true
-	o.accountID, o.amount, o.holdID = accountID, amount, h.ID
-	o.now, o.expiresAt = now.UnixMilli(), h.ExpiresAt.UnixMilli()
-	if err := l.send(o); err != nil {
-		o.free()
-		l.book.forget(h.ID)
-		return nil, err
-	}
 	return h, nil
+}
+
+// PersistHolds sends the holds older than PersistAfter to the writer, to
+// be stored without anyone waiting: a hold that outlives that long (a long
+// stream) is then visible to other processes and survives a crash, to be
+// released by expiry.
+func (l *Ledger) PersistHolds() error {
+	cutoff := l.db.Now().Add(-l.PersistAfter).UnixMilli()
+	for id, h := range l.book.due(cutoff) {
+		o := newOp(opHold)
+		o.async = true
+		o.accountID, o.amount, o.holdID = h.accountID, h.amount, id
+		o.now, o.expiresAt = h.created, h.expires
+		if err := l.send(o); err != nil {
+			o.free()
+			return err
+		}
+	}
+	return nil
 }
 
 // loadAccount enters the account in the book, or refreshes its balance,
@@ -278,26 +295,37 @@ func (l *Ledger) ReleaseExpired(ctx context.Context, now time.Time) (int, error)
 	return o.n, nil
 }
 
-// ExpireHolds releases expired holds now and then every interval until ctx
-// ends: holds whose request died with a crash or a bug must not keep
-// credit locked forever.
-func (l *Ledger) ExpireHolds(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// persistInterval is how often Maintain looks for holds to store.
+const persistInterval = 250 * time.Millisecond
+
+// Maintain stores long-lived holds every persistInterval, and releases
+// expired holds now and every expiryInterval, until ctx ends: holds whose
+// request died with a crash or a bug must not keep credit locked forever.
+func (l *Ledger) Maintain(ctx context.Context, expiryInterval time.Duration) {
+	expiry := time.NewTicker(expiryInterval)
+	defer expiry.Stop()
+	persist := time.NewTicker(persistInterval)
+	defer persist.Stop()
+	l.releaseExpired(ctx)
 	for {
-		if n, err := l.ReleaseExpired(ctx, l.db.Now()); err != nil {
-			if errors.Is(err, ErrClosed) {
-				return
-			}
-			l.logger.Error("release expired holds", "err", err)
-		} else if n > 0 {
-			l.logger.Warn("released expired holds", "count", n)
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-persist.C:
+			if err := l.PersistHolds(); errors.Is(err, ErrClosed) {
+				return
+			}
+		case <-expiry.C:
+			l.releaseExpired(ctx)
 		}
+	}
+}
+
+func (l *Ledger) releaseExpired(ctx context.Context) {
+	if n, err := l.ReleaseExpired(ctx, l.db.Now()); err != nil && !errors.Is(err, ErrClosed) {
+		l.logger.Error("release expired holds", "err", err)
+	} else if n > 0 {
+		l.logger.Warn("released expired holds", "count", n)
 	}
 }
 

@@ -210,6 +210,10 @@ func TestLedger_ExpiredHoldsReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.PersistAfter = 0 // store the hold now, as Maintain would after a second
+	if err := l.PersistHolds(); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := l.ReleaseExpired(ctx, now.Add(59*time.Second)); err != nil || n != 0 {
 		t.Fatalf("before expiry: released=%d err=%v, want 0", n, err)
 	}
@@ -243,6 +247,10 @@ func TestLedger_HoldsSurviveRestart(t *testing.T) {
 	if _, err := l.Hold(ctx, a.ID, amt(t, "2"), time.Second); err != nil {
 		t.Fatal(err)
 	}
+	l.PersistAfter = 0
+	if err := l.PersistHolds(); err != nil {
+		t.Fatal(err)
+	}
 	l.Close()
 	db.Close()
 
@@ -268,4 +276,50 @@ func TestLedger_CloseRefusesNewWrites(t *testing.T) {
 	if _, err := l.Hold(context.Background(), a.ID, 1, time.Minute); !errors.Is(err, sqlite.ErrClosed) {
 		t.Fatalf("hold after close err=%v, want ErrClosed", err)
 	}
+}
+
+// A hold settled within PersistAfter is never written; one that lives
+// longer is stored, and settling it removes the row.
+func TestLedger_OnlyLongHoldsAreStored(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	now := time.Unix(1_700_000_000, 0)
+	db.Now = func() time.Time { return now }
+	l := MustOpenLedger(t, db)
+	a := mustApp(t, l, "5")
+
+	short, err := l.Hold(ctx, a.ID, amt(t, "1"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := l.Hold(ctx, a.ID, amt(t, "2"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Capture(ctx, meter.Charge{HoldID: short.ID, AccountID: a.ID, Cost: amt(t, "0.5")}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(l.PersistAfter)
+	if err := l.PersistHolds(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(ctx, "h_sync"); meter.ErrorCode(err) != meter.ECodeNotFound { // a barrier: the hold write is applied
+		t.Fatalf("release of an unknown hold err=%v, want not_found", err)
+	}
+	if n := db.Count(t, `SELECT COUNT(*) FROM holds`); n != 1 {
+		t.Fatalf("stored holds=%d, want only the long one", n)
+	}
+	if n := db.Count(t, `SELECT held FROM accounts WHERE id = ?`, a.ID); n != int64(amt(t, "2")) {
+		t.Fatalf("stored held=%d, want the long hold's 2 credits", n)
+	}
+	if _, err := l.Capture(ctx, meter.Charge{HoldID: long.ID, AccountID: a.ID, Cost: amt(t, "1")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.Count(t, `SELECT COUNT(*) FROM holds`); n != 0 {
+		t.Fatalf("stored holds=%d after capture, want 0", n)
+	}
+	if bal, held := balances(t, l, a.ID); bal != amt(t, "3.5") || held != 0 {
+		t.Fatalf("balance=%s held=%s, want 3.5 and 0", bal, held)
+	}
+	mustVerify(t, l)
 }
