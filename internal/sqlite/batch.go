@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/paymeter/paymeter/internal/meter"
@@ -95,11 +96,18 @@ type batch struct {
 	// commit; until then the batch subtracts them itself.
 	settled     map[string]bookHold
 	settledHeld map[int64]meter.Amount
+	// usage holds the journal rows of captures, inserted together at the
+	// end of the batch (insertUsage) rather than one statement each.
+	usage []any
+	refs  map[string]struct{}
 }
+
+// usageColumns is the number of values of one usage row in batch.usage.
+const usageColumns = 10
 
 func newBatch(ctx context.Context, s *stmts, bk *book) *batch {
 	return &batch{ctx: ctx, s: s, book: bk, accounts: make(map[int64]*acctState, 4),
-		settled: make(map[string]bookHold), settledHeld: make(map[int64]meter.Amount)}
+		settled: make(map[string]bookHold), settledHeld: make(map[int64]meter.Amount), refs: make(map[string]struct{})}
 }
 
 // balances returns the final balance of every account the batch wrote.
@@ -121,6 +129,9 @@ func (b *batch) run(ops []*op) error {
 			return err
 		}
 		o.err = outcome
+	}
+	if err := b.insertUsage(); err != nil {
+		return err
 	}
 	for id, a := range b.accounts {
 		if !a.dirty {
@@ -210,18 +221,22 @@ func (b *batch) findHold(id string) (h bookHold, found bool, err error) {
 	if err != nil {
 		return bookHold{}, false, fmt.Errorf("find hold %s: %w", id, err)
 	}
+	h.queued = true // it is stored
 	return h, true, nil
 }
 
 // settle removes a hold's row and records it as settled by this batch.
 func (b *batch) settle(id string, h bookHold, a *acctState) error {
-	res, err := b.s.deleteHold.ExecContext(b.ctx, id)
-	if err != nil {
-		return fmt.Errorf("delete hold %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		a.held -= h.amount
-		a.dirty = true
+	// A hold never sent to be stored has no row to delete.
+	if h.queued {
+		res, err := b.s.deleteHold.ExecContext(b.ctx, id)
+		if err != nil {
+			return fmt.Errorf("delete hold %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			a.held -= h.amount
+			a.dirty = true
+		}
 	}
 	b.settled[id] = h
 	b.settledHeld[h.accountID] += h.amount
@@ -258,23 +273,57 @@ func (b *batch) capture(o *op) (outcome, err error) {
 	// Charge the cost, but never more than the hold plus what is available
 	// besides it: available balance must not go below zero.
 	charged := max(0, min(c.Cost, b.available(h.accountID, a)+h.amount))
-	res, err := b.s.insertEntry.ExecContext(b.ctx, h.accountID, string(meter.EntryUsage), -int64(charged),
-		c.HoldID, c.RequestID, c.Model, c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, o.now)
-	if err != nil {
-		return nil, fmt.Errorf("insert usage entry: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return meter.Errorf(meter.ECodeConflict, "hold %s was already captured", c.HoldID), nil
-	}
+	row := []any{h.accountID, string(meter.EntryUsage), -int64(charged), c.HoldID, c.RequestID, c.Model,
+		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, o.now}
 	if found {
+		// An active hold has not been captured: its row can wait for the
+		// batch's one multi-row insert.
+		b.usage = append(b.usage, row...)
+		b.refs[c.HoldID] = struct{}{}
 		if err := b.settle(c.HoldID, h, a); err != nil {
 			return nil, err
+		}
+	} else {
+		if _, dup := b.refs[c.HoldID]; dup {
+			return meter.Errorf(meter.ECodeConflict, "hold %s was already captured", c.HoldID), nil
+		}
+		res, err := b.s.insertEntry.ExecContext(b.ctx, row...)
+		if err != nil {
+			return nil, fmt.Errorf("insert usage entry: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return meter.Errorf(meter.ECodeConflict, "hold %s was already captured", c.HoldID), nil
 		}
 	}
 	a.balance -= charged
 	a.dirty = true
 	o.charged = charged
 	return nil, nil
+}
+
+// insertUsage writes the batch's usage rows with as few statements as the
+// prepared sizes allow (64, 32, …, 1 rows each).
+func (b *batch) insertUsage() error {
+	rows := b.usage
+	for len(rows) > 0 {
+		n := len(rows) / usageColumns
+		size := 1
+		for size*2 <= n && size < maxUsageRows {
+			size *= 2
+		}
+		vals := rows[:size*usageColumns]
+		res, err := b.s.insertUsage.get(size).ExecContext(b.ctx, vals...)
+		if err != nil {
+			return fmt.Errorf("insert usage entries: %w", err)
+		}
+		// The holds were active, so none of these can be booked already;
+		// if one is, something broke an invariant: fail the batch.
+		if got, _ := res.RowsAffected(); got != int64(size) {
+			return fmt.Errorf("insert usage entries: %d of %d rows written", got, size)
+		}
+		rows = rows[len(vals):]
+	}
+	return nil
 }
 
 func (b *batch) release(o *op) (outcome, err error) {
@@ -320,6 +369,7 @@ func (b *batch) expire(o *op) error {
 	var found []expired
 	for rows.Next() {
 		var e expired
+		e.h.queued = true // it is stored
 		if err := rows.Scan(&e.id, &e.h.accountID, &e.h.amount); err != nil {
 			rows.Close()
 			return err
@@ -355,6 +405,53 @@ type stmts struct {
 	selectAccount, updateAccount       *sql.Stmt
 	insertHold, selectHold, deleteHold *sql.Stmt
 	insertEntry, selectExpired         *sql.Stmt
+	// insertUsage inserts n usage rows, for n = 1, 2, 4, … maxUsageRows.
+	insertUsage usageStmts
+}
+
+// maxUsageRows is the most rows one usage insert takes.
+const maxUsageRows = 64
+
+const entryInsert = `INSERT INTO entries (account_id, kind, amount, ref, request_id, model, input_tokens, output_tokens, estimated, created_at) VALUES `
+
+// usageInsert returns the statement that inserts n usage rows.
+func usageInsert(n int) string {
+	var b strings.Builder
+	b.WriteString(entryInsert)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(" ON CONFLICT (kind, ref) DO NOTHING")
+	return b.String()
+}
+
+// usageStmts are the usage inserts by row count: prepared on the
+// connection, or bound to a transaction when first used in it.
+type usageStmts interface {
+	get(n int) *sql.Stmt
+}
+
+type rawUsage map[int]*sql.Stmt
+
+func (r rawUsage) get(n int) *sql.Stmt { return r[n] }
+
+type lazyBind struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	raw   usageStmts
+	bound map[int]*sql.Stmt
+}
+
+func (l lazyBind) get(n int) *sql.Stmt {
+	if st, ok := l.bound[n]; ok {
+		return st
+	}
+	st := l.tx.StmtContext(l.ctx, l.raw.get(n))
+	l.bound[n] = st
+	return st
 }
 
 func prepareStmts(db *sql.DB) (*stmts, error) {
@@ -379,6 +476,16 @@ func prepareStmts(db *sql.DB) (*stmts, error) {
 		}
 		*p.dst = st
 	}
+	raw := rawUsage{}
+	s.insertUsage = raw
+	for n := 1; n <= maxUsageRows; n *= 2 {
+		st, err := db.Prepare(usageInsert(n))
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("prepare usage insert of %d rows: %w", n, err)
+		}
+		raw[n] = st
+	}
 	return s, nil
 }
 
@@ -392,10 +499,16 @@ func (s *stmts) bind(ctx context.Context, tx *sql.Tx) *stmts {
 		deleteHold:    tx.StmtContext(ctx, s.deleteHold),
 		insertEntry:   tx.StmtContext(ctx, s.insertEntry),
 		selectExpired: tx.StmtContext(ctx, s.selectExpired),
+		insertUsage:   lazyBind{ctx: ctx, tx: tx, raw: s.insertUsage, bound: make(map[int]*sql.Stmt, 2)},
 	}
 }
 
 func (s *stmts) close() {
+	if raw, ok := s.insertUsage.(rawUsage); ok {
+		for _, st := range raw {
+			st.Close()
+		}
+	}
 	for _, st := range []*sql.Stmt{s.selectAccount, s.updateAccount, s.insertHold, s.selectHold, s.deleteHold, s.insertEntry, s.selectExpired} {
 		if st != nil {
 			st.Close()
