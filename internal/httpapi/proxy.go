@@ -2,18 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/upstream"
 	"github.com/valyala/fasthttp"
 )
-
-// meterTimeout bounds the ledger write that books a finished request. It
-// runs detached from the client (context.WithoutCancel): a client who
-// leaves is still charged.
-const meterTimeout = 10 * time.Second
 
 // metered is one request on its way through the proxy: who pays, at what
 // price, and the hold that reserves its worst case.
@@ -133,9 +127,9 @@ func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amoun
 	if estimated {
 		cost = min(cost, m.hold.Amount)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), meterTimeout)
-	defer cancel()
-	return s.Ledger.Capture(ctx, meter.Charge{
+	// Detached from the client's request: a client who leaves is still
+	// charged. (The ledger completes every queued write regardless.)
+	return s.Ledger.Capture(context.Background(), meter.Charge{
 		HoldID: m.hold.ID, AccountID: m.principal.AccountID, Cost: cost, RequestID: m.requestID,
 		Model: m.info.Model, Usage: u, Estimated: estimated,
 	})
@@ -144,9 +138,7 @@ func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amoun
 // release drops the hold of a request that consumed nothing. A failure is
 // logged, not returned: the expiry sweep will release the hold anyway.
 func (s *Server) release(m *metered) {
-	ctx, cancel := context.WithTimeout(context.Background(), meterTimeout)
-	defer cancel()
-	if err := s.Ledger.Release(ctx, m.hold.ID); err != nil {
+	if err := s.Ledger.Release(context.Background(), m.hold.ID); err != nil {
 		s.Logger.Error("release hold", "request_id", m.requestID, "hold", m.hold.ID, "err", err)
 	}
 }
