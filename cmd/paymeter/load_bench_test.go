@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -39,7 +40,7 @@ import (
 //
 // PMBENCH_SECONDS sets the measured seconds per target (default 5);
 // PMBENCH_ONLY=name runs one target alone; PMBENCH_CPUPROFILE=file and
-// PMBENCH_TRACE=file profile or trace the paymeter process.
+// PMBENCH_TRACE=file profile or trace one server process (see playRole).
 func BenchmarkLoad(b *testing.B) {
 	seconds := 5
 	if s := os.Getenv("PMBENCH_SECONDS"); s != "" {
@@ -125,9 +126,9 @@ func TestMain(m *testing.M) {
 func playRole(role, addr string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	switch role {
-	case "paymeter":
-		// PMBENCH_CPUPROFILE=file profiles the paymeter process.
+	// PMBENCH_CPUPROFILE=file profiles, and PMBENCH_TRACE=file traces, the
+	// process of role PMBENCH_PROFILE_ROLE (default paymeter).
+	if want := cmp.Or(os.Getenv("PMBENCH_PROFILE_ROLE"), "paymeter"); want == role {
 		if path := os.Getenv("PMBENCH_CPUPROFILE"); path != "" {
 			f, err := os.Create(path)
 			if err != nil {
@@ -136,7 +137,6 @@ func playRole(role, addr string) error {
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
 		}
-		// PMBENCH_TRACE=file traces it (go tool trace -pprof=sched file).
 		if path := os.Getenv("PMBENCH_TRACE"); path != "" {
 			f, err := os.Create(path)
 			if err != nil {
@@ -145,6 +145,9 @@ func playRole(role, addr string) error {
 			trace.Start(f)
 			defer trace.Stop()
 		}
+	}
+	switch role {
+	case "paymeter":
 		// The real command, configured through the environment.
 		return run(ctx, []string{"serve", "--listen", addr}, io.Discard, io.Discard)
 	case "upstream":
