@@ -28,6 +28,7 @@ type Config struct {
 	Upstream UpstreamConfig `yaml:"upstream"`
 	Limits   LimitsConfig   `yaml:"limits"`
 	Ledger   LedgerConfig   `yaml:"ledger"`
+	Wallet   WalletConfig   `yaml:"wallet"`
 	Log      LogConfig      `yaml:"log"`
 	// Models is the price table, by model id.
 	Models map[string]ModelConfig `yaml:"models"`
@@ -52,6 +53,20 @@ type LimitsConfig struct {
 type LedgerConfig struct {
 	HoldTTL        Duration `yaml:"hold_ttl"`
 	ExpiryInterval Duration `yaml:"expiry_interval"`
+}
+
+// WalletConfig governs requests signed with wallet headers.
+type WalletConfig struct {
+	// Realm starts the signed message: "Paymeter", or "Eliza Cloud" for
+	// elizaOS clients.
+	Realm string `yaml:"realm"`
+	// Window is how far a signed timestamp may be from the server's clock,
+	// either way.
+	Window          Duration `yaml:"window"`
+	RequireBodyHash bool     `yaml:"require_body_hash"`
+	// InitialFreeCredits are granted once to a wallet whose account is
+	// created by a signed request.
+	InitialFreeCredits meter.Amount `yaml:"initial_free_credits"`
 }
 
 // LogConfig selects the log level and format.
@@ -222,6 +237,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Ledger.ExpiryInterval <= 0 {
 		bad("ledger.expiry_interval", "must be positive")
+	}
+	if strings.TrimSpace(c.Wallet.Realm) == "" || strings.ContainsAny(c.Wallet.Realm, "\r\n") {
+		bad("wallet.realm", "required, on one line, e.g. \"Paymeter\" or \"Eliza Cloud\"")
+	}
+	if w := time.Duration(c.Wallet.Window); w < 10*time.Second || w > time.Hour {
+		bad("wallet.window", "%s is outside 10s … 1h", w)
+	}
+	if c.Wallet.InitialFreeCredits < 0 {
+		bad("wallet.initial_free_credits", "must not be negative")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

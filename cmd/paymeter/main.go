@@ -90,9 +90,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Upstream.IdleTimeout = time.Duration(cfg.Upstream.IdleTimeout)
 
 	m.keyAuth = auth.NewKeyAuthenticator(m.Keys)
+	wallets := auth.NewWalletVerifier(m.Ledger)
+	wallets.Realm, wallets.RequireBodyHash = cfg.Wallet.Realm, cfg.Wallet.RequireBodyHash
+	wallets.Window = time.Duration(cfg.Wallet.Window)
+	wallets.FutureSkew = wallets.Window
+	wallets.FreeCredits = cfg.Wallet.InitialFreeCredits
 	m.Server = &httpapi.Server{
 		Ledger:       m.Ledger,
 		Keys:         m.keyAuth,
+		Wallets:      wallets,
 		Upstream:     m.Upstream,
 		Prices:       cfg.Prices(),
 		Logger:       m.Logger,

@@ -106,22 +106,39 @@ func (s *Server) withAccessLog(c *fiber.Ctx) error {
 }
 
 // authenticate finds the principal of a /v1 request. The first credential
-// present decides; a bad one is final.
+// present decides, in the order of DESIGN.md §2; a bad one is final.
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	token, ok, err := auth.BearerToken(c.Get(fiber.HeaderAuthorization), c.Get("X-API-Key"))
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return meter.Errorf(meter.ECodeMissingCredentials, "send an API key as \"Authorization: Bearer pm_live_…\" or \"X-API-Key\"")
-	}
-	if !auth.IsKeyShaped(token) {
-		return meter.Errorf(meter.ECodeInvalidAPIKey, "unrecognised credential: API keys start with pm_live_ or pm_test_")
-	}
-	p, err := s.Keys.Authenticate(c.UserContext(), token)
+	p, err := s.principal(c)
 	if err != nil {
 		return err
 	}
 	c.Locals(localPrincipal, p)
 	return c.Next()
+}
+
+func (s *Server) principal(c *fiber.Ctx) (*meter.Principal, error) {
+	addr, ts, sig := c.Get(auth.HeaderWalletAddress), c.Get(auth.HeaderTimestamp), c.Get(auth.HeaderWalletSignature)
+	if addr != "" || ts != "" || sig != "" {
+		if addr == "" || ts == "" || sig == "" {
+			return nil, meter.Errorf(meter.ECodeInvalidSignature, "send %s, %s and %s together",
+				auth.HeaderWalletAddress, auth.HeaderTimestamp, auth.HeaderWalletSignature)
+		}
+		uri := c.Request().URI()
+		return s.Wallets.Authenticate(c.UserContext(), &auth.WalletRequest{
+			Address: addr, Timestamp: ts, Signature: sig, Method: c.Method(),
+			Path: string(uri.PathOriginal()), Query: string(uri.QueryString()), Body: c.Body(),
+		})
+	}
+	token, ok, err := auth.BearerToken(c.Get(fiber.HeaderAuthorization), c.Get("X-API-Key"))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, meter.Errorf(meter.ECodeMissingCredentials,
+			"send an API key as \"Authorization: Bearer pm_live_…\" or \"X-API-Key\", or sign the request with a wallet")
+	}
+	if !auth.IsKeyShaped(token) {
+		return nil, meter.Errorf(meter.ECodeInvalidAPIKey, "unrecognised credential: API keys start with pm_live_ or pm_test_")
+	}
+	return s.Keys.Authenticate(c.UserContext(), token)
 }

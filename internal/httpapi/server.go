@@ -17,6 +17,7 @@ import (
 type Server struct {
 	Ledger   meter.Ledger
 	Keys     *auth.KeyAuthenticator
+	Wallets  *auth.WalletVerifier
 	Upstream *upstream.Client
 	// Prices maps model ids to their prices; a model not here is refused.
 	Prices map[string]meter.Price

@@ -1,0 +1,199 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"math/big"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// Wallet request headers (DESIGN.md §3).
+const (
+	HeaderWalletAddress   = "X-Wallet-Address"
+	HeaderTimestamp       = "X-Timestamp"
+	HeaderWalletSignature = "X-Wallet-Signature"
+)
+
+// DefaultRealm is the first word of the signed message; "Eliza Cloud"
+// makes existing elizaOS clients work unchanged.
+const DefaultRealm = "Paymeter"
+
+// WalletScopes are what a wallet signing its own requests may do.
+const WalletScopes = meter.DefaultKeyScopes | meter.Scopes(meter.ScopeKeys)
+
+// WalletRequest is what a signed wallet request presents.
+type WalletRequest struct {
+	Address, Timestamp, Signature string // the three headers, as sent
+	Method                        string
+	Path                          string // the escaped path, as sent, without the query
+	Query                         string // the raw query string
+	Body                          []byte
+}
+
+// WalletStore accepts verified wallet messages: it claims each message's
+// hash until it expires, so that a message is accepted once, durably
+// (also after a restart), and returns the wallet's account, creating it
+// with initial free credits the first time the wallet is seen.
+type WalletStore interface {
+	AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, freeCredits meter.Amount) (*meter.Account, error)
+}
+
+// WalletVerifier authenticates requests signed with EIP-191 personal_sign:
+//
+//	<Realm> Authentication
+//	Timestamp: <X-Timestamp>
+//	Method: <METHOD>
+//	Path: <escaped path>
+//	Payload-SHA256: <hex sha256 of canonical query + "\n" + body>   (optional fifth line)
+type WalletVerifier struct {
+	Store WalletStore
+	// Realm starts the signed message.
+	Realm string
+	// Window is how old a timestamp may be; FutureSkew how far ahead of
+	// this server's clock it may be.
+	Window, FutureSkew time.Duration
+	// RequireBodyHash refuses messages without the Payload-SHA256 line.
+	RequireBodyHash bool
+	// FreeCredits are granted to a wallet's account when it is created.
+	FreeCredits meter.Amount
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// NewWalletVerifier returns a verifier with the defaults of DESIGN.md §3.
+func NewWalletVerifier(store WalletStore) *WalletVerifier {
+	return &WalletVerifier{Store: store, Realm: DefaultRealm, Window: 5 * time.Minute, FutureSkew: 5 * time.Minute,
+		FreeCredits: 5 * meter.Credit, Now: time.Now}
+}
+
+// maxTimestampLen bounds X-Timestamp: Unix milliseconds have 13 digits
+// until the year 2286.
+const maxTimestampLen = 16
+
+// Authenticate verifies a signed wallet request and returns its principal.
+// A bad signature, a stale or future timestamp and a replay are
+// *meter.Error (invalid_signature, signature_expired, signature_replayed);
+// any other error means the check itself failed.
+func (v *WalletVerifier) Authenticate(ctx context.Context, r *WalletRequest) (*meter.Principal, error) {
+	if !common.IsHexAddress(r.Address) {
+		return nil, meter.Errorf(meter.ECodeInvalidSignature, "%s is not an Ethereum address", HeaderWalletAddress)
+	}
+	claimed := common.HexToAddress(r.Address)
+	ts, err := parseTimestamp(r.Timestamp)
+	if err != nil {
+		return nil, err
+	}
+	now := v.Now()
+	signedAt := time.UnixMilli(ts)
+	if signedAt.Before(now.Add(-v.Window)) || signedAt.After(now.Add(v.FutureSkew)) {
+		return nil, meter.Errorf(meter.ECodeSignatureExpired,
+			"%s is outside the accepted window of %s around the server's time (%d)", HeaderTimestamp, v.Window, now.UnixMilli()).
+			WithDetail("server_time", now.UnixMilli())
+	}
+	sig, err := decodeSignature(r.Signature)
+	if err != nil {
+		return nil, err
+	}
+	hash, ok := v.match(r, sig, claimed)
+	if !ok {
+		return nil, meter.Errorf(meter.ECodeInvalidSignature, "the signature does not match %s and this request", HeaderWalletAddress)
+	}
+	// The message, not the signature, is remembered: a signature has a
+	// second valid form (s ↦ n−s), the message has one hash.
+	acct, err := v.Store.AcceptWalletMessage(ctx, claimed.Hex(), hash, signedAt.Add(v.Window), v.FreeCredits)
+	if err != nil {
+		return nil, err
+	}
+	return &meter.Principal{Kind: meter.PrincipalWallet, AccountID: acct.ID, Scopes: WalletScopes, Label: claimed.Hex()}, nil
+}
+
+// match recovers the signer of the four-line message, then, failing that,
+// of the five-line one, and reports which message hash matched claimed.
+func (v *WalletVerifier) match(r *WalletRequest, sig []byte, claimed common.Address) ([32]byte, bool) {
+	base := v.Realm + " Authentication\nTimestamp: " + r.Timestamp + "\nMethod: " + strings.ToUpper(r.Method) + "\nPath: " + r.Path
+	if !v.RequireBodyHash {
+		if h, ok := recoversTo(base, sig, claimed); ok {
+			return h, true
+		}
+	}
+	return recoversTo(base+"\nPayload-SHA256: "+PayloadHash(r.Query, r.Body), sig, claimed)
+}
+
+func recoversTo(msg string, sig []byte, claimed common.Address) ([32]byte, bool) {
+	hash := accounts.TextHash([]byte(msg))
+	pub, err := crypto.SigToPub(hash, sig)
+	if err != nil {
+		return [32]byte{}, false
+	}
+	return [32]byte(hash), crypto.PubkeyToAddress(*pub) == claimed
+}
+
+// PayloadHash is the hex SHA-256 of the canonical query and the body: the
+// query's parameters sorted by name (then value) and percent-encoded as by
+// url.Values.Encode, a newline, then the body bytes.
+func PayloadHash(rawQuery string, body []byte) string {
+	h := sha256.New()
+	if rawQuery != "" {
+		if q, err := url.ParseQuery(rawQuery); err == nil {
+			h.Write([]byte(q.Encode()))
+		} else {
+			h.Write([]byte(rawQuery)) // unparseable: bound as sent
+		}
+	}
+	h.Write([]byte{'\n'})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func parseTimestamp(s string) (int64, error) {
+	if s == "" || len(s) > maxTimestampLen {
+		return 0, meter.Errorf(meter.ECodeInvalidSignature, "%s must be Unix milliseconds", HeaderTimestamp)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, meter.Errorf(meter.ECodeInvalidSignature, "%s must be Unix milliseconds", HeaderTimestamp)
+		}
+	}
+	ts, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, meter.Errorf(meter.ECodeInvalidSignature, "%s must be Unix milliseconds", HeaderTimestamp)
+	}
+	return ts, nil
+}
+
+// decodeSignature checks a 65-byte r‖s‖v signature in hex and returns it
+// with v as 0 or 1. V may be 27/28 (personal_sign) or 0/1; a high-s
+// signature is refused, so that each message has one valid signature.
+func decodeSignature(s string) ([]byte, error) {
+	bad := func(why string) error {
+		return meter.Errorf(meter.ECodeInvalidSignature, "%s %s", HeaderWalletSignature, why)
+	}
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	if len(s) != 2*crypto.SignatureLength {
+		return nil, bad("must be 65 bytes in hex")
+	}
+	sig, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, bad("is not hex")
+	}
+	switch sig[64] {
+	case 27, 28:
+		sig[64] -= 27
+	case 0, 1:
+	default:
+		return nil, bad("has an invalid recovery id")
+	}
+	if !crypto.ValidateSignatureValues(sig[64], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64]), true) {
+		return nil, bad("is not a canonical (low-s) signature")
+	}
+	return sig, nil
+}

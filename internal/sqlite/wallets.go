@@ -1,0 +1,71 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// AcceptWalletMessage claims a verified wallet message's hash until `until`
+// and returns the wallet's account, creating it with freeCredits when the
+// wallet is new. It runs through the writer and returns once durable, so a
+// message is accepted exactly once, also across a restart, and 50 first
+// requests of a new wallet create one account and one grant. A hash
+// already claimed fails with signature_replayed.
+func (l *Ledger) AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, freeCredits meter.Amount) (*meter.Account, error) {
+	o := newOp(opWallet)
+	defer o.free()
+	o.ref, o.hash, o.amount = address, hash, freeCredits
+	o.now, o.expiresAt = l.db.Now().UnixMilli(), until.UnixMilli()
+	if err := l.submit(o); err != nil {
+		return nil, err
+	}
+	return &meter.Account{ID: o.accountID, Kind: meter.AccountWallet, Address: address, FreeGranted: o.charged}, nil
+}
+
+// wallet applies an opWallet: claim the message, then find or create the
+// wallet's account. o.ref is the checksummed address.
+func (b *batch) wallet(o *op) (outcome, err error) {
+	res, err := b.s.claimMessage.ExecContext(b.ctx, o.hash[:], o.expiresAt)
+	if err != nil {
+		return nil, fmt.Errorf("claim wallet message: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return meter.Errorf(meter.ECodeSignatureReplayed, "this signed request was already used; sign each request anew"), nil
+	}
+	err = b.s.walletAccount.QueryRowContext(b.ctx, o.ref).Scan(&o.accountID)
+	if err == nil {
+		return nil, nil
+	}
+	if err != sql.ErrNoRows {
+		return nil, fmt.Errorf("find wallet account: %w", err)
+	}
+	// First sight of this wallet: its account, and its free credits, once
+	// (the address is unique, and so is the grant's reference).
+	res, err = b.s.insertWallet.ExecContext(b.ctx, o.ref, o.now)
+	if err != nil {
+		return nil, fmt.Errorf("create wallet account: %w", err)
+	}
+	o.accountID, _ = res.LastInsertId()
+	if o.amount <= 0 {
+		return nil, nil
+	}
+	a, err := b.account(o.accountID)
+	if err != nil || a == nil {
+		return accountNotFound(o.accountID), err
+	}
+	if _, err := b.s.insertEntry.ExecContext(b.ctx, o.accountID, string(meter.EntryGrant), int64(o.amount),
+		"initial:"+o.ref, "", "", 0, 0, false, o.now); err != nil {
+		return nil, fmt.Errorf("grant initial credits: %w", err)
+	}
+	if _, err := b.s.setFreeGranted.ExecContext(b.ctx, o.amount, o.accountID); err != nil {
+		return nil, fmt.Errorf("record initial credits: %w", err)
+	}
+	a.balance += o.amount
+	a.dirty = true
+	o.charged = o.amount
+	return nil, nil
+}
