@@ -126,7 +126,9 @@ func TestWallet_Refusals(t *testing.T) {
 	key, other := newKey(t), newKey(t)
 	f := newWalletFixture(t, "")
 	ts := f.now.UnixMilli()
-	good := func() *auth.WalletRequest { return sign(t, key, auth.DefaultRealm, ts, "POST", "/v1/chat/completions", "") }
+	good := func() *auth.WalletRequest {
+		return sign(t, key, auth.DefaultRealm, ts, "POST", "/v1/chat/completions", "")
+	}
 	highS := func() *auth.WalletRequest {
 		r := good()
 		sig, _ := hex.DecodeString(r.Signature[2:])
