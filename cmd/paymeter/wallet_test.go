@@ -1,0 +1,91 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// signedRequest builds a request signed with wallet headers.
+func signedRequest(t *testing.T, m *Main, key *ecdsa.PrivateKey, realm, path, body string) *http.Request {
+	t.Helper()
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	msg := realm + " Authentication\nTimestamp: " + ts + "\nMethod: POST\nPath: " + path
+	sig, err := crypto.Sign(accounts.TextHash([]byte(msg)), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[64] += 27
+	req, _ := http.NewRequest(http.MethodPost, m.URL()+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Wallet-Address", crypto.PubkeyToAddress(key.PublicKey).Hex())
+	req.Header.Set("X-Timestamp", ts)
+	req.Header.Set("X-Wallet-Signature", "0x"+hex.EncodeToString(sig))
+	return req
+}
+
+func do(t *testing.T, req *http.Request) *http.Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// A wallet with nothing but its key uses the proxy: its first signed
+// request creates its account with the free credits, which pay for it.
+// A replayed request, a bad signature and partial headers are refused,
+// and a bad signature never falls back to an API key sent beside it.
+func TestWallet_EndToEnd(t *testing.T) {
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	cfg.Wallet.Realm = "Eliza Cloud"
+	m := MustRunMain(t, cfg)
+	_, apiKey := mustApp(t, m, "1", meter.DefaultKeyScopes)
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	req := signedRequest(t, m, key, "Eliza Cloud", "/v1/chat/completions", helloChat)
+	resp := do(t, req)
+	if body := readAll(t, resp); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status=%d body=%s, want 200", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("X-Paymeter-Cost"); got != "0.0000335" {
+		t.Fatalf("cost=%q, want 0.0000335", got)
+	}
+	wallets, err := m.Ledger.FindAccounts(t.Context(), meter.AccountWallet)
+	if err != nil || len(wallets) != 1 {
+		t.Fatalf("wallet accounts=%d err=%v, want 1", len(wallets), err)
+	}
+	w := waitSettled(t, m, wallets[0].ID)
+	if w.Address != crypto.PubkeyToAddress(key.PublicKey).Hex() || w.Balance != amt(t, "5")-amt(t, "0.0000335") {
+		t.Fatalf("wallet account=%+v, want 5 free credits less the request", w)
+	}
+
+	// The same signed request again (same timestamp, same signature).
+	replay, _ := http.NewRequest(http.MethodPost, req.URL.String(), strings.NewReader(helloChat))
+	replay.Header = req.Header.Clone()
+	mustError(t, do(t, replay), 401, meter.ECodeSignatureReplayed)
+
+	// A signature for another path; an API key beside it does not rescue it.
+	wrong := signedRequest(t, m, key, "Eliza Cloud", "/v1/embeddings", helloChat)
+	wrong.URL.Path = "/v1/chat/completions"
+	wrong.Header.Set("Authorization", "Bearer "+apiKey)
+	mustError(t, do(t, wrong), 401, meter.ECodeInvalidSignature)
+
+	partial, _ := http.NewRequest(http.MethodPost, m.URL()+"/v1/chat/completions", strings.NewReader(helloChat))
+	partial.Header.Set("X-Wallet-Address", w.Address)
+	mustError(t, do(t, partial), 401, meter.ECodeInvalidSignature)
+	mustVerify(t, m)
+}
