@@ -29,6 +29,7 @@ type Config struct {
 	Limits   LimitsConfig   `yaml:"limits"`
 	Ledger   LedgerConfig   `yaml:"ledger"`
 	Wallet   WalletConfig   `yaml:"wallet"`
+	SIWE     SIWEConfig     `yaml:"siwe"`
 	Log      LogConfig      `yaml:"log"`
 	// Models is the price table, by model id.
 	Models map[string]ModelConfig `yaml:"models"`
@@ -67,6 +68,15 @@ type WalletConfig struct {
 	// InitialFreeCredits are granted once to a wallet whose account is
 	// created by a signed request.
 	InitialFreeCredits meter.Amount `yaml:"initial_free_credits"`
+}
+
+// SIWEConfig governs Sign-In with Ethereum.
+type SIWEConfig struct {
+	Domain             string  `yaml:"domain"`
+	URI                string  `yaml:"uri"`
+	ChainIDs           []int64 `yaml:"chain_ids"`
+	Statement          string  `yaml:"statement"`
+	RateLimitPerMinute int     `yaml:"rate_limit_per_minute"`
 }
 
 // LogConfig selects the log level and format.
@@ -246,6 +256,25 @@ func (c *Config) Validate() error {
 	}
 	if c.Wallet.InitialFreeCredits < 0 {
 		bad("wallet.initial_free_credits", "must not be negative")
+	}
+	if c.SIWE.URI != "" {
+		if u, err := url.Parse(c.SIWE.URI); err != nil || u.Scheme == "" || u.Host == "" {
+			bad("siwe.uri", "%q is not an absolute URI", c.SIWE.URI)
+		}
+	}
+	if len(c.SIWE.ChainIDs) == 0 {
+		bad("siwe.chain_ids", "at least one chain id is required")
+	}
+	for _, id := range c.SIWE.ChainIDs {
+		if id <= 0 {
+			bad("siwe.chain_ids", "%d is not a chain id", id)
+		}
+	}
+	if strings.ContainsAny(c.SIWE.Statement, "\r\n") {
+		bad("siwe.statement", "must be one line")
+	}
+	if n := c.SIWE.RateLimitPerMinute; n < 1 || n > 100_000 {
+		bad("siwe.rate_limit_per_minute", "%d is outside 1 … 100000", n)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -95,15 +95,20 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	wallets.Window = time.Duration(cfg.Wallet.Window)
 	wallets.FutureSkew = wallets.Window
 	wallets.FreeCredits = cfg.Wallet.InitialFreeCredits
+	signIn := auth.NewSignIn(sqlite.NewNonceStore(m.DB), m.Ledger, m.Keys)
+	signIn.Domain, signIn.URI, signIn.ChainIDs = cfg.SIWE.Domain, cfg.SIWE.URI, cfg.SIWE.ChainIDs
+	signIn.Statement, signIn.FreeCredits = cfg.SIWE.Statement, cfg.Wallet.InitialFreeCredits
 	m.Server = &httpapi.Server{
-		Ledger:       m.Ledger,
-		Keys:         m.keyAuth,
-		Wallets:      wallets,
-		Upstream:     m.Upstream,
-		Prices:       cfg.Prices(),
-		Logger:       m.Logger,
-		HoldTTL:      time.Duration(cfg.Ledger.HoldTTL),
-		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
+		Ledger:          m.Ledger,
+		Keys:            m.keyAuth,
+		Wallets:         wallets,
+		SignIn:          signIn,
+		SignInPerMinute: cfg.SIWE.RateLimitPerMinute,
+		Upstream:        m.Upstream,
+		Prices:          cfg.Prices(),
+		Logger:          m.Logger,
+		HoldTTL:         time.Duration(cfg.Ledger.HoldTTL),
+		MaxBodyBytes:    cfg.Limits.MaxBodyBytes,
 	}
 	m.Server.Init()
 

@@ -18,6 +18,7 @@ var statusOf = map[string]int{
 	meter.ECodeInvalidSignature:   fiber.StatusUnauthorized,
 	meter.ECodeSignatureExpired:   fiber.StatusUnauthorized,
 	meter.ECodeSignatureReplayed:  fiber.StatusUnauthorized,
+	meter.ECodeInvalidNonce:       fiber.StatusUnauthorized,
 	meter.ECodeInvalidToken:       fiber.StatusUnauthorized,
 	meter.ECodePaymentRequired:    fiber.StatusPaymentRequired,
 	meter.ECodeInsufficientCredit: fiber.StatusPaymentRequired,

@@ -15,10 +15,13 @@ import (
 // Server is paymeter's HTTP front: the metered proxy routes and the
 // health endpoint.
 type Server struct {
-	Ledger   meter.Ledger
-	Keys     *auth.KeyAuthenticator
-	Wallets  *auth.WalletVerifier
-	Upstream *upstream.Client
+	Ledger  meter.Ledger
+	Keys    *auth.KeyAuthenticator
+	Wallets *auth.WalletVerifier
+	SignIn  *auth.SignIn
+	// SignInPerMinute limits requests per IP to the sign-in routes.
+	SignInPerMinute int
+	Upstream        *upstream.Client
 	// Prices maps model ids to their prices; a model not here is refused.
 	Prices map[string]meter.Price
 	Logger *slog.Logger
@@ -72,6 +75,16 @@ func (s *Server) Init() {
 		v1.Post(r.path[len("/v1"):], func(c *fiber.Ctx) error { return s.proxy(c, r) })
 	}
 	v1.Get("/models", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
+
+	if s.SignInPerMinute == 0 {
+		s.SignInPerMinute = 30
+	}
+	siwe := s.app.Group("/api/auth/siwe", newIPLimiter(s.SignInPerMinute).middleware)
+	siwe.Get("/nonce", s.siweNonce)
+	siwe.Post("/verify", s.siweVerify)
+	api := s.app.Group("/api/v1", s.authenticate)
+	api.Get("/account", s.getAccount)
+	api.Get("/usage", s.getUsage)
 	v1.Get("/models/:id", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
 }
 

@@ -14,6 +14,7 @@ const (
 	ECodeInvalidSignature   = "invalid_signature"
 	ECodeSignatureExpired   = "signature_expired"
 	ECodeSignatureReplayed  = "signature_replayed"
+	ECodeInvalidNonce       = "invalid_nonce"
 	ECodeInvalidToken       = "invalid_token"
 	ECodeForbidden          = "forbidden"
 	ECodeInsufficientScope  = "insufficient_scope"

@@ -26,15 +26,31 @@ func (l *Ledger) AcceptWalletMessage(ctx context.Context, address string, hash [
 	return &meter.Account{ID: o.accountID, Kind: meter.AccountWallet, Address: address, FreeGranted: o.charged}, nil
 }
 
-// wallet applies an opWallet: claim the message, then find or create the
-// wallet's account. o.ref is the checksummed address.
-func (b *batch) wallet(o *op) (outcome, err error) {
-	res, err := b.s.claimMessage.ExecContext(b.ctx, o.hash[:], o.expiresAt)
-	if err != nil {
-		return nil, fmt.Errorf("claim wallet message: %w", err)
+// EnsureWallet returns the wallet's account, creating it with freeCredits
+// when the wallet is new (created reports that). Like AcceptWalletMessage,
+// without a message to claim: for Sign-In with Ethereum.
+func (l *Ledger) EnsureWallet(ctx context.Context, address string, freeCredits meter.Amount) (acct *meter.Account, created bool, err error) {
+	o := newOp(opWallet)
+	defer o.free()
+	o.ref, o.amount, o.now = address, freeCredits, l.db.Now().UnixMilli()
+	if err := l.submit(o); err != nil {
+		return nil, false, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return meter.Errorf(meter.ECodeSignatureReplayed, "this signed request was already used; sign each request anew"), nil
+	a, err := l.FindAccountByID(ctx, o.accountID)
+	return a, o.n == 1, err
+}
+
+// wallet applies an opWallet: claim the message (if there is one), then
+// find or create the wallet's account. o.ref is the checksummed address.
+func (b *batch) wallet(o *op) (outcome, err error) {
+	if o.hash != ([32]byte{}) {
+		res, err := b.s.claimMessage.ExecContext(b.ctx, o.hash[:], o.expiresAt)
+		if err != nil {
+			return nil, fmt.Errorf("claim wallet message: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return meter.Errorf(meter.ECodeSignatureReplayed, "this signed request was already used; sign each request anew"), nil
+		}
 	}
 	err = b.s.walletAccount.QueryRowContext(b.ctx, o.ref).Scan(&o.accountID)
 	if err == nil {
@@ -45,11 +61,12 @@ func (b *batch) wallet(o *op) (outcome, err error) {
 	}
 	// First sight of this wallet: its account, and its free credits, once
 	// (the address is unique, and so is the grant's reference).
-	res, err = b.s.insertWallet.ExecContext(b.ctx, o.ref, o.now)
+	res, err := b.s.insertWallet.ExecContext(b.ctx, o.ref, o.now)
 	if err != nil {
 		return nil, fmt.Errorf("create wallet account: %w", err)
 	}
 	o.accountID, _ = res.LastInsertId()
+	o.n = 1
 	if o.amount <= 0 {
 		return nil, nil
 	}
