@@ -240,3 +240,34 @@ func isAlphanumeric(s string) bool {
 func siweErr(format string, args ...any) error {
 	return meter.Errorf(meter.ECodeBadRequest, "SIWE message: "+format, args...)
 }
+
+// String writes m in EIP-4361's layout (the ABNF's, with two blank lines
+// when there is no statement).
+func (m *SIWEMessage) String() string {
+	var b strings.Builder
+	if m.Scheme != "" {
+		b.WriteString(m.Scheme + "://")
+	}
+	b.WriteString(m.Domain + siweHeaderSuffix + "\n" + m.Address.Hex() + "\n\n")
+	if m.Statement != "" {
+		b.WriteString(m.Statement + "\n")
+	}
+	b.WriteString("\nURI: " + m.URI + "\nVersion: " + m.Version + "\nChain ID: " + strconv.FormatInt(m.ChainID, 10) +
+		"\nNonce: " + m.Nonce + "\nIssued At: " + m.IssuedAt.Format(time.RFC3339Nano))
+	if !m.ExpirationTime.IsZero() {
+		b.WriteString("\nExpiration Time: " + m.ExpirationTime.Format(time.RFC3339Nano))
+	}
+	if !m.NotBefore.IsZero() {
+		b.WriteString("\nNot Before: " + m.NotBefore.Format(time.RFC3339Nano))
+	}
+	if m.RequestID != "" {
+		b.WriteString("\nRequest ID: " + m.RequestID)
+	}
+	if len(m.Resources) > 0 {
+		b.WriteString("\nResources:")
+		for _, r := range m.Resources {
+			b.WriteString("\n- " + r)
+		}
+	}
+	return b.String()
+}
