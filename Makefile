@@ -8,8 +8,13 @@ export CGO_ENABLED = 1
 build: ## the paymeter binary in bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/paymeter ./cmd/paymeter
 
-test: lint ## gofmt check, go vet, and the whole suite under the race detector
+test: lint testdata/interop/node_modules ## gofmt check, go vet, and the whole suite under the race detector
 	$(GO) test -race -count=1 ./...
+
+# The third-party clients of the interop tests (viem, siwe), from the lock file.
+testdata/interop/node_modules: testdata/interop/package.json testdata/interop/package-lock.json
+	npm ci --prefix testdata/interop --no-audit --no-fund
+	touch $@
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
