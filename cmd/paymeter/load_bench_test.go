@@ -3,6 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/ecdsa"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,11 +16,14 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"runtime/trace"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/sqlite"
 
@@ -29,7 +34,8 @@ import (
 
 // BenchmarkLoad is the load comparison of DESIGN.md §8, in one run on one
 // machine: the demo upstream answered directly, through nginx proxy_pass
-// (when nginx is installed), through a bare fiber proxy hop, and through
+// (when nginx is installed), through a bare fiber proxy hop, through
+// paymeter with wallet-signed requests (each signature used once), and through
 // paymeter with metered API-key requests (auth, hold, forward, capture,
 // synchronous=FULL, answer only once the charge is durable). Every figure
 // is taken in the same run, so the ratios are what to read. Each server
@@ -70,6 +76,12 @@ func BenchmarkLoad(b *testing.B) {
 		{"paymeter", loadtest.Target{URL: "http://" + paymeterAddr + "/v1/chat/completions", Body: body,
 			Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + key}}},
 	}
+	walletKey, err := crypto.GenerateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	targets = append(targets, target{"wallet", loadtest.Target{URL: "http://" + paymeterAddr + "/v1/chat/completions", Body: body,
+		Header: map[string]string{"Content-Type": "application/json"}}})
 	if nginxURL := startNginx(b, upstreamURL); nginxURL != "" {
 		targets = append(targets, target{"nginx", loadtest.Target{URL: nginxURL + "/v1/chat/completions", Body: body, Header: upstreamHeader}})
 	}
@@ -82,9 +94,13 @@ func BenchmarkLoad(b *testing.B) {
 			if only != "" && t.name != only {
 				continue
 			}
-			res, err := loadtest.Run(context.Background(), t.target, loadtest.Options{
-				Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second,
-			})
+			opts := loadtest.Options{Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second}
+			if t.name == "wallet" {
+				// Each signed request may be used once: sign enough of them up front.
+				t.target.Variants = signedVariants(b, walletKey, (seconds+1)*12_000)
+				opts.MaxRequests = int64(len(t.target.Variants))
+			}
+			res, err := loadtest.Run(context.Background(), t.target, opts)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -96,8 +112,8 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(res.RPS, fmt.Sprintf("%s-c%d-req/s", t.name, conns))
 			b.ReportMetric(float64(res.P99.Microseconds()), fmt.Sprintf("%s-c%d-p99-µs", t.name, conns))
 		}
-		fmt.Fprintf(os.Stdout, "load c=%-3d ratios: barehop/direct %.2f  paymeter/barehop %.2f  paymeter/direct %.2f",
-			conns, rps["barehop"]/rps["direct"], rps["paymeter"]/rps["barehop"], rps["paymeter"]/rps["direct"])
+		fmt.Fprintf(os.Stdout, "load c=%-3d ratios: barehop/direct %.2f  paymeter/barehop %.2f  paymeter/direct %.2f  wallet/paymeter %.2f",
+			conns, rps["barehop"]/rps["direct"], rps["paymeter"]/rps["barehop"], rps["paymeter"]/rps["direct"], rps["wallet"]/rps["paymeter"])
 		if rps["nginx"] > 0 {
 			fmt.Fprintf(os.Stdout, "  nginx/direct %.2f", rps["nginx"]/rps["direct"])
 		}
@@ -107,6 +123,26 @@ func BenchmarkLoad(b *testing.B) {
 	b.StopTimer()
 	stopRoles(b)
 	checkLoadDB(b, dbPath, accountID)
+}
+
+// signedVariants returns n distinct wallet-header sets for POST
+// /v1/chat/completions, with timestamps a millisecond apart starting two
+// minutes ago, all inside the default five-minute window.
+func signedVariants(b *testing.B, key *ecdsa.PrivateKey, n int) []map[string]string {
+	addr := crypto.PubkeyToAddress(key.PublicKey).Hex()
+	start := time.Now().Add(-2 * time.Minute).UnixMilli()
+	out := make([]map[string]string, n)
+	for i := range out {
+		ts := strconv.FormatInt(start+int64(i), 10)
+		msg := "Paymeter Authentication\nTimestamp: " + ts + "\nMethod: POST\nPath: /v1/chat/completions"
+		sig, err := crypto.Sign(accounts.TextHash([]byte(msg)), key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sig[64] += 27
+		out[i] = map[string]string{"X-Wallet-Address": addr, "X-Timestamp": ts, "X-Wallet-Signature": "0x" + hex.EncodeToString(sig)}
+	}
+	return out
 }
 
 // TestMain lets this test binary play the servers of BenchmarkLoad in

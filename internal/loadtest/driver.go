@@ -43,6 +43,10 @@ type Target struct {
 	Method string            // default POST
 	Header map[string]string // e.g. Authorization, Content-Type (not defaulted)
 	Body   []byte
+	// Variants, if set, are extra headers per request: request i carries
+	// Variants[i % len(Variants)], for requests that must each differ
+	// (signed ones). They are serialised before the run starts.
+	Variants []map[string]string
 }
 
 // Options control one run.
@@ -126,7 +130,8 @@ func Run(ctx context.Context, t Target, opts Options, expect ...int) (Result, er
 // run is the state shared, read-only after start, by the workers of one Run.
 type run struct {
 	addr   string
-	raw    []byte // the request on the wire, serialised once
+	raws   [][]byte // the requests on the wire, serialised before the run
+	next   atomic.Int64
 	head   bool
 	expect [statusSlots]bool
 	max    int64
@@ -165,12 +170,30 @@ func newRun(t Target, opts Options, expect []int) (*run, error) {
 		}
 		r.expect[s] = true
 	}
-	r.raw, r.head, err = t.wire()
-	return r, err
+	variants := t.Variants
+	if len(variants) == 0 {
+		variants = []map[string]string{nil}
+	}
+	for _, v := range variants {
+		raw, head, err := t.wire(v)
+		if err != nil {
+			return nil, err
+		}
+		r.raws, r.head = append(r.raws, raw), head
+	}
+	return r, nil
 }
 
-// wire serialises t once; every request of the run is these same bytes.
-func (t Target) wire() ([]byte, bool, error) {
+// raw returns the next request's bytes.
+func (r *run) raw() []byte {
+	if len(r.raws) == 1 {
+		return r.raws[0]
+	}
+	return r.raws[(r.next.Add(1)-1)%int64(len(r.raws))]
+}
+
+// wire serialises t, with the extra headers, once.
+func (t Target) wire(extra map[string]string) ([]byte, bool, error) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	req.SetRequestURI(t.URL)
@@ -179,10 +202,12 @@ func (t Target) wire() ([]byte, bool, error) {
 		method = fasthttp.MethodPost
 	}
 	req.Header.SetMethod(method)
-	for k, v := range t.Header {
-		req.Header.Set(k, v)
-		if strings.EqualFold(k, "Host") {
-			req.UseHostHeader = true
+	for _, h := range []map[string]string{t.Header, extra} {
+		for k, v := range h {
+			req.Header.Set(k, v)
+			if strings.EqualFold(k, "Host") {
+				req.UseHostHeader = true
+			}
 		}
 	}
 	req.SetBody(t.Body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -247,5 +248,26 @@ func TestResultString(t *testing.T) {
 	r := Result{RPS: 12345.4, P50: 1200 * time.Microsecond, P99: 3400 * time.Microsecond}
 	if got, want := r.String(), "12345 req/s  p50 1.20ms  p99 3.40ms  errors 0"; got != want {
 		t.Fatalf("String()=%q, want %q", got, want)
+	}
+}
+
+// Each request carries the next variant's headers, in turn.
+func TestRunVariants(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	url := startServer(t, func(ctx *fasthttp.RequestCtx) {
+		mu.Lock()
+		seen[string(ctx.Request.Header.Peek("X-Variant"))]++
+		mu.Unlock()
+		okHandler(ctx)
+	})
+	variants := []map[string]string{{"X-Variant": "a"}, {"X-Variant": "b"}, {"X-Variant": "c"}}
+	_, err := Run(context.Background(), Target{URL: url, Method: "GET", Variants: variants},
+		Options{Connections: 4, Duration: 10 * time.Second, MaxRequests: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen["a"] != 10 || seen["b"] != 10 || seen["c"] != 10 {
+		t.Fatalf("variants seen %v, want 10 of each", seen)
 	}
 }

@@ -58,7 +58,7 @@ func (w *worker) loop() {
 // roundTrip writes the request and reads one response on w.conn, dropping the
 // connection after a failure or when the server asks to close it.
 func (w *worker) roundTrip(resp *fasthttp.Response) (int, error) {
-	if _, err := w.conn.Write(w.r.raw); err != nil {
+	if _, err := w.conn.Write(w.r.raw()); err != nil {
 		w.drop()
 		return 0, err
 	}
