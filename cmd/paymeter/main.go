@@ -115,6 +115,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return err
 	}
+	if signIn.Domain == "" {
+		// Unconfigured, SIWE messages name the address paymeter listens on:
+		// right for local use; production sets siwe.domain and siwe.uri.
+		signIn.Domain = listenAuthority(m.ln.Addr())
+		signIn.URI = "http://" + signIn.Domain
+		m.Logger.Warn("siwe.domain not set; Sign-In with Ethereum messages must name "+signIn.Domain, "uri", signIn.URI)
+	} else if signIn.URI == "" {
+		signIn.URI = "https://" + signIn.Domain
+	}
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	// Holds whose requests died with a previous process are released now,
@@ -171,6 +180,19 @@ func (m *Main) Close() error {
 		errs = append(errs, m.DB.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// listenAuthority is host:port of a listening address, with "localhost"
+// for an unspecified host.
+func listenAuthority(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // flushLastUsed writes keys' last-use times every lastUsedInterval.

@@ -163,7 +163,7 @@ func testConfig(tb testing.TB, upstreamURL string) *Config {
 // database, and closes it when the test ends.
 func MustRunMain(tb testing.TB, cfg *Config) *Main {
 	tb.Helper()
-	m := NewMain(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	m := NewMain(cfg, discardLogger())
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
@@ -177,6 +177,8 @@ func MustRunMain(tb testing.TB, cfg *Config) *Main {
 	})
 	return m
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
 
 func amt(tb testing.TB, s string) meter.Amount {
 	tb.Helper()

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,4 +90,59 @@ func TestWallet_EndToEnd(t *testing.T) {
 	partial.Header.Set("X-Wallet-Address", w.Address)
 	mustError(t, do(t, partial), 401, meter.ECodeInvalidSignature)
 	mustVerify(t, m)
+}
+
+// The same signed request sent 50 times at once over HTTP is served once;
+// after paymeter restarts on the same database it is still refused.
+func TestWallet_ReplayOverHTTPAndRestart(t *testing.T) {
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	m := NewMain(cfg, discardLogger())
+	if err := m.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := signedRequest(t, m, key, "Paymeter", "/v1/chat/completions", helloChat)
+
+	var wg sync.WaitGroup
+	var served, replayed atomic.Int32
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, signed.URL.String(), strings.NewReader(helloChat))
+			req.Header = signed.Header.Clone()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			readAll(t, resp)
+			switch resp.StatusCode {
+			case http.StatusOK:
+				served.Add(1)
+			case http.StatusUnauthorized:
+				replayed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if served.Load() != 1 || replayed.Load() != 49 {
+		t.Fatalf("served=%d refused=%d, want 1 and 49", served.Load(), replayed.Load())
+	}
+	if n := len(up.seen()); n != 1 {
+		t.Fatalf("upstream saw %d requests, want 1", n)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	m2 := MustRunMain(t, cfg) // same database file
+	req, _ := http.NewRequest(http.MethodPost, m2.URL()+"/v1/chat/completions", strings.NewReader(helloChat))
+	req.Header = signed.Header.Clone()
+	mustError(t, do(t, req), 401, meter.ECodeSignatureReplayed)
 }

@@ -31,9 +31,10 @@ type SignIn struct {
 	Nonces   NonceStore
 	Accounts WalletAccounts
 	Keys     meter.KeyStore
-	// Domain and URI are what messages must name. Empty means the host
-	// and origin the request came to (fine locally; set them in production,
-	// since binding the message to the site is what stops phishing).
+	// Domain and URI are what messages must name: this site's authority
+	// and origin. Binding the message to the site is what stops a signature
+	// phished for another site from signing in here, so they come from
+	// configuration, never from the request.
 	Domain, URI string
 	ChainIDs    []int64
 	Statement   string
@@ -50,22 +51,6 @@ func NewSignIn(nonces NonceStore, accounts WalletAccounts, keys meter.KeyStore) 
 		FreeCredits: 5 * meter.Credit, Now: time.Now}
 }
 
-// Origin is where a sign-in request came to: its host and scheme.
-type Origin struct {
-	Host, Scheme string
-}
-
-func (s *SignIn) expected(o Origin) (domain, uri string) {
-	domain, uri = s.Domain, s.URI
-	if domain == "" {
-		domain = o.Host
-	}
-	if uri == "" {
-		uri = o.Scheme + "://" + o.Host
-	}
-	return domain, uri
-}
-
 // NonceResponse is the body of GET /api/auth/siwe/nonce.
 type NonceResponse struct {
 	Nonce     string `json:"nonce"`
@@ -80,7 +65,7 @@ type NonceResponse struct {
 const nonceLen = 24
 
 // NewNonce issues a nonce and says what the message to sign must contain.
-func (s *SignIn) NewNonce(ctx context.Context, o Origin) (*NonceResponse, error) {
+func (s *SignIn) NewNonce(ctx context.Context) (*NonceResponse, error) {
 	b := make([]byte, nonceLen)
 	rand.Read(b)
 	for i := range b {
@@ -89,8 +74,7 @@ func (s *SignIn) NewNonce(ctx context.Context, o Origin) (*NonceResponse, error)
 	if err := s.Nonces.CreateNonce(ctx, string(b), s.Now().Add(s.NonceTTL)); err != nil {
 		return nil, err
 	}
-	domain, uri := s.expected(o)
-	return &NonceResponse{Nonce: string(b), Domain: domain, URI: uri, ChainID: s.ChainIDs[0], Version: "1", Statement: s.Statement}, nil
+	return &NonceResponse{Nonce: string(b), Domain: s.Domain, URI: s.URI, ChainID: s.ChainIDs[0], Version: "1", Statement: s.Statement}, nil
 }
 
 // SignInResult is the body of a successful POST /api/auth/siwe/verify.
@@ -106,12 +90,12 @@ type SignInResult struct {
 // nonce (only now, so that a bad signature cannot burn a nonce) and issues
 // a new API key for the wallet's account, creating the account (with its
 // free credits) on first sign-in.
-func (s *SignIn) Verify(ctx context.Context, o Origin, message, signature string) (*SignInResult, error) {
+func (s *SignIn) Verify(ctx context.Context, message, signature string) (*SignInResult, error) {
 	m, err := ParseSIWE(message)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.check(m, o); err != nil {
+	if err := s.check(m); err != nil {
 		return nil, err
 	}
 	sig, err := decodeSignature(signature)
@@ -143,8 +127,8 @@ func (s *SignIn) Verify(ctx context.Context, o Origin, message, signature string
 // clockSkew is how far in the future a message's Issued At may be.
 const clockSkew = time.Minute
 
-func (s *SignIn) check(m *SIWEMessage, o Origin) error {
-	domain, uri := s.expected(o)
+func (s *SignIn) check(m *SIWEMessage) error {
+	domain, uri := s.Domain, s.URI
 	if m.Domain != domain {
 		return siweErr("the message is for %q; this server is %q", m.Domain, domain)
 	}

@@ -114,15 +114,15 @@ func FuzzParseSIWE(f *testing.F) {
 // signInFixture is SignIn on a real database, with a movable clock.
 type signInFixture struct {
 	*walletFixture
-	s      *auth.SignIn
-	keys   *sqlite.KeyStore
-	origin auth.Origin
+	s    *auth.SignIn
+	keys *sqlite.KeyStore
 }
 
 func newSignInFixture(t *testing.T) *signInFixture {
 	w := newWalletFixture(t, "")
-	f := &signInFixture{walletFixture: w, keys: sqlite.NewKeyStore(w.db), origin: auth.Origin{Host: "localhost:8080", Scheme: "http"}}
+	f := &signInFixture{walletFixture: w, keys: sqlite.NewKeyStore(w.db)}
 	f.s = auth.NewSignIn(sqlite.NewNonceStore(w.db), w.ledger, f.keys)
+	f.s.Domain, f.s.URI = "localhost:8080", "http://localhost:8080"
 	f.s.Now = func() time.Time { return w.now }
 	return f
 }
@@ -130,7 +130,7 @@ func newSignInFixture(t *testing.T) *signInFixture {
 // message returns a message for a fresh nonce, as a client would build it
 // from the nonce response.
 func (f *signInFixture) message(t *testing.T, key *ecdsa.PrivateKey) *auth.SIWEMessage {
-	n, err := f.s.NewNonce(context.Background(), f.origin)
+	n, err := f.s.NewNonce(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestSignIn_Flow(t *testing.T) {
 	key := newKey(t)
 
 	msg := f.message(t, key).String()
-	r, err := f.s.Verify(ctx, f.origin, msg, signText(t, key, msg))
+	r, err := f.s.Verify(ctx, msg, signText(t, key, msg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +168,12 @@ func TestSignIn_Flow(t *testing.T) {
 		t.Fatalf("issued key: principal=%+v err=%v", p, err)
 	}
 	// The same message again: its nonce is spent.
-	if _, err := f.s.Verify(ctx, f.origin, msg, signText(t, key, msg)); meter.ErrorCode(err) != meter.ECodeInvalidNonce {
+	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg)); meter.ErrorCode(err) != meter.ECodeInvalidNonce {
 		t.Fatalf("reused nonce err=%v, want invalid_nonce", err)
 	}
 	// A second sign-in: a new key, the same account, no second grant.
 	msg2 := f.message(t, key).String()
-	r2, err := f.s.Verify(ctx, f.origin, msg2, signText(t, key, msg2))
+	r2, err := f.s.Verify(ctx, msg2, signText(t, key, msg2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,13 +190,13 @@ func TestSignIn_Refusals(t *testing.T) {
 	// A bad signature does not burn the nonce.
 	m := f.message(t, key)
 	msg := m.String()
-	if _, err := f.s.Verify(ctx, f.origin, msg, signText(t, other, msg)); meter.ErrorCode(err) != meter.ECodeInvalidSignature {
+	if _, err := f.s.Verify(ctx, msg, signText(t, other, msg)); meter.ErrorCode(err) != meter.ECodeInvalidSignature {
 		t.Fatalf("other signer err=%v, want invalid_signature", err)
 	}
-	if _, err := f.s.Verify(ctx, f.origin, msg, "0x1234"); meter.ErrorCode(err) != meter.ECodeInvalidSignature {
+	if _, err := f.s.Verify(ctx, msg, "0x1234"); meter.ErrorCode(err) != meter.ECodeInvalidSignature {
 		t.Fatalf("short signature err=%v, want invalid_signature", err)
 	}
-	if _, err := f.s.Verify(ctx, f.origin, msg, signText(t, key, msg)); err != nil {
+	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg)); err != nil {
 		t.Fatalf("good signature after bad ones: %v", err)
 	}
 
@@ -220,7 +220,7 @@ func TestSignIn_Refusals(t *testing.T) {
 			m := f.message(t, key)
 			tt.change(m)
 			msg := m.String()
-			if _, err := f.s.Verify(ctx, f.origin, msg, signText(t, key, msg)); meter.ErrorCode(err) != tt.code {
+			if _, err := f.s.Verify(ctx, msg, signText(t, key, msg)); meter.ErrorCode(err) != tt.code {
 				t.Fatalf("err=%v, want %s", err, tt.code)
 			}
 		})
@@ -230,7 +230,7 @@ func TestSignIn_Refusals(t *testing.T) {
 	f.now = f.now.Add(f.s.NonceTTL)
 	m.IssuedAt = f.now
 	msg = m.String()
-	if _, err := f.s.Verify(ctx, f.origin, msg, signText(t, key, msg)); meter.ErrorCode(err) != meter.ECodeInvalidNonce {
+	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg)); meter.ErrorCode(err) != meter.ECodeInvalidNonce {
 		t.Fatalf("expired nonce err=%v, want invalid_nonce", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
@@ -93,14 +92,9 @@ func queryInt(c *fiber.Ctx, name string, def, lo, hi int64) (int, error) {
 	return int(n), nil
 }
 
-// origin is where a request came to, as SIWE messages must name it.
-func origin(c *fiber.Ctx) auth.Origin {
-	return auth.Origin{Host: string(c.Request().Host()), Scheme: c.Protocol()}
-}
-
 // siweNonce serves GET /api/auth/siwe/nonce.
 func (s *Server) siweNonce(c *fiber.Ctx) error {
-	r, err := s.SignIn.NewNonce(c.UserContext(), origin(c))
+	r, err := s.SignIn.NewNonce(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -120,7 +114,7 @@ func (s *Server) siweVerify(c *fiber.Ctx) error {
 	if body.Message == "" || body.Signature == "" {
 		return meter.Errorf(meter.ECodeBadRequest, "both \"message\" and \"signature\" are required")
 	}
-	r, err := s.SignIn.Verify(c.UserContext(), origin(c), body.Message, body.Signature)
+	r, err := s.SignIn.Verify(c.UserContext(), body.Message, body.Signature)
 	if err != nil {
 		return err
 	}
