@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/meter"
@@ -48,6 +49,13 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 		c.Set(fiber.HeaderContentType, resp.Header.Get("Content-Type"))
 		return c.Status(resp.StatusCode).Send(refusal)
 	}
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		// The upstream answered a streaming request with a whole response
+		// (some ignore "stream", embeddings never stream): meter it as one.
+		defer cancel()
+		defer resp.Body.Close()
+		return s.whole(c, m, resp)
+	}
 
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
@@ -65,6 +73,27 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	}, -1)
 	return nil
 }
+
+// whole meters and relays a complete response to a streaming request.
+func (s *Server) whole(c *fiber.Ctx, m *metered, resp *http.Response) error {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxWholeResponse+1))
+	if err != nil || len(body) > maxWholeResponse {
+		s.release(m)
+		return &meter.Error{Code: meter.ECodeUpstreamError, Message: "the upstream's response could not be read", Err: err}
+	}
+	usage, estimated := m.usageFrom(body)
+	cost, err := s.capture(m, usage, estimated)
+	if err != nil {
+		return err
+	}
+	c.Locals(localCost, cost)
+	c.Set("X-Paymeter-Cost", cost.String())
+	c.Set(fiber.HeaderContentType, resp.Header.Get("Content-Type"))
+	return c.Status(resp.StatusCode).Send(body)
+}
+
+// maxWholeResponse caps a whole response read on the streaming path.
+const maxWholeResponse = 32 << 20
 
 // relay is the body of a streamed response: an io.ReadCloser that hands
 // fasthttp the upstream's events one at a time and meters the request when
