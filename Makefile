@@ -24,7 +24,7 @@ lint:
 bench: bench-ledger bench-load ## every benchmark DESIGN.md §8 names
 
 bench-ledger:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/upstream
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/upstream ./internal/demo
 
 bench-load:
 	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 1x -timeout 20m ./cmd/paymeter
@@ -34,6 +34,8 @@ demo: build ## run paymeter in front of its built-in demo upstream
 
 fuzz: ## each fuzz target for 30 s
 	$(GO) test -run '^$$' -fuzz FuzzBearerToken -fuzztime 30s ./internal/auth
+	$(GO) test -run '^$$' -fuzz FuzzWalletHeaders -fuzztime 30s ./internal/auth
+	$(GO) test -run '^$$' -fuzz FuzzParseSIWE -fuzztime 30s ./internal/auth
 	$(GO) test -run '^$$' -fuzz FuzzInspectRequest -fuzztime 30s ./internal/upstream
 	$(GO) test -run '^$$' -fuzz FuzzParseUsage -fuzztime 30s ./internal/upstream
 	$(GO) test -run '^$$' -fuzz FuzzStreamMeter -fuzztime 30s ./internal/upstream
