@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/demo"
@@ -108,7 +109,7 @@ func demoApp(ctx context.Context, m *Main, name, credits string) (string, error)
 func printDemo(w io.Writer, url, db, key, brokeKey string) {
 	fmt.Fprintf(w, `
 paymeter demo is running at %[1]s
-  upstream: built-in demo (models demo-small, demo-large, demo-embed)
+  upstream: built-in demo (models %[5]s)
   database: %[2]s
   app "demo" has 10 credits; its key: %[3]s
 
@@ -129,5 +130,5 @@ Look at the ledger (in another terminal):
   paymeter ledger verify --db %[2]s
 
 Press Ctrl-C to stop.
-`, url, db, key, brokeKey)
+`, url, db, key, brokeKey, strings.Join(demo.Models(), ", "))
 }

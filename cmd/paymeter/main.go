@@ -147,9 +147,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// Addr is the address the server listens on.
-func (m *Main) Addr() net.Addr { return m.ln.Addr() }
-
 // URL is the server's base URL.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 
