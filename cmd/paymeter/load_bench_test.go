@@ -134,7 +134,7 @@ func signedVariants(b *testing.B, key *ecdsa.PrivateKey, n int) []map[string]str
 	out := make([]map[string]string, n)
 	for i := range out {
 		ts := strconv.FormatInt(start+int64(i), 10)
-		msg := "Paymeter Authentication\nTimestamp: " + ts + "\nMethod: POST\nPath: /v1/chat/completions"
+		msg := auth.WalletMessage(auth.DefaultRealm, ts, http.MethodPost, "/v1/chat/completions", "")
 		sig, err := crypto.Sign(accounts.TextHash([]byte(msg)), key)
 		if err != nil {
 			b.Fatal(err)

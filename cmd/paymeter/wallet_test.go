@@ -13,6 +13,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
@@ -20,7 +21,7 @@ import (
 func signedRequest(t *testing.T, m *Main, key *ecdsa.PrivateKey, realm, path, body string) *http.Request {
 	t.Helper()
 	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	msg := realm + " Authentication\nTimestamp: " + ts + "\nMethod: POST\nPath: " + path
+	msg := auth.WalletMessage(realm, ts, http.MethodPost, path, "")
 	sig, err := crypto.Sign(accounts.TextHash([]byte(msg)), key)
 	if err != nil {
 		t.Fatal(err)

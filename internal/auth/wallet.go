@@ -116,16 +116,25 @@ func (v *WalletVerifier) Authenticate(ctx context.Context, r *WalletRequest) (*m
 	return &meter.Principal{Kind: meter.PrincipalWallet, AccountID: acct.ID, Scopes: WalletScopes, Label: claimed.Hex()}, nil
 }
 
+// WalletMessage is the text a wallet signs for one request: four lines,
+// or five when payloadHash (see PayloadHash) is given.
+func WalletMessage(realm, timestamp, method, path, payloadHash string) string {
+	msg := realm + " Authentication\nTimestamp: " + timestamp + "\nMethod: " + strings.ToUpper(method) + "\nPath: " + path
+	if payloadHash != "" {
+		msg += "\nPayload-SHA256: " + payloadHash
+	}
+	return msg
+}
+
 // match recovers the signer of the four-line message, then, failing that,
 // of the five-line one, and reports which message hash matched claimed.
 func (v *WalletVerifier) match(r *WalletRequest, sig []byte, claimed common.Address) ([32]byte, bool) {
-	base := v.Realm + " Authentication\nTimestamp: " + r.Timestamp + "\nMethod: " + strings.ToUpper(r.Method) + "\nPath: " + r.Path
 	if !v.RequireBodyHash {
-		if h, ok := recoversTo(base, sig, claimed); ok {
+		if h, ok := recoversTo(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, ""), sig, claimed); ok {
 			return h, true
 		}
 	}
-	return recoversTo(base+"\nPayload-SHA256: "+PayloadHash(r.Query, r.Body), sig, claimed)
+	return recoversTo(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body)), sig, claimed)
 }
 
 func recoversTo(msg string, sig []byte, claimed common.Address) ([32]byte, bool) {

@@ -61,10 +61,7 @@ func (f *walletFixture) close() {
 
 // sign returns a request signed by key with personal_sign, V as 27/28.
 func sign(t testing.TB, key *ecdsa.PrivateKey, realm string, ts int64, method, path, bodyHash string) *auth.WalletRequest {
-	msg := realm + " Authentication\nTimestamp: " + strconv.FormatInt(ts, 10) + "\nMethod: " + method + "\nPath: " + path
-	if bodyHash != "" {
-		msg += "\nPayload-SHA256: " + bodyHash
-	}
+	msg := auth.WalletMessage(realm, strconv.FormatInt(ts, 10), method, path, bodyHash)
 	sig, err := crypto.Sign(accounts.TextHash([]byte(msg)), key)
 	if err != nil {
 		t.Fatal(err)
