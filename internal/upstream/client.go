@@ -99,9 +99,25 @@ func (c *Client) Close() {
 // root ("https://host/openai/v1" → "https://host/openai/v1/chat/completions").
 func (c *Client) target(path, query string) string {
 	u := *c.base
-	u.Path = c.base.Path + strings.TrimPrefix(path, "/v1")
+	u.Path = c.path(path)
 	u.RawQuery = query
 	return u.String()
+}
+
+func (c *Client) path(proxyPath string) string {
+	return c.base.Path + strings.TrimPrefix(proxyPath, "/v1")
+}
+
+// setHeaders passes on the forwarded headers of r and the upstream's key.
+func (c *Client) setHeaders(r *Request, set func(name, value string)) {
+	for _, h := range forwardedHeaders {
+		if v := r.Header(h); v != "" {
+			set(h, v)
+		}
+	}
+	if c.apiKey != "" {
+		set("Authorization", c.auth)
+	}
 }
 
 // forwardedHeaders are the request headers passed on to the upstream.
@@ -129,17 +145,10 @@ func (c *Client) Do(r *Request, resp *fasthttp.Response) error {
 	uri := req.URI()
 	uri.SetScheme(c.base.Scheme)
 	uri.SetHost(c.base.Host)
-	uri.SetPath(c.base.Path + strings.TrimPrefix(r.Path, "/v1"))
+	uri.SetPath(c.path(r.Path))
 	uri.SetQueryString(r.Query)
 	req.Header.SetMethod(r.Method)
-	for _, h := range forwardedHeaders {
-		if v := r.Header(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", c.auth)
-	}
+	c.setHeaders(r, req.Header.Set)
 	req.SetBodyRaw(r.Body)
 	if err := c.fast.DoTimeout(req, resp, c.Timeout); err != nil {
 		return classify(err)
@@ -159,14 +168,7 @@ func (c *Client) Stream(ctx context.Context, r *Request) (*http.Response, error)
 		cancel()
 		return nil, fmt.Errorf("build upstream request: %w", err)
 	}
-	for _, h := range forwardedHeaders {
-		if v := r.Header(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", c.auth)
-	}
+	c.setHeaders(r, req.Header.Set)
 	body := &idleBody{cancel: cancel, idle: c.IdleTimeout}
 	// One timer serves both limits: Timeout until the headers, then
 	// IdleTimeout between reads of the body.
