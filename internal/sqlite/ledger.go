@@ -32,8 +32,6 @@ type Ledger struct {
 	// writes the holds older than that.
 	PersistAfter time.Duration
 
-	stats batchStats
-
 	mu     sync.RWMutex // guards closed against sends on a closed ops
 	closed bool
 	ops    chan *op
@@ -136,8 +134,6 @@ func (l *Ledger) answer(o *op) {
 }
 
 func (l *Ledger) commitBatch(ops []*op) error {
-	start := time.Now()
-	defer func() { l.stats.record(len(ops), time.Since(start)) }()
 	// The batch runs to completion whatever happens to the callers'
 	// contexts: a caller who gave up must not leave a half-applied batch.
 	ctx := context.Background()
@@ -150,7 +146,6 @@ func (l *Ledger) commitBatch(ops []*op) error {
 		tx.Rollback()
 		return err
 	}
-	l.stats.applied(time.Since(start))
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -339,38 +334,4 @@ func newHoldID() string {
 	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
 	rand.Read(b[8:])
 	return "h_" + hex.EncodeToString(b[:])
-}
-
-// BatchStats describes the group commits so far.
-type BatchStats struct {
-	Batches, Ops int64
-	// Busy is the writer's time in transactions; Apply the part of it
-	// before COMMIT (the rest is the commit and its fsync).
-	Busy, Apply time.Duration
-}
-
-type batchStats struct {
-	mu sync.Mutex
-	s  BatchStats
-}
-
-func (b *batchStats) record(ops int, took time.Duration) {
-	b.mu.Lock()
-	b.s.Batches++
-	b.s.Ops += int64(ops)
-	b.s.Busy += took
-	b.mu.Unlock()
-}
-
-func (b *batchStats) applied(took time.Duration) {
-	b.mu.Lock()
-	b.s.Apply += took
-	b.mu.Unlock()
-}
-
-// Stats returns the group-commit counters since the ledger started.
-func (l *Ledger) Stats() BatchStats {
-	l.stats.mu.Lock()
-	defer l.stats.mu.Unlock()
-	return l.stats.s
 }
