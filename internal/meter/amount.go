@@ -105,3 +105,41 @@ func perMillion(n int64, rate Amount) Amount {
 	}
 	return Amount(q)
 }
+
+// USDC is a quantity of USDC in the token's atomic unit, 10⁻⁶ USDC, as x402
+// payments and ERC-20 transfers count it.
+type USDC int64
+
+// nanoPerUSDCUnit is how many nano-credits one USDC atomic unit is worth
+// (1 credit = 1 USDC; 10⁻⁶ / 10⁻⁹).
+const nanoPerUSDCUnit = 1_000
+
+// USDCQuote converts an amount to the USDC a client must pay for it,
+// rounding up to the next atomic unit: a quote never covers less than the
+// amount (0.0000001 credits costs 0.000001 USDC). Every x402 quote goes
+// through here.
+func (a Amount) USDCQuote() USDC {
+	if a <= 0 {
+		return 0
+	}
+	q := a / nanoPerUSDCUnit
+	if a%nanoPerUSDCUnit != 0 {
+		q++
+	}
+	return USDC(q)
+}
+
+// Amount converts USDC to credits, exactly (every atomic unit is a whole
+// number of nano-credits), saturating at MaxAmount.
+func (u USDC) Amount() Amount {
+	if u <= 0 {
+		return 0
+	}
+	if u > USDC(MaxAmount/nanoPerUSDCUnit) {
+		return MaxAmount
+	}
+	return Amount(u) * nanoPerUSDCUnit
+}
+
+// String formats u in whole USDC as an exact decimal ("0.25").
+func (u USDC) String() string { return decimal.New(int64(u), -6).String() }

@@ -111,3 +111,37 @@ func TestScopes(t *testing.T) {
 		t.Fatalf("all scopes=%s", got)
 	}
 }
+
+func TestUSDCQuoteRoundsUpAndRoundTrips(t *testing.T) {
+	cases := []struct {
+		amount meter.Amount
+		want   meter.USDC
+	}{
+		{0, 0},
+		{-5, 0},
+		{1, 1},     // one nano-credit still costs one atomic unit
+		{999, 1},   // just under a unit
+		{1_000, 1}, // exactly one unit
+		{1_001, 2}, // just over
+		{meter.Credit, 1_000_000},
+		{meter.Credit/4 + 1, 250_001},
+	}
+	for _, c := range cases {
+		got := c.amount.USDCQuote()
+		if got != c.want {
+			t.Errorf("Amount(%d).USDCQuote() = %d, want %d", c.amount, got, c.want)
+		}
+		if back := got.Amount(); back < c.amount {
+			t.Errorf("quote %d of %d converts back to %d: less than the amount", got, c.amount, back)
+		}
+	}
+	if got := meter.USDC(1_500_000).Amount(); got != meter.Credit+meter.Credit/2 {
+		t.Errorf("1.5 meter.USDC = %d nano-credits, want %d", got, meter.Credit+meter.Credit/2)
+	}
+	if got := meter.USDC(1 << 62).Amount(); got != meter.MaxAmount {
+		t.Errorf("huge meter.USDC did not saturate: %d", got)
+	}
+	if got := meter.USDC(1_230_000).String(); got != "1.23" {
+		t.Errorf("String = %q", got)
+	}
+}

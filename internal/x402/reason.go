@@ -1,0 +1,21 @@
+package x402
+
+// Reasons are the x402 spec's machine-readable strings for why a payment
+// was refused; paymeter sends them as details.reason of invalid_payment
+// and as errorReason of a failed receipt.
+const (
+	ReasonInvalidPayload      = "invalid_payload"
+	ReasonInvalidVersion      = "invalid_x402_version"
+	ReasonUnsupportedScheme   = "unsupported_scheme"
+	ReasonInvalidNetwork      = "invalid_network"
+	ReasonInvalidRequirements = "invalid_payment_requirements"
+	ReasonSignature           = "invalid_exact_evm_payload_signature"
+	ReasonRecipientMismatch   = "invalid_exact_evm_payload_recipient_mismatch"
+	ReasonValue               = "invalid_exact_evm_payload_authorization_value"
+	ReasonValidAfter          = "invalid_exact_evm_payload_authorization_valid_after"
+	ReasonValidBefore         = "invalid_exact_evm_payload_authorization_valid_before"
+	ReasonInsufficientFunds   = "insufficient_funds"
+	ReasonTransactionState    = "invalid_transaction_state"
+	ReasonUnexpectedSettle    = "unexpected_settle_error"
+	ReasonUnexpectedVerify    = "unexpected_verify_error"
+)

@@ -1,0 +1,209 @@
+package x402
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/common/math"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/signer/core/apitypes"
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// MinValidity is how long an authorization must stay valid after it is
+// verified: time to settle it on chain (the spec's 6 seconds).
+const MinValidity = 6 * time.Second
+
+// SignatureChecker asks a smart-contract wallet (EIP-1271) whether it
+// accepts a signature. It reports false, not an error, when the address
+// has no code or the contract says no.
+type SignatureChecker interface {
+	IsValidSignature(ctx context.Context, chainID int64, wallet common.Address, digest [32]byte, sig []byte) (bool, error)
+}
+
+// Verifier checks payments locally, before anything is settled, forwarded
+// or credited. Its fields are read-only after the first Verify.
+type Verifier struct {
+	Networks []*Network
+	// Skew is the clock difference tolerated on validBefore's upper bound.
+	Skew time.Duration
+	// Contracts verifies EIP-1271 signatures; nil accepts EOA signatures only.
+	Contracts SignatureChecker
+	Now       func() time.Time
+
+	domains map[*Network]common.Hash
+}
+
+// transferType is EIP-3009's TransferWithAuthorization.
+var transferTypes = apitypes.Types{
+	"EIP712Domain": {
+		{Name: "name", Type: "string"},
+		{Name: "version", Type: "string"},
+		{Name: "chainId", Type: "uint256"},
+		{Name: "verifyingContract", Type: "address"},
+	},
+	"TransferWithAuthorization": {
+		{Name: "from", Type: "address"},
+		{Name: "to", Type: "address"},
+		{Name: "value", Type: "uint256"},
+		{Name: "validAfter", Type: "uint256"},
+		{Name: "validBefore", Type: "uint256"},
+		{Name: "nonce", Type: "bytes32"},
+	},
+}
+
+// TypedData returns the EIP-712 document a payer signs for a on n.
+func TypedData(n *Network, a *Authorization) apitypes.TypedData {
+	return apitypes.TypedData{
+		Types:       transferTypes,
+		PrimaryType: "TransferWithAuthorization",
+		Domain: apitypes.TypedDataDomain{
+			Name: n.TokenName, Version: n.TokenVersion,
+			ChainId:           math.NewHexOrDecimal256(n.ChainID),
+			VerifyingContract: n.Asset.Hex(),
+		},
+		Message: apitypes.TypedDataMessage{
+			"from":        a.From.Hex(),
+			"to":          a.To.Hex(),
+			"value":       (*math.HexOrDecimal256)(a.Value),
+			"validAfter":  (*math.HexOrDecimal256)(a.ValidAfter),
+			"validBefore": (*math.HexOrDecimal256)(a.ValidBefore),
+			"nonce":       hexutil.Bytes(a.Nonce[:]),
+		},
+	}
+}
+
+// Digest returns the EIP-712 hash a payer signs for a on n.
+func Digest(n *Network, a *Authorization) (common.Hash, error) {
+	h, _, err := apitypes.TypedDataAndHash(TypedData(n, a))
+	return common.BytesToHash(h), err
+}
+
+// digest is Digest with the domain separator computed once per network.
+func (v *Verifier) digest(n *Network, a *Authorization) (common.Hash, error) {
+	td := TypedData(n, a)
+	domain, ok := v.domains[n]
+	if !ok {
+		return Digest(n, a)
+	}
+	msg, err := td.HashStruct(td.PrimaryType, td.Message)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return crypto.Keccak256Hash([]byte{0x19, 0x01}, domain[:], msg), nil
+}
+
+// init precomputes the domain separators; call it after setting Networks.
+func (v *Verifier) Init() error {
+	v.domains = make(map[*Network]common.Hash, len(v.Networks))
+	for _, n := range v.Networks {
+		td := TypedData(n, &Authorization{Value: new(big.Int), ValidAfter: new(big.Int), ValidBefore: new(big.Int)})
+		d, err := td.HashStruct("EIP712Domain", td.Domain.Map())
+		if err != nil {
+			return fmt.Errorf("network %s: EIP-712 domain: %w", n.Name, err)
+		}
+		v.domains[n] = common.BytesToHash(d)
+	}
+	if v.Now == nil {
+		v.Now = time.Now
+	}
+	return nil
+}
+
+// Network returns the configured network a payment names, or nil.
+func (v *Verifier) Network(p *Payment) *Network {
+	for _, n := range v.Networks {
+		if n.ChainID != p.ChainID {
+			continue
+		}
+		if p.Version == 1 && n.Name != p.Network {
+			continue
+		}
+		return n
+	}
+	return nil
+}
+
+// Verify checks that p pays exactly amount, on a configured network, to
+// our address, within its validity window, signed by its payer. It returns
+// the network paid on. Failures are 402 invalid_payment with an x402
+// reason; only a failing EIP-1271 call is another error.
+func (v *Verifier) Verify(ctx context.Context, p *Payment, amount meter.USDC, maxTimeoutSeconds int) (*Network, error) {
+	n := v.Network(p)
+	if n == nil {
+		return nil, Invalid(ReasonInvalidNetwork, "network %q is not accepted here", p.Network)
+	}
+	a := &p.Authorization
+	want := big.NewInt(int64(amount))
+	if acc := p.Accepted; acc != nil { // v2 repeats the requirement it accepted
+		if acc.Amount != amountString(amount) || !sameAddress(acc.Asset, n.Asset) || !sameAddress(acc.PayTo, n.PayTo) {
+			return nil, Invalid(ReasonInvalidRequirements, "the accepted requirement does not match this resource's")
+		}
+	}
+	if a.To != n.PayTo {
+		return nil, Invalid(ReasonRecipientMismatch, "the authorization pays %s, not %s", a.To.Hex(), n.PayTo.Hex())
+	}
+	if a.Value.Cmp(want) != 0 {
+		return nil, Invalid(ReasonValue, "the authorization is for %s atomic units; this request costs %s", a.Value, want)
+	}
+	now := v.Now()
+	if a.ValidAfter.Cmp(big.NewInt(now.Unix())) > 0 {
+		return nil, Invalid(ReasonValidAfter, "the authorization is not valid yet")
+	}
+	if a.ValidBefore.Cmp(big.NewInt(now.Add(MinValidity).Unix())) < 0 {
+		return nil, Invalid(ReasonValidBefore, "the authorization expires in less than %s", MinValidity)
+	}
+	latest := now.Add(time.Duration(maxTimeoutSeconds)*time.Second + v.Skew).Unix()
+	if a.ValidBefore.Cmp(big.NewInt(latest)) > 0 {
+		return nil, Invalid(ReasonValidBefore, "the authorization stays valid longer than maxTimeoutSeconds (%d)", maxTimeoutSeconds)
+	}
+	digest, err := v.digest(n, a)
+	if err != nil {
+		return nil, Invalid(ReasonInvalidPayload, "the authorization cannot be hashed")
+	}
+	if signer, ok := recoverSigner(digest, p.Signature); ok && signer == a.From {
+		return n, nil
+	}
+	if v.Contracts != nil {
+		ok, err := v.Contracts.IsValidSignature(ctx, n.ChainID, a.From, digest, p.Signature)
+		if err != nil {
+			return nil, fmt.Errorf("EIP-1271 check of %s: %w", a.From.Hex(), err)
+		}
+		if ok {
+			return n, nil
+		}
+	}
+	return nil, Invalid(ReasonSignature, "the signature does not recover to authorization.from")
+}
+
+// recoverSigner recovers the address behind a 65-byte ECDSA signature
+// (v = 27/28 or 0/1), refusing high-s signatures as EIP-2 does.
+func recoverSigner(digest common.Hash, sig []byte) (common.Address, bool) {
+	if len(sig) != crypto.SignatureLength {
+		return common.Address{}, false
+	}
+	var rsv [crypto.SignatureLength]byte
+	copy(rsv[:], sig)
+	if rsv[64] >= 27 {
+		rsv[64] -= 27
+	}
+	r, s := new(big.Int).SetBytes(rsv[:32]), new(big.Int).SetBytes(rsv[32:64])
+	if !crypto.ValidateSignatureValues(rsv[64], r, s, true) {
+		return common.Address{}, false
+	}
+	pub, err := crypto.SigToPub(digest[:], rsv[:])
+	if err != nil {
+		return common.Address{}, false
+	}
+	return crypto.PubkeyToAddress(*pub), true
+}
+
+func sameAddress(s string, a common.Address) bool {
+	b, ok := parseAddress(s)
+	return ok && subtle.ConstantTimeCompare(b[:], a[:]) == 1
+}
