@@ -127,3 +127,65 @@ type Ledger interface {
 	// Verify checks every ledger invariant and returns the violations found.
 	Verify(ctx context.Context) ([]string, error)
 }
+
+// PaymentPurpose says what an x402 payment buys.
+type PaymentPurpose string
+
+// Payment purposes.
+const (
+	PurposeRequest PaymentPurpose = "request" // one proxied request; the change stays on the payer's balance
+	PurposeTopup   PaymentPurpose = "topup"   // credits
+)
+
+// PaymentState is where an x402 payment is in its settlement.
+type PaymentState string
+
+// Payment states; settled and failed are final.
+const (
+	PaymentClaimed  PaymentState = "claimed"
+	PaymentSettling PaymentState = "settling"
+	PaymentSettled  PaymentState = "settled"
+	PaymentFailed   PaymentState = "failed"
+)
+
+// Payment is an x402 payment as the ledger records it.
+type Payment struct {
+	ID int64
+	// Key is unique per authorization: chain, token, payer and nonce.
+	Key       string
+	Network   string
+	Payer     string // checksummed address
+	Amount    USDC
+	Purpose   PaymentPurpose
+	RequestID string
+	State     PaymentState
+	TxHash    string
+	Reason    string
+	Attempts  int
+	// Payload and Requirement are the payment and what it paid, as JSON,
+	// so that a settlement can be retried after a restart.
+	Payload, Requirement []byte
+	// AccountID is the wallet account credited once settled.
+	AccountID int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Payments records x402 payments through their settlement.
+type Payments interface {
+	// ClaimPayment records a verified payment as claimed and sets its ID;
+	// a key already claimed fails with ECodePaymentUsed. Durable on return.
+	ClaimPayment(ctx context.Context, p *Payment) error
+	// MarkPayment moves an unsettled payment to settling or failed,
+	// recording the transaction hash and reason known so far.
+	MarkPayment(ctx context.Context, id int64, state PaymentState, txHash, reason string) error
+	// SettlePayment marks a payment settled and, in the same transaction,
+	// credits its amount to the payer's wallet account (created if new,
+	// without free credits) as a payment or topup entry. Settling twice
+	// credits once. It returns the account after the credit.
+	SettlePayment(ctx context.Context, id int64, txHash string) (*Account, error)
+	FindPayment(ctx context.Context, id int64) (*Payment, error)
+	// OpenPayments lists payments still claimed or settling, last touched
+	// before the given time: the settlement sweep's work.
+	OpenPayments(ctx context.Context, before time.Time) ([]*Payment, error)
+}

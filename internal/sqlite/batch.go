@@ -39,6 +39,7 @@ const (
 	opExpire
 	opLoad
 	opWallet
+	opFunc
 )
 
 // op is one ledger operation travelling to the writer and its outcome
@@ -55,6 +56,11 @@ type op struct {
 	entryKind meter.EntryKind
 	ref       string
 	hash      [32]byte
+	// fn is an opFunc's work: rare writes (payments) that need no
+	// statement of their own in the hot path. It runs inside the batch's
+	// transaction, may run twice (a failed batch is retried op by op), and
+	// must change balances only through batch.account.
+	fn func(b *batch) (outcome, err error)
 
 	// async ops (holds) have no waiting caller: the writer frees them.
 	async bool
@@ -89,7 +95,8 @@ type acctState struct {
 // batch applies ops inside one transaction.
 type batch struct {
 	ctx      context.Context
-	s        *stmts // bound to the batch's transaction
+	tx       *sql.Tx
+	s        *stmts // bound to tx
 	book     *book
 	accounts map[int64]*acctState
 	// settled are the holds this batch captured, released or expired;
@@ -106,8 +113,8 @@ type batch struct {
 // usageColumns is the number of values of one usage row in batch.usage.
 const usageColumns = 10
 
-func newBatch(ctx context.Context, s *stmts, bk *book) *batch {
-	return &batch{ctx: ctx, s: s, book: bk, accounts: make(map[int64]*acctState, 4),
+func newBatch(ctx context.Context, tx *sql.Tx, s *stmts, bk *book) *batch {
+	return &batch{ctx: ctx, tx: tx, s: s, book: bk, accounts: make(map[int64]*acctState, 4),
 		settled: make(map[string]bookHold), settledHeld: make(map[int64]meter.Amount), refs: make(map[string]struct{})}
 }
 
@@ -178,6 +185,8 @@ func (b *batch) apply(o *op) (outcome, err error) {
 		return nil, b.expire(o)
 	case opWallet:
 		return b.wallet(o)
+	case opFunc:
+		return o.fn(b)
 	case opLoad:
 		a, err := b.account(o.accountID)
 		if err != nil || a == nil {

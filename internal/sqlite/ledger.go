@@ -141,7 +141,7 @@ func (l *Ledger) commitBatch(ops []*op) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	b := newBatch(ctx, l.stmts.bind(ctx, tx), l.book)
+	b := newBatch(ctx, tx, l.stmts.bind(ctx, tx), l.book)
 	if err := b.run(ops); err != nil {
 		tx.Rollback()
 		return err

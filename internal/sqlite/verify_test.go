@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/paymeter/paymeter/internal/meter"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -49,5 +51,38 @@ func TestJournal_AppendOnly(t *testing.T) {
 	// The CHECK refuses a negative available balance even to raw SQL.
 	if err := db.Exec(`UPDATE accounts SET held = balance + 1`); err == nil {
 		t.Fatal("negative available accepted, want CHECK failure")
+	}
+}
+
+func TestVerify_NoticesAPaymentCreditedTwiceOrBeforeSettlement(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	l := MustOpenLedger(t, db)
+	p := newPayment("k-verify", meter.PurposeTopup, 1000)
+	if err := l.ClaimPayment(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	a, err := l.SettlePayment(ctx, p.ID, "0x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, l)
+	// A second credit for the same payment under the other kind.
+	if _, err := l.Credit(ctx, a.ID, meter.EntryPayment, meter.USDC(1000).Amount(), "k-verify"); err != nil {
+		t.Fatal(err)
+	}
+	q := newPayment("k-open", meter.PurposeTopup, 1000)
+	if err := l.ClaimPayment(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Credit(ctx, a.ID, meter.EntryTopup, meter.USDC(1000).Amount(), "k-open"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := l.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v) != 2 {
+		t.Fatalf("violations %q, want the double credit and the early credit", v)
 	}
 }

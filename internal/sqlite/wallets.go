@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -52,20 +51,14 @@ func (b *batch) wallet(o *op) (outcome, err error) {
 			return meter.Errorf(meter.ECodeSignatureReplayed, "this signed request was already used; sign each request anew"), nil
 		}
 	}
-	err = b.s.walletAccount.QueryRowContext(b.ctx, o.ref).Scan(&o.accountID)
-	if err == nil {
-		return nil, nil
+	// First sight of this wallet creates its account, and grants its free
+	// credits once (the address is unique, and so is the grant's reference).
+	id, created, err := b.walletAccountID(o.ref, o.now)
+	if err != nil || !created {
+		o.accountID = id
+		return nil, err
 	}
-	if err != sql.ErrNoRows {
-		return nil, fmt.Errorf("find wallet account: %w", err)
-	}
-	// First sight of this wallet: its account, and its free credits, once
-	// (the address is unique, and so is the grant's reference).
-	res, err := b.s.insertWallet.ExecContext(b.ctx, o.ref, o.now)
-	if err != nil {
-		return nil, fmt.Errorf("create wallet account: %w", err)
-	}
-	o.accountID, _ = res.LastInsertId()
+	o.accountID = id
 	o.n = 1
 	if o.amount <= 0 {
 		return nil, nil

@@ -1,0 +1,201 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+var _ meter.Payments = (*Ledger)(nil)
+
+// runFunc runs fn in the writer's next batch and waits until it is durable.
+func (l *Ledger) runFunc(fn func(b *batch) (outcome, err error)) error {
+	o := newOp(opFunc)
+	defer o.free()
+	o.fn = fn
+	return l.submit(o)
+}
+
+// ClaimPayment records a verified payment as claimed.
+func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
+	switch {
+	case p.Key == "" || p.Payer == "" || p.Network == "":
+		return fmt.Errorf("claim payment: key, payer and network are required")
+	case p.Amount <= 0:
+		return fmt.Errorf("claim payment: amount must be positive, got %d", p.Amount)
+	case p.Purpose != meter.PurposeRequest && p.Purpose != meter.PurposeTopup:
+		return fmt.Errorf("claim payment: unknown purpose %q", p.Purpose)
+	}
+	now := l.db.Now()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		res, err := b.tx.ExecContext(b.ctx, `INSERT INTO payments
+			(key, network, payer, amount, purpose, request_id, state, payload, requirement, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			p.Key, p.Network, p.Payer, int64(p.Amount), string(p.Purpose), p.RequestID,
+			string(p.Payload), string(p.Requirement), now.UnixMilli(), now.UnixMilli())
+		if err != nil {
+			return nil, fmt.Errorf("claim payment: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return meter.Errorf(meter.ECodePaymentUsed, "this payment authorization was already used; sign a new one"), nil
+		}
+		p.ID, _ = res.LastInsertId()
+		p.State, p.CreatedAt, p.UpdatedAt = meter.PaymentClaimed, now, now
+		return nil, nil
+	})
+}
+
+// MarkPayment moves an open payment to settling or failed. A payment
+// already final is left alone and reported as a conflict.
+func (l *Ledger) MarkPayment(ctx context.Context, id int64, state meter.PaymentState, txHash, reason string) error {
+	if state != meter.PaymentSettling && state != meter.PaymentFailed {
+		return fmt.Errorf("mark payment: use SettlePayment to settle; %q is not a state to mark", state)
+	}
+	now := l.db.Now().UnixMilli()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		res, err := b.tx.ExecContext(b.ctx, `UPDATE payments
+			SET state = ?, tx_hash = CASE WHEN ? = '' THEN tx_hash ELSE ? END, reason = ?,
+			    attempts = attempts + (? = 'settling'), updated_at = ?
+			WHERE id = ? AND state IN ('claimed', 'settling')`,
+			string(state), txHash, txHash, reason, string(state), now, id)
+		if err != nil {
+			return nil, fmt.Errorf("mark payment %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return meter.Errorf(meter.ECodeConflict, "payment %d is not open", id), nil
+		}
+		return nil, nil
+	})
+}
+
+// SettlePayment marks the payment settled and credits its payer.
+func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*meter.Account, error) {
+	now := l.db.Now().UnixMilli()
+	var accountID int64
+	err := l.runFunc(func(b *batch) (outcome, err error) {
+		var (
+			key, payer, purpose, state string
+			amount                     int64
+		)
+		err = b.tx.QueryRowContext(b.ctx, `SELECT key, payer, amount, purpose, state FROM payments WHERE id = ?`, id).
+			Scan(&key, &payer, &amount, &purpose, &state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("settle payment %d: %w", id, err)
+		}
+		if state == string(meter.PaymentFailed) {
+			return meter.Errorf(meter.ECodeConflict, "payment %d failed; it cannot be settled", id), nil
+		}
+		acct, _, err := b.walletAccountID(payer, now)
+		if err != nil {
+			return nil, err
+		}
+		accountID = acct
+		if state == string(meter.PaymentSettled) {
+			return nil, nil // settled and credited before: nothing more to do
+		}
+		kind := meter.EntryPayment
+		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
+			kind = meter.EntryTopup
+		}
+		credit := meter.USDC(amount).Amount()
+		res, err := b.s.insertEntry.ExecContext(b.ctx, acct, string(kind), int64(credit), key, "", "", 0, 0, false, now)
+		if err != nil {
+			return nil, fmt.Errorf("credit payment %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// The key is unique in payments too, so this cannot happen
+			// unless an invariant broke: fail the batch rather than book
+			// a settlement without its credit.
+			return nil, fmt.Errorf("credit payment %d: entry %s %s already exists", id, kind, key)
+		}
+		a, err := b.account(acct)
+		if err != nil || a == nil {
+			return accountNotFound(acct), err
+		}
+		a.balance += credit
+		a.dirty = true
+		if _, err := b.tx.ExecContext(b.ctx, `UPDATE payments SET state = 'settled', tx_hash = ?, reason = '',
+			account_id = ?, updated_at = ? WHERE id = ?`, txHash, acct, now, id); err != nil {
+			return nil, fmt.Errorf("settle payment %d: %w", id, err)
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l.FindAccountByID(ctx, accountID)
+}
+
+// walletAccountID finds the wallet's account or creates it without free
+// credits: a wallet first seen through a payment gets none, then or later.
+func (b *batch) walletAccountID(address string, now int64) (id int64, created bool, err error) {
+	err = b.s.walletAccount.QueryRowContext(b.ctx, address).Scan(&id)
+	if err == nil {
+		return id, false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("find wallet account: %w", err)
+	}
+	res, err := b.s.insertWallet.ExecContext(b.ctx, address, now)
+	if err != nil {
+		return 0, false, fmt.Errorf("create wallet account: %w", err)
+	}
+	id, _ = res.LastInsertId()
+	return id, true, nil
+}
+
+const paymentColumns = `id, key, network, payer, amount, purpose, request_id, state, tx_hash, reason, attempts,
+	payload, requirement, COALESCE(account_id, 0), created_at, updated_at`
+
+func scanPayment(row interface{ Scan(...any) error }) (*meter.Payment, error) {
+	var (
+		p                        meter.Payment
+		amount, created, updated int64
+		purpose, state           string
+		payload, requirement     string
+	)
+	if err := row.Scan(&p.ID, &p.Key, &p.Network, &p.Payer, &amount, &purpose, &p.RequestID, &state, &p.TxHash,
+		&p.Reason, &p.Attempts, &payload, &requirement, &p.AccountID, &created, &updated); err != nil {
+		return nil, err
+	}
+	p.Amount, p.Purpose, p.State = meter.USDC(amount), meter.PaymentPurpose(purpose), meter.PaymentState(state)
+	p.Payload, p.Requirement = []byte(payload), []byte(requirement)
+	p.CreatedAt, p.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return &p, nil
+}
+
+// FindPayment returns one payment.
+func (l *Ledger) FindPayment(ctx context.Context, id int64) (*meter.Payment, error) {
+	p, err := scanPayment(l.db.read.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, meter.Errorf(meter.ECodeNotFound, "payment %d not found", id)
+	}
+	return p, err
+}
+
+// OpenPayments lists the payments still claimed or settling, untouched
+// since before.
+func (l *Ledger) OpenPayments(ctx context.Context, before time.Time) ([]*meter.Payment, error) {
+	rows, err := l.db.read.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments
+		WHERE state IN ('claimed', 'settling') AND updated_at < ? ORDER BY id LIMIT 1000`, before.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*meter.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
