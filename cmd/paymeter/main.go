@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/paymeter/paymeter/internal/auth"
+	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/httpapi"
 	"github.com/paymeter/paymeter/internal/sqlite"
 	"github.com/paymeter/paymeter/internal/upstream"
+	"github.com/paymeter/paymeter/internal/x402"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -51,12 +53,18 @@ type Main struct {
 	Keys     *sqlite.KeyStore
 	Upstream *upstream.Client
 	Server   *httpapi.Server
+	// Payments settles x402 payments; nil when x402 is off.
+	Payments *x402.Processor
+	// DialChain connects to a chain's JSON-RPC endpoint; tests replace it
+	// with go-ethereum's simulated backend.
+	DialChain func(ctx context.Context, url string) (chain.Backend, error)
 
 	keyAuth *auth.KeyAuthenticator
 	ln      net.Listener
 	cancel  context.CancelFunc
 	serving chan error
 	chores  sync.WaitGroup
+	closers []func()
 }
 
 // lastUsedInterval is how often keys' last-use times are written.
@@ -110,6 +118,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		HoldTTL:         time.Duration(cfg.Ledger.HoldTTL),
 		MaxBodyBytes:    cfg.Limits.MaxBodyBytes,
 	}
+	if m.Server.X402, err = m.setupX402(ctx); err != nil {
+		return err
+	}
 	m.Server.Init()
 
 	if m.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -140,6 +151,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		defer m.chores.Done()
 		m.flushLastUsed(bg)
 	}()
+	if m.Payments != nil {
+		// Payments left open by a timeout or a previous process are
+		// finished now, then periodically.
+		before := time.Now() // before serving: never a payment of this process
+		m.chores.Add(1)
+		go func() {
+			defer m.chores.Done()
+			if _, err := m.Payments.RetryOpen(bg, before); err != nil {
+				m.Logger.Error("retry open payments", "err", err)
+			}
+			m.Payments.Sweep(bg, time.Duration(cfg.X402.SweepInterval))
+		}()
+	}
 	m.serving = make(chan error, 1)
 	go func() { m.serving <- m.Server.Serve(m.ln) }()
 	m.Logger.Info("paymeter listening", "addr", m.ln.Addr().String(), "upstream", cfg.Upstream.URL,
@@ -169,6 +193,9 @@ func (m *Main) Close() error {
 	}
 	if m.Upstream != nil {
 		m.Upstream.Close()
+	}
+	for _, c := range m.closers {
+		c()
 	}
 	if m.Ledger != nil {
 		errs = append(errs, m.Ledger.Close())

@@ -37,6 +37,9 @@ type WalletRequest struct {
 	Path                          string // the escaped path, as sent, without the query
 	Query                         string // the raw query string
 	Body                          []byte
+	// NoFreeCredits creates a new wallet's account without the initial
+	// free credits: for a top-up, whose wallet is created by the payment.
+	NoFreeCredits bool
 }
 
 // WalletStore accepts verified wallet messages: it claims each message's
@@ -109,7 +112,11 @@ func (v *WalletVerifier) Authenticate(ctx context.Context, r *WalletRequest) (*m
 	}
 	// The message, not the signature, is remembered: a signature has a
 	// second valid form (s ↦ n−s), the message has one hash.
-	acct, err := v.Store.AcceptWalletMessage(ctx, claimed.Hex(), hash, signedAt.Add(v.Window), v.FreeCredits)
+	free := v.FreeCredits
+	if r.NoFreeCredits {
+		free = 0
+	}
+	acct, err := v.Store.AcceptWalletMessage(ctx, claimed.Hex(), hash, signedAt.Add(v.Window), free)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/x402"
 )
 
 // statusOf is the one table from error code to HTTP status.
@@ -38,6 +39,7 @@ var statusOf = map[string]int{
 	meter.ECodeUpstreamError:      fiber.StatusBadGateway,
 	meter.ECodeUnavailable:        fiber.StatusServiceUnavailable,
 	meter.ECodeUpstreamTimeout:    fiber.StatusGatewayTimeout,
+	meter.ECodePaymentPending:     fiber.StatusGatewayTimeout,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,
@@ -73,6 +75,13 @@ func errorType(status int) string {
 
 type errorBody struct {
 	Error errorFields `json:"error"`
+}
+
+// paymentRequiredBody is at once our error shape and the x402 v1 402 body.
+type paymentRequiredBody struct {
+	X402Version int                  `json:"x402Version"`
+	Error       errorFields          `json:"error"`
+	Accepts     []x402.RequirementV1 `json:"accepts"`
 }
 
 type errorFields struct {
@@ -118,8 +127,20 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.Logger.LogAttrs(c.UserContext(), levelFor(status), "request failed",
 			slog.String("request_id", rid), slog.String("code", me.Code), slog.Any("err", me))
 	}
-	body, _ := json.Marshal(errorBody{Error: errorFields{Code: me.Code, Message: msg, Type: errorType(status),
-		Details: me.Details, RequestID: rid}})
+	fields := errorFields{Code: me.Code, Message: msg, Type: errorType(status), Details: me.Details, RequestID: rid}
+	var body []byte
+	if pr := (*paymentRequired)(nil); errors.As(err, &pr) {
+		// The requirements go in the body for v1 clients and in the
+		// header for v2 clients; the error names the reason.
+		reason, _ := me.Details["reason"].(string)
+		if reason == "" {
+			reason = me.Code
+		}
+		c.Set(x402.HeaderRequired, pr.challenge.HeaderV2(reason))
+		body, _ = json.Marshal(paymentRequiredBody{X402Version: 1, Error: fields, Accepts: pr.challenge.AcceptsV1()})
+	} else {
+		body, _ = json.Marshal(errorBody{Error: fields})
+	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Status(status).Send(body)
 }

@@ -61,6 +61,7 @@ func (s *Server) withRequestID(c *fiber.Ctx) error {
 	err := c.Next()
 	// Set last: a forwarded response replaces the headers set before it.
 	c.Set("X-Request-Id", id)
+	setReceipt(c)
 	return err
 }
 
@@ -105,40 +106,76 @@ func (s *Server) withAccessLog(c *fiber.Ctx) error {
 	return nil
 }
 
-// authenticate finds the principal of a /v1 request. The first credential
-// present decides, in the order of DESIGN.md §2; a bad one is final.
+// authenticate finds the principal of a request to an account route; a
+// request without credentials is refused.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	p, err := s.principal(c)
 	if err != nil {
 		return err
 	}
+	if p == nil {
+		return missingCredentials()
+	}
 	c.Locals(localPrincipal, p)
 	return c.Next()
 }
 
+// authenticateOrPay is authenticate for the proxy routes, where a request
+// without an account may pay for itself with x402: it goes on with no
+// principal, and the route quotes and settles it (payForRequest).
+func (s *Server) authenticateOrPay(c *fiber.Ctx) error {
+	p, err := s.principal(c)
+	if err != nil {
+		return err
+	}
+	if p == nil && s.X402 == nil {
+		return missingCredentials()
+	}
+	if p != nil {
+		c.Locals(localPrincipal, p)
+	}
+	return c.Next()
+}
+
+// principal finds who pays, trying the credentials in the order of
+// DESIGN.md §2: the first present decides, and a bad one is final. It
+// returns nil when the request has no credential or an x402 payment.
 func (s *Server) principal(c *fiber.Ctx) (*meter.Principal, error) {
-	addr, ts, sig := c.Get(auth.HeaderWalletAddress), c.Get(auth.HeaderTimestamp), c.Get(auth.HeaderWalletSignature)
-	if addr != "" || ts != "" || sig != "" {
-		if addr == "" || ts == "" || sig == "" {
-			return nil, meter.Errorf(meter.ECodeInvalidSignature, "send %s, %s and %s together",
-				auth.HeaderWalletAddress, auth.HeaderTimestamp, auth.HeaderWalletSignature)
-		}
-		uri := c.Request().URI()
-		return s.Wallets.Authenticate(c.UserContext(), &auth.WalletRequest{
-			Address: addr, Timestamp: ts, Signature: sig, Method: c.Method(),
-			Path: string(uri.PathOriginal()), Query: string(uri.QueryString()), Body: c.Body(),
-		})
+	if c.Get(auth.HeaderWalletAddress) != "" || c.Get(auth.HeaderTimestamp) != "" || c.Get(auth.HeaderWalletSignature) != "" {
+		return s.walletPrincipal(c, false)
+	}
+	if _, h := paymentHeader(c); h != "" {
+		return nil, nil
 	}
 	token, ok, err := auth.BearerToken(c.Get(fiber.HeaderAuthorization), c.Get("X-API-Key"))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, meter.Errorf(meter.ECodeMissingCredentials,
-			"send an API key as \"Authorization: Bearer pm_live_…\" or \"X-API-Key\", or sign the request with a wallet")
+		return nil, nil
 	}
 	if !auth.IsKeyShaped(token) {
 		return nil, meter.Errorf(meter.ECodeInvalidAPIKey, "unrecognised credential: API keys start with pm_live_ or pm_test_")
 	}
 	return s.Keys.Authenticate(c.UserContext(), token)
+}
+
+// walletPrincipal verifies the wallet headers. noFreeCredits creates a new
+// wallet's account without free credits (a top-up creates it).
+func (s *Server) walletPrincipal(c *fiber.Ctx, noFreeCredits bool) (*meter.Principal, error) {
+	addr, ts, sig := c.Get(auth.HeaderWalletAddress), c.Get(auth.HeaderTimestamp), c.Get(auth.HeaderWalletSignature)
+	if addr == "" || ts == "" || sig == "" {
+		return nil, meter.Errorf(meter.ECodeInvalidSignature, "send %s, %s and %s together",
+			auth.HeaderWalletAddress, auth.HeaderTimestamp, auth.HeaderWalletSignature)
+	}
+	uri := c.Request().URI()
+	return s.Wallets.Authenticate(c.UserContext(), &auth.WalletRequest{
+		Address: addr, Timestamp: ts, Signature: sig, Method: c.Method(),
+		Path: string(uri.PathOriginal()), Query: string(uri.QueryString()), Body: c.Body(), NoFreeCredits: noFreeCredits,
+	})
+}
+
+func missingCredentials() error {
+	return meter.Errorf(meter.ECodeMissingCredentials,
+		"send an API key as \"Authorization: Bearer pm_live_…\" or \"X-API-Key\", or sign the request with a wallet")
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/upstream"
+	"github.com/paymeter/paymeter/internal/x402"
 	"github.com/valyala/fasthttp"
 )
 
@@ -24,7 +25,7 @@ type metered struct {
 // it, forward, then capture the actual cost (DESIGN.md §2).
 func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	p := principalOf(c)
-	if !p.Scopes.Has(r.scope) {
+	if p != nil && !p.Scopes.Has(r.scope) {
 		return meter.Errorf(meter.ECodeInsufficientScope, "this credential lacks the %q scope", r.scope)
 	}
 	info, err := upstream.InspectRequest(c.Body())
@@ -37,9 +38,15 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 			WithDetail("model", info.Model)
 	}
 	worst := price.Cost(info.WorstCase(price, r.embeddings))
+	if p == nil { // no account: the request pays for itself
+		if p, err = s.payForRequest(c, worst, info.Model); err != nil {
+			return err
+		}
+		c.Locals(localPrincipal, p)
+	}
 	hold, err := s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
 	if err != nil {
-		return err
+		return s.askPayment(err, func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+info.Model) })
 	}
 	m := &metered{principal: p, route: r, info: info, price: price, hold: hold, requestID: requestID(c)}
 	if info.Stream {
@@ -95,7 +102,11 @@ func (m *metered) usageFrom(body []byte) (u meter.Usage, estimated bool) {
 // passThrough forwards an unpriced route (the model list) for any
 // principal with the scope.
 func (s *Server) passThrough(c *fiber.Ctx, scope meter.Scope) error {
-	if !principalOf(c).Scopes.Has(scope) {
+	p := principalOf(c)
+	if p == nil {
+		return missingCredentials()
+	}
+	if !p.Scopes.Has(scope) {
 		return meter.Errorf(meter.ECodeInsufficientScope, "this credential lacks the %q scope", scope)
 	}
 	resp := c.Response()

@@ -32,6 +32,9 @@ type Server struct {
 	MaxBodyBytes int
 	// MaxEventBytes caps one server-sent event from the upstream.
 	MaxEventBytes int
+	// X402 enables x402 payments; nil answers requests without
+	// credentials with 401 missing_credentials.
+	X402 *X402
 
 	app *fiber.App
 }
@@ -69,7 +72,7 @@ func (s *Server) Init() {
 	s.app.Use(s.withRequestID, s.withAccessLog)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 
-	v1 := s.app.Group("/v1", s.authenticate)
+	v1 := s.app.Group("/v1", s.authenticateOrPay)
 	for _, r := range proxyRoutes {
 		r := r
 		v1.Post(r.path[len("/v1"):], func(c *fiber.Ctx) error { return s.proxy(c, r) })
@@ -82,6 +85,7 @@ func (s *Server) Init() {
 	siwe := s.app.Group("/api/auth/siwe", newIPLimiter(s.SignInPerMinute).middleware)
 	siwe.Get("/nonce", s.siweNonce)
 	siwe.Post("/verify", s.siweVerify)
+	s.app.Post("/api/v1/topup/:amount", s.topup)
 	api := s.app.Group("/api/v1", s.authenticate)
 	api.Get("/account", s.getAccount)
 	api.Get("/usage", s.getUsage)

@@ -22,6 +22,7 @@ const (
 	ECodeInsufficientCredit = "insufficient_credits"
 	ECodeInvalidPayment     = "invalid_payment"
 	ECodePaymentUsed        = "payment_already_used"
+	ECodePaymentPending     = "payment_pending"
 	ECodeRateLimited        = "rate_limited"
 	ECodeBadRequest         = "bad_request"
 	ECodeModelNotPriced     = "model_not_priced"

@@ -116,6 +116,9 @@ type PrincipalKind string
 const (
 	PrincipalAPIKey PrincipalKind = "api_key"
 	PrincipalWallet PrincipalKind = "wallet"
+	// PrincipalX402 paid for its one request with an x402 payment; its
+	// account is the payer's wallet, which keeps the change.
+	PrincipalX402 PrincipalKind = "x402"
 )
 
 // Principal is who pays for a request and what it may do.

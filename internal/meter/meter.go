@@ -152,9 +152,12 @@ const (
 type Payment struct {
 	ID int64
 	// Key is unique per authorization: chain, token, payer and nonce.
-	Key       string
-	Network   string
-	Payer     string // checksummed address
+	Key     string
+	Network string
+	Payer   string // checksummed address
+	// Wallet is the wallet credited once settled: the payer, or the wallet
+	// a top-up names.
+	Wallet    string
 	Amount    USDC
 	Purpose   PaymentPurpose
 	RequestID string
@@ -180,7 +183,7 @@ type Payments interface {
 	// recording the transaction hash and reason known so far.
 	MarkPayment(ctx context.Context, id int64, state PaymentState, txHash, reason string) error
 	// SettlePayment marks a payment settled and, in the same transaction,
-	// credits its amount to the payer's wallet account (created if new,
+	// credits its amount to p.Wallet's account (created if new,
 	// without free credits) as a payment or topup entry. Settling twice
 	// credits once. It returns the account after the credit.
 	SettlePayment(ctx context.Context, id int64, txHash string) (*Account, error)

@@ -23,8 +23,8 @@ func (l *Ledger) runFunc(fn func(b *batch) (outcome, err error)) error {
 // ClaimPayment records a verified payment as claimed.
 func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 	switch {
-	case p.Key == "" || p.Payer == "" || p.Network == "":
-		return fmt.Errorf("claim payment: key, payer and network are required")
+	case p.Key == "" || p.Payer == "" || p.Wallet == "" || p.Network == "":
+		return fmt.Errorf("claim payment: key, payer, wallet and network are required")
 	case p.Amount <= 0:
 		return fmt.Errorf("claim payment: amount must be positive, got %d", p.Amount)
 	case p.Purpose != meter.PurposeRequest && p.Purpose != meter.PurposeTopup:
@@ -33,9 +33,9 @@ func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 	now := l.db.Now()
 	return l.runFunc(func(b *batch) (outcome, err error) {
 		res, err := b.tx.ExecContext(b.ctx, `INSERT INTO payments
-			(key, network, payer, amount, purpose, request_id, state, payload, requirement, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-			p.Key, p.Network, p.Payer, int64(p.Amount), string(p.Purpose), p.RequestID,
+			(key, network, payer, wallet, amount, purpose, request_id, state, payload, requirement, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			p.Key, p.Network, p.Payer, p.Wallet, int64(p.Amount), string(p.Purpose), p.RequestID,
 			string(p.Payload), string(p.Requirement), now.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return nil, fmt.Errorf("claim payment: %w", err)
@@ -78,11 +78,11 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 	var accountID int64
 	err := l.runFunc(func(b *batch) (outcome, err error) {
 		var (
-			key, payer, purpose, state string
-			amount                     int64
+			key, wallet, purpose, state string
+			amount                      int64
 		)
-		err = b.tx.QueryRowContext(b.ctx, `SELECT key, payer, amount, purpose, state FROM payments WHERE id = ?`, id).
-			Scan(&key, &payer, &amount, &purpose, &state)
+		err = b.tx.QueryRowContext(b.ctx, `SELECT key, wallet, amount, purpose, state FROM payments WHERE id = ?`, id).
+			Scan(&key, &wallet, &amount, &purpose, &state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
 		}
@@ -92,7 +92,7 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 		if state == string(meter.PaymentFailed) {
 			return meter.Errorf(meter.ECodeConflict, "payment %d failed; it cannot be settled", id), nil
 		}
-		acct, _, err := b.walletAccountID(payer, now)
+		acct, _, err := b.walletAccountID(wallet, now)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +151,7 @@ func (b *batch) walletAccountID(address string, now int64) (id int64, created bo
 	return id, true, nil
 }
 
-const paymentColumns = `id, key, network, payer, amount, purpose, request_id, state, tx_hash, reason, attempts,
+const paymentColumns = `id, key, network, payer, wallet, amount, purpose, request_id, state, tx_hash, reason, attempts,
 	payload, requirement, COALESCE(account_id, 0), created_at, updated_at`
 
 func scanPayment(row interface{ Scan(...any) error }) (*meter.Payment, error) {
@@ -161,7 +161,7 @@ func scanPayment(row interface{ Scan(...any) error }) (*meter.Payment, error) {
 		purpose, state           string
 		payload, requirement     string
 	)
-	if err := row.Scan(&p.ID, &p.Key, &p.Network, &p.Payer, &amount, &purpose, &p.RequestID, &state, &p.TxHash,
+	if err := row.Scan(&p.ID, &p.Key, &p.Network, &p.Payer, &p.Wallet, &amount, &purpose, &p.RequestID, &state, &p.TxHash,
 		&p.Reason, &p.Attempts, &payload, &requirement, &p.AccountID, &created, &updated); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 const payer = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 
 func newPayment(key string, purpose meter.PaymentPurpose, amount meter.USDC) *meter.Payment {
-	return &meter.Payment{Key: key, Network: "base-sepolia", Payer: payer, Amount: amount, Purpose: purpose,
+	return &meter.Payment{Key: key, Network: "base-sepolia", Payer: payer, Wallet: payer, Amount: amount, Purpose: purpose,
 		RequestID: "req_1", Payload: []byte(`{"x402Version":1}`), Requirement: []byte(`{"scheme":"exact"}`)}
 }
 

@@ -72,6 +72,22 @@ func DecodePayment(version int, header string) (*Payment, error) {
 	if err != nil {
 		return nil, Invalid(ReasonInvalidPayload, "payment header is not base64")
 	}
+	return decodePaymentJSON(version, raw)
+}
+
+// DecodePaymentJSON decodes a payment as stored: its JSON, of whichever
+// version it names.
+func DecodePaymentJSON(raw []byte) (*Payment, error) {
+	var v struct {
+		X402Version int `json:"x402Version"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, Invalid(ReasonInvalidPayload, "payment is not JSON")
+	}
+	return decodePaymentJSON(v.X402Version, raw)
+}
+
+func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 	p := &Payment{Version: version, JSON: raw}
 	var payload ExactPayload
 	switch version {

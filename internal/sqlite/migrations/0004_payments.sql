@@ -13,6 +13,7 @@ CREATE TABLE payments (
     key         TEXT    NOT NULL UNIQUE,
     network     TEXT    NOT NULL,
     payer       TEXT    NOT NULL,
+    wallet      TEXT    NOT NULL, -- the wallet credited: the payer, or whom a top-up names
     amount      INTEGER NOT NULL CHECK (amount > 0), -- USDC atomic units (10^-6)
     purpose     TEXT    NOT NULL CHECK (purpose IN ('request', 'topup')),
     request_id  TEXT    NOT NULL DEFAULT '',

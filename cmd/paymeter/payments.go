@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/paymeter/paymeter/internal/chain"
+	"github.com/paymeter/paymeter/internal/httpapi"
+	"github.com/paymeter/paymeter/internal/x402"
+)
+
+// dialChain connects to a JSON-RPC endpoint.
+func dialChain(ctx context.Context, url string) (chain.Backend, error) {
+	return ethclient.DialContext(ctx, url)
+}
+
+// setupX402 builds the x402 side of the server from the config: the
+// networks, their settlers (one relayer per chain endpoint, so that one
+// nonce sequence serves all its networks; one facilitator client), and the
+// EIP-1271 checker for chains paymeter can reach. Nil when x402 is off.
+func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
+	cfg := &m.Config.X402
+	if len(cfg.Networks) == 0 {
+		return nil, nil
+	}
+	dial := m.DialChain
+	if dial == nil {
+		dial = dialChain
+	}
+	backends := map[string]chain.Backend{}
+	backend := func(url string) (chain.Backend, error) {
+		if b, ok := backends[url]; ok {
+			return b, nil
+		}
+		b, err := dial(ctx, url)
+		if err != nil {
+			return nil, fmt.Errorf("x402: connect to %s: %w", url, err)
+		}
+		backends[url] = b
+		if c, ok := b.(interface{ Close() }); ok {
+			m.closers = append(m.closers, c.Close)
+		}
+		return b, nil
+	}
+	var (
+		networks  []*x402.Network
+		settlers  = map[*x402.Network]x402.Settler{}
+		relayers  = map[string]*chain.Relayer{}
+		contracts = &chain.Contracts{Backends: map[int64]chain.Backend{}}
+		fac       *x402.Facilitator
+	)
+	for _, nc := range cfg.Networks {
+		n, err := nc.network()
+		if err != nil {
+			return nil, err // Validate has refused it already
+		}
+		networks = append(networks, n)
+		if nc.RPCURL != "" {
+			b, err := backend(nc.RPCURL)
+			if err != nil {
+				return nil, err
+			}
+			contracts.Backends[n.ChainID] = b
+		}
+		switch nc.Settlement {
+		case "facilitator":
+			if fac == nil {
+				fac = &x402.Facilitator{URL: cfg.Facilitator.URL, Timeout: time.Duration(cfg.Facilitator.Timeout)}
+			}
+			settlers[n] = fac
+		case "chain":
+			r, ok := relayers[nc.RPCURL]
+			if !ok {
+				key, err := crypto.HexToECDSA(strings.TrimPrefix(cfg.RelayerKey, "0x"))
+				if err != nil {
+					return nil, fmt.Errorf("x402.relayer_key: not a private key")
+				}
+				r = &chain.Relayer{Backend: contracts.Backends[n.ChainID], Key: key}
+				relayers[nc.RPCURL] = r
+				m.Logger.Info("x402 chain settlement", "network", n.Name, "relayer", r.Address().Hex())
+			}
+			settlers[n] = r
+		}
+	}
+	verifier := &x402.Verifier{Networks: networks, Skew: 5 * time.Second}
+	if len(contracts.Backends) > 0 {
+		verifier.Contracts = contracts
+	}
+	if err := verifier.Init(); err != nil {
+		return nil, err
+	}
+	m.Payments = &x402.Processor{Verifier: verifier, Ledger: m.Ledger, Settlers: settlers,
+		SettleTimeout: time.Duration(cfg.SettleTimeout), Logger: m.Logger}
+	return &httpapi.X402{Processor: m.Payments, Networks: networks, MaxTimeoutSeconds: cfg.MaxTimeoutSeconds,
+		PublicURL: cfg.PublicURL, TopupAmounts: cfg.TopupAmounts}, nil
+}

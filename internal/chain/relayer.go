@@ -1,0 +1,331 @@
+package chain
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/paymeter/paymeter/internal/x402"
+)
+
+// Backend is what the relayer needs of a chain: *ethclient.Client, or the
+// client of go-ethereum's simulated backend.
+type Backend interface {
+	ethereum.ChainIDReader
+	ethereum.ChainStateReader
+	ethereum.ContractCaller
+	ethereum.GasEstimator
+	ethereum.GasPricer1559
+	ethereum.LogFilterer
+	ethereum.PendingStateReader
+	ethereum.TransactionReader
+	ethereum.TransactionSender
+	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
+}
+
+// Relayer submits transferWithAuthorization transactions from one account.
+// Nonces are allocated one at a time under a lock, so that concurrent
+// settlements never collide, and transactions are then mined in parallel.
+type Relayer struct {
+	Backend Backend
+	Key     *ecdsa.PrivateKey
+	// PollInterval is how often a pending transaction's receipt is looked for.
+	PollInterval time.Duration
+
+	once    sync.Once
+	initErr error
+	chainID *big.Int
+	from    common.Address
+	signer  types.Signer
+
+	mu        sync.Mutex // serializes nonce allocation and sending
+	nonce     uint64
+	nonceSync bool // nonce must be (re)read from the chain
+}
+
+func (r *Relayer) init(ctx context.Context) error {
+	r.once.Do(func() {
+		r.from = crypto.PubkeyToAddress(r.Key.PublicKey)
+		r.chainID, r.initErr = r.Backend.ChainID(ctx)
+		if r.initErr == nil {
+			r.signer = types.LatestSignerForChainID(r.chainID)
+		}
+		r.nonceSync = true
+		if r.PollInterval <= 0 {
+			r.PollInterval = 200 * time.Millisecond
+		}
+	})
+	return r.initErr
+}
+
+// Address is the relayer's account, which pays the gas.
+func (r *Relayer) Address() common.Address { return crypto.PubkeyToAddress(r.Key.PublicKey) }
+
+// Settle implements x402.Settler.
+func (r *Relayer) Settle(ctx context.Context, s *x402.Settlement) (x402.Result, error) {
+	if err := r.init(ctx); err != nil {
+		return x402.Result{}, fmt.Errorf("relayer: chain id: %w", err)
+	}
+	a := &s.Payment.Authorization
+	token := s.Network.Asset
+	if s.TxHash != "" {
+		// An earlier attempt sent a transaction: wait for it, never send
+		// another while it may still be mined.
+		res, known := r.await(ctx, token, a, common.HexToHash(s.TxHash))
+		if known {
+			return res, nil
+		}
+	}
+	// Already used on chain? Any use of this authorization paid PayTo the
+	// signed value, whoever submitted it; a cancelled one paid nothing.
+	if used, err := r.authorizationUsed(ctx, token, a); err != nil {
+		return x402.Result{Outcome: x402.Pending, Reason: "authorizationState: " + err.Error()}, nil
+	} else if used {
+		return r.findUse(ctx, token, a), nil
+	}
+	data, err := r.calldata(ctx, a, s.Payment.Signature)
+	if err != nil {
+		return x402.Result{}, err
+	}
+	// Simulate first: a revert costs no gas and tells why.
+	msg := ethereum.CallMsg{From: r.from, To: &token, Data: data}
+	if _, err := r.Backend.CallContract(ctx, msg, nil); err != nil {
+		if reason, ok := revertReason(err); ok {
+			return x402.Result{Outcome: x402.Failed, Reason: reason}, nil
+		}
+		return x402.Result{Outcome: x402.Pending, Reason: "simulate: " + err.Error()}, nil
+	}
+	tx, err := r.send(ctx, msg)
+	if err != nil {
+		if reason, ok := revertReason(err); ok {
+			return x402.Result{Outcome: x402.Failed, Reason: reason}, nil
+		}
+		return x402.Result{Outcome: x402.Pending, Reason: "send: " + err.Error()}, nil
+	}
+	if s.Submitted != nil {
+		s.Submitted(tx.Hex())
+	}
+	res, _ := r.await(ctx, token, a, tx)
+	return res, nil
+}
+
+// calldata encodes the transfer: the v, r, s overload for a 65-byte
+// signature from an account without code (what every USDC deployment
+// has), the bytes overload otherwise (smart-wallet signatures).
+func (r *Relayer) calldata(ctx context.Context, a *x402.Authorization, sig []byte) ([]byte, error) {
+	code, err := r.Backend.CodeAt(ctx, a.From, nil)
+	if err != nil {
+		return nil, fmt.Errorf("code of %s: %w", a.From.Hex(), err)
+	}
+	if len(sig) == crypto.SignatureLength && len(code) == 0 {
+		v := sig[64]
+		if v < 27 {
+			v += 27
+		}
+		var rr, ss [32]byte
+		copy(rr[:], sig[:32])
+		copy(ss[:], sig[32:64])
+		return tokenABI.Pack(methodTransferVRS, a.From, a.To, a.Value, a.ValidAfter, a.ValidBefore, a.Nonce, v, rr, ss)
+	}
+	return tokenABI.Pack(methodTransferBytes, a.From, a.To, a.Value, a.ValidAfter, a.ValidBefore, a.Nonce, sig)
+}
+
+// send signs and sends msg with the next nonce. The lock covers allocation
+// and sending only: a nonce is consumed exactly when its transaction
+// reaches the node, and a failed send makes the next one re-read it.
+func (r *Relayer) send(ctx context.Context, msg ethereum.CallMsg) (common.Hash, error) {
+	gas, err := r.Backend.EstimateGas(ctx, msg)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	gas += gas / 4 // headroom: state may change between estimate and inclusion
+	tip, err := r.Backend.SuggestGasTipCap(ctx)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("gas tip: %w", err)
+	}
+	head, err := r.Backend.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("latest header: %w", err)
+	}
+	feeCap := new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2)))
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.nonceSync {
+		n, err := r.Backend.PendingNonceAt(ctx, r.from)
+		if err != nil {
+			return common.Hash{}, fmt.Errorf("relayer nonce: %w", err)
+		}
+		r.nonce, r.nonceSync = n, false
+	}
+	tx, err := types.SignNewTx(r.Key, r.signer, &types.DynamicFeeTx{
+		ChainID: r.chainID, Nonce: r.nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: gas,
+		To: msg.To, Data: msg.Data,
+	})
+	if err != nil {
+		return common.Hash{}, err
+	}
+	if err := r.Backend.SendTransaction(ctx, tx); err != nil {
+		r.nonceSync = true
+		return common.Hash{}, err
+	}
+	r.nonce++
+	return tx.Hash(), nil
+}
+
+// await waits for tx's receipt until ctx ends. known is false when the
+// node has never heard of tx (dropped): the caller may send anew.
+func (r *Relayer) await(ctx context.Context, token common.Address, a *x402.Authorization, tx common.Hash) (res x402.Result, known bool) {
+	pending := x402.Result{Outcome: x402.Pending, TxHash: tx.Hex(), Reason: "transaction not mined yet"}
+	for {
+		rc, err := r.Backend.TransactionReceipt(ctx, tx)
+		if err == nil {
+			if rc.Status == types.ReceiptStatusSuccessful {
+				return x402.Result{Outcome: x402.Settled, TxHash: tx.Hex()}, true
+			}
+			return x402.Result{Outcome: x402.Failed, TxHash: tx.Hex(), Reason: r.whyReverted(ctx, token, a, rc)}, true
+		}
+		if !errors.Is(err, ethereum.NotFound) {
+			return pending, true
+		}
+		if _, _, err := r.Backend.TransactionByHash(ctx, tx); errors.Is(err, ethereum.NotFound) {
+			return pending, false
+		}
+		select {
+		case <-ctx.Done():
+			return pending, true
+		case <-time.After(r.PollInterval):
+		}
+	}
+}
+
+// whyReverted replays a reverted transfer at its block to read the reason.
+func (r *Relayer) whyReverted(ctx context.Context, token common.Address, a *x402.Authorization, rc *types.Receipt) string {
+	tx, _, err := r.Backend.TransactionByHash(ctx, rc.TxHash)
+	if err != nil {
+		return x402.ReasonUnexpectedSettle
+	}
+	prev := new(big.Int).Sub(rc.BlockNumber, big.NewInt(1))
+	_, err = r.Backend.CallContract(ctx, ethereum.CallMsg{From: r.from, To: tx.To(), Data: tx.Data(), Gas: tx.Gas()}, prev)
+	if reason, ok := revertReason(err); ok {
+		return reason
+	}
+	return x402.ReasonUnexpectedSettle
+}
+
+func (r *Relayer) authorizationUsed(ctx context.Context, token common.Address, a *x402.Authorization) (bool, error) {
+	data, err := tokenABI.Pack("authorizationState", a.From, a.Nonce)
+	if err != nil {
+		return false, err
+	}
+	out, err := r.Backend.CallContract(ctx, ethereum.CallMsg{To: &token, Data: data}, nil)
+	if err != nil {
+		return false, err
+	}
+	vals, err := tokenABI.Unpack("authorizationState", out)
+	if err != nil || len(vals) != 1 {
+		return false, fmt.Errorf("authorizationState: undecodable answer")
+	}
+	used, _ := vals[0].(bool)
+	return used, nil
+}
+
+// findUse looks for the AuthorizationUsed event of a spent authorization:
+// if it is there, the transfer it authorized happened, in that transaction.
+func (r *Relayer) findUse(ctx context.Context, token common.Address, a *x402.Authorization) x402.Result {
+	logs, err := r.Backend.FilterLogs(ctx, ethereum.FilterQuery{
+		Addresses: []common.Address{token},
+		Topics: [][]common.Hash{{tokenABI.Events["AuthorizationUsed"].ID},
+			{common.BytesToHash(a.From.Bytes())}, {common.Hash(a.Nonce)}},
+	})
+	if err != nil {
+		return x402.Result{Outcome: x402.Pending, Reason: "find AuthorizationUsed: " + err.Error()}
+	}
+	if len(logs) == 0 { // spent without a transfer: cancelled by its signer
+		return x402.Result{Outcome: x402.Failed, Reason: x402.ReasonTransactionState}
+	}
+	return x402.Result{Outcome: x402.Settled, TxHash: logs[0].TxHash.Hex()}
+}
+
+// revertReason maps a token's revert message to an x402 reason. ok is
+// false when err is not a revert (a connection failure).
+func revertReason(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	msg := err.Error()
+	var de rpc.DataError
+	if errors.As(err, &de) {
+		if s, ok := de.ErrorData().(string); ok {
+			msg += " " + s
+		}
+	}
+	if !strings.Contains(msg, "revert") {
+		return "", false
+	}
+	lower := strings.ToLower(msg)
+	switch {
+	case strings.Contains(lower, "not yet valid"):
+		return x402.ReasonValidAfter, true
+	case strings.Contains(lower, "authorization is expired"):
+		return x402.ReasonValidBefore, true
+	case strings.Contains(lower, "used or canceled"):
+		return x402.ReasonTransactionState, true
+	case strings.Contains(lower, "invalid signature"):
+		return x402.ReasonSignature, true
+	case strings.Contains(lower, "exceeds balance"):
+		return x402.ReasonInsufficientFunds, true
+	}
+	return x402.ReasonUnexpectedSettle, true
+}
+
+// Contracts checks EIP-1271 signatures on the chains it has backends for.
+type Contracts struct {
+	Backends map[int64]Backend // by the network's (EIP-712) chain id
+}
+
+// IsValidSignature implements x402.SignatureChecker.
+func (c *Contracts) IsValidSignature(ctx context.Context, chainID int64, wallet common.Address, digest [32]byte, sig []byte) (bool, error) {
+	b, ok := c.Backends[chainID]
+	if !ok {
+		return false, nil
+	}
+	return IsValidSignature(ctx, b, wallet, digest, sig)
+}
+
+// IsValidSignature asks wallet whether sig signs digest (EIP-1271). An
+// address without code, or a contract that reverts, says no.
+func IsValidSignature(ctx context.Context, b interface {
+	ethereum.ContractCaller
+	CodeAt(ctx context.Context, account common.Address, blockNumber *big.Int) ([]byte, error)
+}, wallet common.Address, digest [32]byte, sig []byte) (bool, error) {
+	code, err := b.CodeAt(ctx, wallet, nil)
+	if err != nil {
+		return false, err
+	}
+	if len(code) == 0 {
+		return false, nil
+	}
+	data, err := wallet1271ABI.Pack("isValidSignature", digest, sig)
+	if err != nil {
+		return false, err
+	}
+	out, err := b.CallContract(ctx, ethereum.CallMsg{To: &wallet, Data: data}, nil)
+	if err != nil {
+		if _, reverted := revertReason(err); reverted {
+			return false, nil
+		}
+		return false, err
+	}
+	return len(out) >= 4 && [4]byte(out[:4]) == magic1271, nil
+}

@@ -1,0 +1,163 @@
+package x402
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Facilitator settles through an x402 facilitator's HTTP API: POST /verify,
+// then POST /settle, each with {x402Version, paymentPayload,
+// paymentRequirements}. Anything short of a clear answer — a timeout, a
+// connection error, a 5xx, a 202 — is Pending: the payment is retried
+// later with the same authorization, which the token executes at most once.
+type Facilitator struct {
+	URL     string // base URL, e.g. https://x402.org/facilitator
+	Timeout time.Duration
+	// Header, if set, adds headers (an API key) to every call.
+	Header http.Header
+	Client *http.Client
+}
+
+// maxFacilitatorBody caps a facilitator's answer.
+const maxFacilitatorBody = 64 << 10
+
+type facilitatorRequest struct {
+	X402Version         int             `json:"x402Version"`
+	PaymentPayload      json.RawMessage `json:"paymentPayload"`
+	PaymentRequirements json.RawMessage `json:"paymentRequirements"`
+}
+
+type verifyResponse struct {
+	IsValid       bool   `json:"isValid"`
+	InvalidReason string `json:"invalidReason"`
+	Payer         string `json:"payer"`
+}
+
+// SupportedKind is one entry of GET /supported.
+type SupportedKind struct {
+	X402Version int    `json:"x402Version"`
+	Scheme      string `json:"scheme"`
+	Network     string `json:"network"`
+}
+
+// Settle verifies and settles s with the facilitator.
+func (f *Facilitator) Settle(ctx context.Context, s *Settlement) (Result, error) {
+	req := facilitatorRequest{X402Version: s.Payment.Version, PaymentPayload: s.Payment.JSON, PaymentRequirements: s.Requirement}
+	if s.TxHash == "" { // a retry of a settle whose answer was lost skips /verify: the nonce may be spent already
+		var v verifyResponse
+		status, err := f.post(ctx, "/verify", req, &v)
+		if err != nil || status >= 500 || status == http.StatusAccepted {
+			return Result{Outcome: Pending, Reason: describe("verify", status, err)}, nil
+		}
+		if !v.IsValid {
+			return Result{Outcome: Failed, Reason: reasonOr(v.InvalidReason, ReasonUnexpectedVerify)}, nil
+		}
+	}
+	var r SettleResponse
+	status, err := f.post(ctx, "/settle", req, &r)
+	switch {
+	case err != nil || status >= 500 || status == http.StatusAccepted:
+		return Result{Outcome: Pending, TxHash: r.Transaction, Reason: describe("settle", status, err)}, nil
+	case r.Success:
+		return Result{Outcome: Settled, TxHash: r.Transaction}, nil
+	case isPendingReason(r.ErrorReason):
+		return Result{Outcome: Pending, TxHash: r.Transaction, Reason: r.ErrorReason}, nil
+	}
+	return Result{Outcome: Failed, TxHash: r.Transaction, Reason: reasonOr(r.ErrorReason, ReasonUnexpectedSettle)}, nil
+}
+
+// Supported lists the (version, scheme, network) kinds the facilitator settles.
+func (f *Facilitator) Supported(ctx context.Context) ([]SupportedKind, error) {
+	var out struct {
+		Kinds []SupportedKind `json:"kinds"`
+	}
+	status, err := f.do(ctx, http.MethodGet, "/supported", nil, &out)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("facilitator /supported: HTTP %d", status)
+	}
+	return out.Kinds, nil
+}
+
+func (f *Facilitator) post(ctx context.Context, path string, body any, out any) (int, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, err
+	}
+	return f.do(ctx, http.MethodPost, path, b, out)
+}
+
+func (f *Facilitator) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
+	timeout := f.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(f.URL, "/")+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	for k, vs := range f.Header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Content-Type", "application/json")
+	client := f.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxFacilitatorBody))
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode >= 500 || len(bytes.TrimSpace(raw)) == 0 {
+		return resp.StatusCode, nil
+	}
+	// x402 facilitators answer refusals with 400 and the same JSON shape.
+	if err := json.Unmarshal(raw, out); err != nil {
+		return resp.StatusCode, fmt.Errorf("facilitator %s: HTTP %d, undecodable answer", path, resp.StatusCode)
+	}
+	return resp.StatusCode, nil
+}
+
+// isPendingReason recognises a facilitator saying the transaction is sent
+// but not final.
+func isPendingReason(r string) bool {
+	r = strings.ToLower(r)
+	return strings.Contains(r, "pending") || strings.Contains(r, "timeout") || strings.Contains(r, "timed_out")
+}
+
+func reasonOr(r, fallback string) string {
+	if r == "" {
+		return fallback
+	}
+	return r
+}
+
+func describe(call string, status int, err error) string {
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return "facilitator " + call + ": timed out"
+		}
+		return "facilitator " + call + ": " + err.Error()
+	}
+	return fmt.Sprintf("facilitator %s: HTTP %d", call, status)
+}

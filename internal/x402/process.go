@@ -1,0 +1,200 @@
+package x402
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// Processor takes a payment from its header to a credit: decode, verify
+// locally, claim its key in the ledger, settle, and credit the wallet, in
+// that order, so that nothing is settled or credited that was not verified
+// and claimed first, and nothing is credited before it is settled.
+type Processor struct {
+	Verifier *Verifier
+	Ledger   meter.Payments
+	// Settlers settle per network.
+	Settlers map[*Network]Settler
+	// SettleTimeout bounds how long a request waits for its settlement;
+	// past it the payment stays open and the sweep finishes it.
+	SettleTimeout time.Duration
+	Logger        *slog.Logger
+}
+
+// Paid is a settled payment and the wallet account it credited.
+type Paid struct {
+	Payment *meter.Payment
+	Account *meter.Account
+	// Version and Receipt answer the client in its protocol version.
+	Version int
+	Receipt SettleResponse
+}
+
+// Pay settles the payment in header (of the given version) against the
+// challenge and credits the amount to wallet, or to the payer when wallet
+// is empty.
+func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Challenge,
+	purpose meter.PaymentPurpose, wallet, requestID string) (*Paid, error) {
+	p, err := DecodePayment(version, header)
+	if err != nil {
+		return nil, err
+	}
+	n, err := pr.Verifier.Verify(ctx, p, ch.Amount, ch.MaxTimeoutSeconds)
+	if err != nil {
+		return nil, err
+	}
+	if wallet == "" {
+		wallet = p.Authorization.From.Hex()
+	}
+	mp := &meter.Payment{
+		Key: p.Key(n.Asset), Network: n.Name, Payer: p.Authorization.From.Hex(), Wallet: wallet,
+		Amount: ch.Amount, Purpose: purpose, RequestID: requestID,
+		Payload: p.JSON, Requirement: ch.RequirementJSON(p.Version, n),
+	}
+	if err := pr.Ledger.ClaimPayment(ctx, mp); err != nil {
+		return nil, err
+	}
+	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pr.settleTimeout())
+	defer cancel()
+	res, err := pr.settle(settleCtx, mp, p, n)
+	if err != nil {
+		return nil, err
+	}
+	receipt := SettleResponse{Success: res.Outcome == Settled, Transaction: res.TxHash, Network: p.Network, Payer: mp.Payer}
+	switch res.Outcome {
+	case Failed:
+		return nil, Invalid(res.Reason, "the payment did not settle: %s", res.Reason).WithDetail("transaction", res.TxHash)
+	case Pending:
+		return nil, meter.Errorf(meter.ECodePaymentPending,
+			"the payment has not settled yet; once it does, %s USDC is credited to wallet %s", ch.Amount, wallet).
+			WithDetail("transaction", res.TxHash)
+	}
+	acct, err := pr.Ledger.SettlePayment(context.WithoutCancel(ctx), mp.ID, res.TxHash)
+	if err != nil {
+		return nil, err
+	}
+	mp.State, mp.TxHash, mp.AccountID = meter.PaymentSettled, res.TxHash, acct.ID
+	return &Paid{Payment: mp, Account: acct, Version: p.Version, Receipt: receipt}, nil
+}
+
+// settle runs one settlement attempt and records what it learned: the
+// transaction once sent, a final failure. A settled result is booked by
+// the caller, with its credit.
+func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, n *Network) (Result, error) {
+	s, ok := pr.Settlers[n]
+	if !ok {
+		return Result{}, fmt.Errorf("no settler for network %s", n.Name)
+	}
+	if err := pr.Ledger.MarkPayment(ctx, mp.ID, meter.PaymentSettling, mp.TxHash, ""); err != nil {
+		return Result{}, err
+	}
+	res, err := s.Settle(ctx, &Settlement{
+		Payment: p, Network: n, Requirement: mp.Requirement, TxHash: mp.TxHash,
+		Submitted: func(tx string) {
+			mp.TxHash = tx
+			if err := pr.Ledger.MarkPayment(context.WithoutCancel(ctx), mp.ID, meter.PaymentSettling, tx, ""); err != nil {
+				pr.Logger.Error("record settlement transaction", "payment", mp.ID, "tx", tx, "err", err)
+			}
+		},
+	})
+	if err != nil {
+		pr.Logger.Error("settle payment", "payment", mp.ID, "network", n.Name, "err", err)
+		res = Result{Outcome: Pending, Reason: "settler error"}
+	}
+	if res.TxHash == "" {
+		res.TxHash = mp.TxHash
+	}
+	if res.Outcome == Failed {
+		if err := pr.Ledger.MarkPayment(context.WithoutCancel(ctx), mp.ID, meter.PaymentFailed, res.TxHash, res.Reason); err != nil {
+			return Result{}, err
+		}
+	} else if res.Outcome == Pending {
+		pr.Logger.Warn("payment settlement pending", "payment", mp.ID, "tx", res.TxHash, "reason", res.Reason)
+		if res.TxHash != mp.TxHash {
+			pr.Ledger.MarkPayment(context.WithoutCancel(ctx), mp.ID, meter.PaymentSettling, res.TxHash, res.Reason)
+		}
+	}
+	return res, nil
+}
+
+func (pr *Processor) settleTimeout() time.Duration {
+	if pr.SettleTimeout <= 0 {
+		return 30 * time.Second
+	}
+	return pr.SettleTimeout
+}
+
+// RetryOpen finishes the payments left open (settlement pending, or cut
+// off by a crash) that were last touched before `before`: each is settled
+// again — with the transaction it already sent, if any — and credited once
+// settled. A payment for a request that was never served is credited all
+// the same: it becomes balance of the payer's wallet. It returns how many
+// reached a final state.
+func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, error) {
+	open, err := pr.Ledger.OpenPayments(ctx, before)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, mp := range open {
+		if ctx.Err() != nil {
+			break
+		}
+		p, err := DecodePaymentJSON(mp.Payload)
+		if err != nil {
+			pr.Logger.Error("stored payment undecodable", "payment", mp.ID, "err", err)
+			continue
+		}
+		n := pr.Verifier.Network(p)
+		if n == nil {
+			pr.Logger.Error("stored payment's network is no longer configured", "payment", mp.ID, "network", mp.Network)
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, pr.settleTimeout())
+		res, err := pr.settle(sctx, mp, p, n)
+		cancel()
+		if err != nil {
+			return done, err
+		}
+		switch res.Outcome {
+		case Settled:
+			if _, err := pr.Ledger.SettlePayment(ctx, mp.ID, res.TxHash); err != nil {
+				return done, err
+			}
+			pr.Logger.Info("open payment settled", "payment", mp.ID, "tx", res.TxHash, "wallet", mp.Wallet)
+			done++
+		case Failed:
+			pr.Logger.Warn("open payment failed", "payment", mp.ID, "reason", res.Reason)
+			done++
+		}
+	}
+	return done, nil
+}
+
+// Sweep runs RetryOpen every interval until ctx ends, for payments idle
+// for twice the settle timeout (so that it never races a request still
+// waiting for its own settlement).
+func (pr *Processor) Sweep(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := pr.RetryOpen(ctx, time.Now().Add(-2*pr.settleTimeout())); err != nil && !errors.Is(err, context.Canceled) {
+			pr.Logger.Error("retry open payments", "err", err)
+		}
+	}
+}
+
+// ReceiptHeaderValue is the receipt of a settled payment, for its header.
+func (p *Paid) ReceiptHeaderValue() string { return EncodeReceipt(p.Receipt) }
+
+// Quote is a challenge's amount as a decimal string of USDC.
+func (ch *Challenge) Quote() string { return ch.Amount.String() }
