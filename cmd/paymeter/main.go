@@ -65,6 +65,8 @@ type Main struct {
 	serving chan error
 	chores  sync.WaitGroup
 	closers []func()
+	// contracts checks EIP-1271 signatures when a chain is configured.
+	contracts *chain.Contracts
 }
 
 // lastUsedInterval is how often keys' last-use times are written.
@@ -120,6 +122,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if m.Server.X402, err = m.setupX402(ctx); err != nil {
 		return err
+	}
+	if m.contracts != nil {
+		// A chain is configured: smart-contract wallets may sign too.
+		wallets.Contracts, signIn.Contracts = m.contracts, m.contracts
 	}
 	m.Server.Init()
 

@@ -64,7 +64,12 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 			if err != nil {
 				return nil, err
 			}
+			// EIP-1271 checks are asked by the chain id a signature names:
+			// the token domain's for x402, the chain's own for SIWE.
 			contracts.Backends[n.ChainID] = b
+			if id, err := b.ChainID(ctx); err == nil {
+				contracts.Backends[id.Int64()] = b
+			}
 		}
 		switch nc.Settlement {
 		case "facilitator":
@@ -89,6 +94,7 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 	verifier := &x402.Verifier{Networks: networks, Skew: 5 * time.Second}
 	if len(contracts.Backends) > 0 {
 		verifier.Contracts = contracts
+		m.contracts = contracts
 	}
 	if err := verifier.Init(); err != nil {
 		return nil, err

@@ -41,7 +41,10 @@ type SignIn struct {
 	// NonceTTL is how long a nonce, and a message's Issued At, stay valid.
 	NonceTTL    time.Duration
 	FreeCredits meter.Amount
-	Now         func() time.Time
+	// Contracts, if set, accepts signatures of smart-contract wallets
+	// (EIP-1271) on the message's chain.
+	Contracts ContractWallets
+	Now       func() time.Time
 }
 
 // NewSignIn returns a SignIn with the defaults of DESIGN.md §3.
@@ -102,8 +105,15 @@ func (s *SignIn) Verify(ctx context.Context, message, signature string) (*SignIn
 	if err != nil {
 		return nil, meter.Errorf(meter.ECodeInvalidSignature, "the signature must be 65 bytes in hex, low-s")
 	}
-	pub, err := crypto.SigToPub(accounts.TextHash([]byte(message)), sig)
-	if err != nil || crypto.PubkeyToAddress(*pub) != m.Address {
+	hash := [32]byte(accounts.TextHash([]byte(message)))
+	pub, err := crypto.SigToPub(hash[:], sig)
+	signed := err == nil && crypto.PubkeyToAddress(*pub) == m.Address
+	if !signed && s.Contracts != nil {
+		if signed, err = s.Contracts.IsValidSignature(ctx, m.ChainID, m.Address, hash, sig); err != nil {
+			return nil, err
+		}
+	}
+	if !signed {
 		return nil, meter.Errorf(meter.ECodeInvalidSignature, "the signature is not %s's signature of this message", m.Address.Hex())
 	}
 	ok, err := s.Nonces.ConsumeNonce(ctx, m.Nonce, s.Now())

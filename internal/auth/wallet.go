@@ -50,6 +50,13 @@ type WalletStore interface {
 	AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, freeCredits meter.Amount) (*meter.Account, error)
 }
 
+// ContractWallets checks EIP-1271 signatures: a smart-contract wallet
+// signs by saying so when asked isValidSignature(digest, signature).
+// chainID 0 asks every chain it can reach.
+type ContractWallets interface {
+	IsValidSignature(ctx context.Context, chainID int64, wallet common.Address, digest [32]byte, sig []byte) (bool, error)
+}
+
 // WalletVerifier authenticates requests signed with EIP-191 personal_sign:
 //
 //	<Realm> Authentication
@@ -68,6 +75,9 @@ type WalletVerifier struct {
 	RequireBodyHash bool
 	// FreeCredits are granted to a wallet's account when it is created.
 	FreeCredits meter.Amount
+	// Contracts, if set, accepts signatures of smart-contract wallets
+	// (EIP-1271) that the signature does not recover to.
+	Contracts ContractWallets
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -106,7 +116,10 @@ func (v *WalletVerifier) Authenticate(ctx context.Context, r *WalletRequest) (*m
 	if err != nil {
 		return nil, err
 	}
-	hash, ok := v.match(r, sig, claimed)
+	hash, ok, err := v.match(ctx, r, sig, claimed)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, meter.Errorf(meter.ECodeInvalidSignature, "the signature does not match %s and this request", HeaderWalletAddress)
 	}
@@ -135,13 +148,30 @@ func WalletMessage(realm, timestamp, method, path, payloadHash string) string {
 
 // match recovers the signer of the four-line message, then, failing that,
 // of the five-line one, and reports which message hash matched claimed.
-func (v *WalletVerifier) match(r *WalletRequest, sig []byte, claimed common.Address) ([32]byte, bool) {
+// With Contracts set, a claimed address that is a contract wallet may
+// accept either message itself (EIP-1271).
+func (v *WalletVerifier) match(ctx context.Context, r *WalletRequest, sig []byte, claimed common.Address) ([32]byte, bool, error) {
+	var msgs []string
 	if !v.RequireBodyHash {
-		if h, ok := recoversTo(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, ""), sig, claimed); ok {
-			return h, true
+		msgs = append(msgs, WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, ""))
+	}
+	msgs = append(msgs, WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body)))
+	for _, msg := range msgs {
+		if h, ok := recoversTo(msg, sig, claimed); ok {
+			return h, true, nil
 		}
 	}
-	return recoversTo(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body)), sig, claimed)
+	if v.Contracts == nil {
+		return [32]byte{}, false, nil
+	}
+	for _, msg := range msgs {
+		h := [32]byte(accounts.TextHash([]byte(msg)))
+		ok, err := v.Contracts.IsValidSignature(ctx, 0, claimed, h, sig)
+		if err != nil || ok {
+			return h, ok, err
+		}
+	}
+	return [32]byte{}, false, nil
 }
 
 func recoversTo(msg string, sig []byte, claimed common.Address) ([32]byte, bool) {

@@ -294,13 +294,22 @@ type Contracts struct {
 	Backends map[int64]Backend // by the network's (EIP-712) chain id
 }
 
-// IsValidSignature implements x402.SignatureChecker.
+// IsValidSignature implements x402.SignatureChecker and
+// auth.ContractWallets; chainID 0 asks every chain in turn.
 func (c *Contracts) IsValidSignature(ctx context.Context, chainID int64, wallet common.Address, digest [32]byte, sig []byte) (bool, error) {
-	b, ok := c.Backends[chainID]
-	if !ok {
-		return false, nil
+	if chainID != 0 {
+		b, ok := c.Backends[chainID]
+		if !ok {
+			return false, nil
+		}
+		return IsValidSignature(ctx, b, wallet, digest, sig)
 	}
-	return IsValidSignature(ctx, b, wallet, digest, sig)
+	for _, b := range c.Backends {
+		if ok, err := IsValidSignature(ctx, b, wallet, digest, sig); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // IsValidSignature asks wallet whether sig signs digest (EIP-1271). An
