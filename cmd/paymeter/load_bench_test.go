@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +25,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/sqlite"
@@ -30,6 +33,7 @@ import (
 	"github.com/paymeter/paymeter/internal/demo"
 	"github.com/paymeter/paymeter/internal/loadtest"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/x402"
 )
 
 // BenchmarkLoad is the load comparison of DESIGN.md §8, in one run on one
@@ -56,12 +60,18 @@ func BenchmarkLoad(b *testing.B) {
 	upstreamURL := "http://" + upstreamAddr + "/v1"
 	hopAddr := startRole(b, "barehop", []string{"PMBENCH_UPSTREAM=http://" + upstreamAddr})
 
+	facilitatorAddr := startRole(b, "facilitator", nil)
+
 	dbPath := filepath.Join(b.TempDir(), "load.db")
 	accountID, key := seedLoadDB(b, dbPath)
 	paymeterAddr := startRole(b, "paymeter", []string{
 		"PAYMETER_DATABASE=" + dbPath,
 		"PAYMETER_UPSTREAM_URL=" + upstreamURL,
 		"PAYMETER_UPSTREAM_API_KEY=" + demoKey,
+		// x402 too, settled by a facilitator stub that answers at once.
+		"PAYMETER_X402_FACILITATOR_URL=http://" + facilitatorAddr,
+		fmt.Sprintf("PAYMETER_X402_NETWORKS=[{name: base-sepolia, asset: %q, token_name: USDC, token_version: \"2\", pay_to: %q, settlement: facilitator}]",
+			benchNetwork.Asset.Hex(), benchNetwork.PayTo.Hex()),
 	})
 
 	body := []byte(`{"model":"demo-small","max_tokens":16,"messages":[{"role":"user","content":"Say hello."}]}`)
@@ -82,6 +92,13 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	targets = append(targets, target{"wallet", loadtest.Target{URL: "http://" + paymeterAddr + "/v1/chat/completions", Body: body,
 		Header: map[string]string{"Content-Type": "application/json"}}})
+	payerKey, err := crypto.GenerateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	quote := benchQuote(b, "http://"+paymeterAddr+"/v1/chat/completions", body)
+	targets = append(targets, target{"x402", loadtest.Target{URL: "http://" + paymeterAddr + "/v1/chat/completions", Body: body,
+		Header: map[string]string{"Content-Type": "application/json"}}})
 	if nginxURL := startNginx(b, upstreamURL); nginxURL != "" {
 		targets = append(targets, target{"nginx", loadtest.Target{URL: nginxURL + "/v1/chat/completions", Body: body, Header: upstreamHeader}})
 	}
@@ -100,6 +117,11 @@ func BenchmarkLoad(b *testing.B) {
 				t.target.Variants = signedVariants(b, walletKey, (seconds+1)*12_000)
 				opts.MaxRequests = int64(len(t.target.Variants))
 			}
+			if t.name == "x402" {
+				// Each payment authorization pays once: sign enough up front.
+				t.target.Variants = paymentVariants(b, payerKey, quote, (seconds+1)*6_000)
+				opts.MaxRequests = int64(len(t.target.Variants))
+			}
 			res, err := loadtest.Run(context.Background(), t.target, opts)
 			if err != nil {
 				b.Fatal(err)
@@ -112,8 +134,9 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(res.RPS, fmt.Sprintf("%s-c%d-req/s", t.name, conns))
 			b.ReportMetric(float64(res.P99.Microseconds()), fmt.Sprintf("%s-c%d-p99-µs", t.name, conns))
 		}
-		fmt.Fprintf(os.Stdout, "load c=%-3d ratios: barehop/direct %.2f  paymeter/barehop %.2f  paymeter/direct %.2f  wallet/paymeter %.2f",
-			conns, rps["barehop"]/rps["direct"], rps["paymeter"]/rps["barehop"], rps["paymeter"]/rps["direct"], rps["wallet"]/rps["paymeter"])
+		fmt.Fprintf(os.Stdout, "load c=%-3d ratios: barehop/direct %.2f  paymeter/barehop %.2f  paymeter/direct %.2f  wallet/paymeter %.2f  x402/paymeter %.2f",
+			conns, rps["barehop"]/rps["direct"], rps["paymeter"]/rps["barehop"], rps["paymeter"]/rps["direct"], rps["wallet"]/rps["paymeter"],
+			rps["x402"]/rps["paymeter"])
 		if rps["nginx"] > 0 {
 			fmt.Fprintf(os.Stdout, "  nginx/direct %.2f", rps["nginx"]/rps["direct"])
 		}
@@ -141,6 +164,48 @@ func signedVariants(b *testing.B, key *ecdsa.PrivateKey, n int) []map[string]str
 		}
 		sig[64] += 27
 		out[i] = map[string]string{"X-Wallet-Address": addr, "X-Timestamp": ts, "X-Wallet-Signature": "0x" + hex.EncodeToString(sig)}
+	}
+	return out
+}
+
+// benchNetwork is the x402 network of the load benchmark; its facilitator
+// stub settles anything, so the token need not exist.
+var benchNetwork = &x402.Network{Name: "base-sepolia", ChainID: 84532, TokenName: "USDC", TokenVersion: "2",
+	Asset: common.HexToAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e"),
+	PayTo: common.HexToAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C")}
+
+// benchQuote asks paymeter what body costs over x402, as a client would.
+func benchQuote(b *testing.B, url string, body []byte) int64 {
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c struct {
+		Accepts []x402.RequirementV1 `json:"accepts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != http.StatusPaymentRequired || len(c.Accepts) == 0 {
+		b.Fatalf("no 402 quote: %d %v", resp.StatusCode, err)
+	}
+	q, err := strconv.ParseInt(c.Accepts[0].MaxAmountRequired, 10, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return q
+}
+
+// paymentVariants returns n X-PAYMENT headers, each a fresh authorization
+// of quote atomic units.
+func paymentVariants(b *testing.B, key *ecdsa.PrivateKey, quote int64, n int) []map[string]string {
+	out := make([]map[string]string, n)
+	now := time.Now()
+	for i := range out {
+		a := x402.NewAuthorization(key, benchNetwork, quote, now, 60*time.Second)
+		sig, err := x402.Sign(key, benchNetwork, &a)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i] = map[string]string{x402.HeaderPaymentV1: x402.EncodePaymentV1(benchNetwork, &a, sig)}
 	}
 	return out
 }
@@ -192,6 +257,23 @@ func playRole(role, addr string) error {
 			return err
 		}
 		srv := &http.Server{Handler: &demo.Server{APIKey: demoKey}}
+		go srv.Serve(ln)
+		<-ctx.Done()
+		return srv.Close()
+	case "facilitator":
+		// An x402 facilitator that verifies and settles everything at once.
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/verify" {
+				io.WriteString(w, `{"isValid":true}`)
+				return
+			}
+			io.WriteString(w, `{"success":true,"transaction":"0x`+strings.Repeat("ab", 32)+`","network":"base-sepolia"}`)
+		})}
 		go srv.Serve(ln)
 		<-ctx.Done()
 		return srv.Close()

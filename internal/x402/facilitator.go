@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,7 +23,23 @@ type Facilitator struct {
 	Timeout time.Duration
 	// Header, if set, adds headers (an API key) to every call.
 	Header http.Header
+	// Client defaults to one that keeps enough connections to the
+	// facilitator open for a proxy's concurrency (http.DefaultClient keeps
+	// two per host, and would open a connection per settlement under load).
 	Client *http.Client
+
+	once sync.Once
+}
+
+func (f *Facilitator) client() *http.Client {
+	f.once.Do(func() {
+		if f.Client == nil {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 512
+			f.Client = &http.Client{Transport: t}
+		}
+	})
+	return f.Client
 }
 
 // maxFacilitatorBody caps a facilitator's answer.
@@ -115,11 +132,7 @@ func (f *Facilitator) do(ctx context.Context, method, path string, body []byte, 
 		req.Header[k] = vs
 	}
 	req.Header.Set("Content-Type", "application/json")
-	client := f.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := f.client().Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -60,7 +60,7 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 	}
 	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pr.settleTimeout())
 	defer cancel()
-	res, err := pr.settle(settleCtx, mp, p, n)
+	res, err := pr.settle(settleCtx, mp, p, n, true)
 	if err != nil {
 		return nil, err
 	}
@@ -83,14 +83,17 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 
 // settle runs one settlement attempt and records what it learned: the
 // transaction once sent, a final failure. A settled result is booked by
-// the caller, with its credit.
-func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, n *Network) (Result, error) {
+// the caller, with its credit. A retry (not first) is counted first; the
+// first attempt needs no write of its own, as "claimed" says as much.
+func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, n *Network, first bool) (Result, error) {
 	s, ok := pr.Settlers[n]
 	if !ok {
 		return Result{}, fmt.Errorf("no settler for network %s", n.Name)
 	}
-	if err := pr.Ledger.MarkPayment(ctx, mp.ID, meter.PaymentSettling, mp.TxHash, ""); err != nil {
-		return Result{}, err
+	if !first {
+		if err := pr.Ledger.MarkPayment(ctx, mp.ID, meter.PaymentSettling, mp.TxHash, ""); err != nil {
+			return Result{}, err
+		}
 	}
 	res, err := s.Settle(ctx, &Settlement{
 		Payment: p, Network: n, Requirement: mp.Requirement, TxHash: mp.TxHash,
@@ -155,7 +158,7 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 			continue
 		}
 		sctx, cancel := context.WithTimeout(ctx, pr.settleTimeout())
-		res, err := pr.settle(sctx, mp, p, n)
+		res, err := pr.settle(sctx, mp, p, n, false)
 		cancel()
 		if err != nil {
 			return done, err
