@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED = 1
 
-.PHONY: build test lint bench bench-ledger bench-load demo fuzz clean
+.PHONY: build test lint bench bench-ledger bench-load demo fuzz clean contracts
 
 build: ## the paymeter binary in bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/paymeter ./cmd/paymeter
@@ -15,6 +15,18 @@ test: lint testdata/interop/node_modules ## gofmt check, go vet, and the whole s
 testdata/interop/node_modules: testdata/interop/package.json testdata/interop/package-lock.json
 	npm ci --prefix testdata/interop --no-audit --no-fund
 	touch $@
+
+# The test contracts of DESIGN.md §5: ABI and bytecode from the Solidity sources with the solc-js pinned in
+# contracts/package-lock.json, then classic (v1) Go bindings from the abigen of the go-ethereum version in
+# go.mod (abigen writes its files 0600, hence the chmod). All outputs are committed; a rebuild from unchanged
+# sources leaves no diff.
+contracts: ABIGEN = $(GO) run github.com/ethereum/go-ethereum/cmd/abigen@$(shell $(GO) list -m -f '{{.Version}}' github.com/ethereum/go-ethereum)
+contracts: ## rebuild contracts/build/* and the bindings contracts/test*.go from contracts/*.sol
+	npm ci --prefix contracts --no-audit --no-fund
+	node contracts/build.mjs
+	$(ABIGEN) --abi contracts/build/TestUSDC.abi --bin contracts/build/TestUSDC.bin --pkg contracts --type TestUSDC --out contracts/testusdc.go
+	$(ABIGEN) --abi contracts/build/TestWallet.abi --bin contracts/build/TestWallet.bin --pkg contracts --type TestWallet --out contracts/testwallet.go
+	chmod 644 contracts/testusdc.go contracts/testwallet.go
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \

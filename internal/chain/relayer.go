@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rpc"
@@ -266,8 +268,13 @@ func revertReason(err error) (string, bool) {
 	msg := err.Error()
 	var de rpc.DataError
 	if errors.As(err, &de) {
+		// The revert data: Error(string) ABI-encoded, as hex.
 		if s, ok := de.ErrorData().(string); ok {
-			msg += " " + s
+			if data, err := hexutil.Decode(s); err == nil {
+				if reason, err := abi.UnpackRevert(data); err == nil {
+					msg += " revert: " + reason
+				}
+			}
 		}
 	}
 	if !strings.Contains(msg, "revert") {
