@@ -25,8 +25,11 @@ import (
 
 // simChain is go-ethereum's simulated backend with the test token deployed
 // under Base Sepolia USDC's EIP-712 domain ("USDC", "2", 84532), so that
-// payments signed for base-sepolia settle on it, and a block sealed every
-// few milliseconds, as a real chain would.
+// payments signed for base-sepolia settle on it. A block is sealed as soon
+// as a transaction waits, but at most one per wall-clock second: the
+// simulated beacon stamps a block with the current second, or its
+// parent's plus one, so sealing faster would run the chain's clock ahead
+// of the authorizations' validity windows.
 type simChain struct {
 	sim        *simulated.Backend
 	client     simulated.Client
@@ -35,15 +38,6 @@ type simChain struct {
 	token      *contracts.TestUSDC
 	tokenAddr  common.Address
 	payTo      common.Address
-
-	commitMu sync.Mutex // the simulated beacon seals one block at a time
-}
-
-// commit seals a block now.
-func (c *simChain) commit() {
-	c.commitMu.Lock()
-	defer c.commitMu.Unlock()
-	c.sim.Commit()
 }
 
 func newSimChain(t *testing.T) *simChain {
@@ -64,9 +58,6 @@ func newSimChain(t *testing.T) *simChain {
 	if c.deployer, err = bind.NewKeyedTransactorWithChainID(deployerKey, id); err != nil {
 		t.Fatal(err)
 	}
-	addr, tx, token, err := contracts.DeployTestUSDC(c.deployer, c.client, "USDC", "2", big.NewInt(84532))
-	c.mined(t, tx, err)
-	c.token, c.tokenAddr = token, addr
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -76,23 +67,34 @@ func newSimChain(t *testing.T) *simChain {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(20 * time.Millisecond):
-				c.commit()
+			case <-time.After(10 * time.Millisecond):
+			}
+			pending, err := c.client.PendingTransactionCount(ctx)
+			if err != nil || pending == 0 {
+				continue
+			}
+			if head, err := c.client.HeaderByNumber(ctx, nil); err == nil && int64(head.Time) < time.Now().Unix() {
+				sim.Commit()
 			}
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+
+	addr, tx, token, err := contracts.DeployTestUSDC(c.deployer, c.client, "USDC", "2", big.NewInt(84532))
+	c.mined(t, tx, err)
+	c.token, c.tokenAddr = token, addr
 	return c
 }
 
-// mined seals a block with tx and fails unless it succeeded.
+// mined waits for tx and fails unless it succeeded.
 func (c *simChain) mined(t *testing.T, tx *types.Transaction, err error) *types.Receipt {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.commit()
-	r, err := bind.WaitMined(context.Background(), c.client, tx)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := bind.WaitMined(ctx, c.client, tx)
 	if err != nil || r.Status != types.ReceiptStatusSuccessful {
 		t.Fatalf("tx %s: %v (status %v)", tx.Hash().Hex(), err, r)
 	}
@@ -318,7 +320,6 @@ func TestChain_ForcedReplayRevertsAndIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.commit()
 	rc, err := bind.WaitMined(ctx, c.client, tx)
 	if err != nil || rc.Status != types.ReceiptStatusFailed {
 		t.Fatalf("forced replay: %v status %v", err, rc)
