@@ -8,8 +8,15 @@ export CGO_ENABLED = 1
 build: ## the paymeter binary in bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/paymeter ./cmd/paymeter
 
-test: lint testdata/interop/node_modules ## gofmt check, go vet, and the whole suite under the race detector
+test: lint testdata/interop/node_modules .bin/geth ## gofmt check, go vet, and the whole suite under the race detector
 	$(GO) test -race -count=1 ./...
+
+# geth for the end-to-end test on a real chain (geth --dev), built from the
+# go-ethereum module at the version go.mod pins.
+GETH_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/ethereum/go-ethereum)
+.bin/geth: go.mod
+	GOBIN=$(CURDIR)/.bin $(GO) install github.com/ethereum/go-ethereum/cmd/geth@$(GETH_VERSION)
+	touch $@
 
 # The third-party clients of the interop tests (viem, siwe), from the lock file.
 testdata/interop/node_modules: testdata/interop/package.json testdata/interop/package-lock.json
