@@ -174,7 +174,7 @@ func TestChain_PaidRequestsSettleOnChain(t *testing.T) {
 	fmt.Sscan(ch.V1.Accepts[0].MaxAmountRequired, &quote)
 
 	// One paid request: the tokens move on chain before the upstream is called.
-	h, a := c.signFor(t, payerKey, quote)
+	h, _ := c.signFor(t, payerKey, quote)
 	resp := postWith(t, m, "/v1/chat/completions", chatBody, x402.HeaderPaymentV1, h)
 	if body := readAll(t, resp); resp.StatusCode != http.StatusOK {
 		t.Fatalf("paid request: %d %s", resp.StatusCode, body)
@@ -246,7 +246,6 @@ func TestChain_PaidRequestsSettleOnChain(t *testing.T) {
 	if w == nil || w.Balance <= 0 || w.Balance >= meter.USDC(51*quote).Amount() {
 		t.Fatalf("payer's wallet %+v", w)
 	}
-	_ = a
 	mustVerify(t, m)
 }
 
@@ -283,7 +282,8 @@ func TestChain_TopupAndRefusals(t *testing.T) {
 	mustVerify(t, m)
 }
 
-// A reused authorization forced on chain reverts, and the relayer reports it.
+// A reused authorization forced on chain reverts, the relayer reports why,
+// and a settlement that meets it still finds the payment settled.
 func TestChain_ForcedReplayRevertsAndIsReported(t *testing.T) {
 	c := newSimChain(t)
 	payerKey, _ := crypto.GenerateKey()
@@ -324,9 +324,14 @@ func TestChain_ForcedReplayRevertsAndIsReported(t *testing.T) {
 	if err != nil || rc.Status != types.ReceiptStatusFailed {
 		t.Fatalf("forced replay: %v status %v", err, rc)
 	}
+	if why := chain.RevertReason(ctx, c.client, rc); why != x402.ReasonTransactionState {
+		t.Fatalf("forced replay reverted with %q, want %s", why, x402.ReasonTransactionState)
+	}
+	// Settling with that reverted transaction on record (as after a lost
+	// answer) still reports the truth: the payment settled, in the first.
 	forced, err := r.Settle(ctx, &x402.Settlement{Payment: p, Network: n, TxHash: tx.Hash().Hex()})
-	if err != nil || forced.Outcome != x402.Failed || forced.Reason != x402.ReasonTransactionState {
-		t.Fatalf("forced replay reported as %+v %v, want failed %s", forced, err, x402.ReasonTransactionState)
+	if err != nil || forced.Outcome != x402.Settled || forced.TxHash != res.TxHash {
+		t.Fatalf("settlement after the forced replay: %+v %v, want settled by %s", forced, err, res.TxHash)
 	}
 	if got := c.balance(t, n.PayTo); got != 1000 {
 		t.Fatalf("payTo holds %d, want one payment of 1000", got)

@@ -424,8 +424,13 @@ func (n *NetworkConfig) network() (*x402.Network, error) {
 		return nil, fmt.Errorf("pay_to %q is not an address", n.PayTo)
 	}
 	out.Asset, out.PayTo = common.HexToAddress(n.Asset), common.HexToAddress(n.PayTo)
-	if _, known := x402.ChainIDOf(n.Name); !known {
+	id, known := x402.ChainIDOf(n.Name)
+	if !known {
 		return nil, fmt.Errorf("name %q is not an x402 v1 EVM network (base, base-sepolia, avalanche, …)", n.Name)
+	}
+	if n.ChainID != 0 && n.ChainID != id {
+		// v1 clients sign for the name's chain id, whatever the token says.
+		return nil, fmt.Errorf("chain_id %d differs from %s's %d, for which x402 v1 clients sign; deploy the token with that chain id in its EIP-712 domain", n.ChainID, n.Name, id)
 	}
 	if err := out.Validate(); err != nil {
 		return nil, err

@@ -49,6 +49,7 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 	var (
 		networks  []*x402.Network
 		settlers  = map[*x402.Network]x402.Settler{}
+		checkers  = map[*x402.Network]x402.AuthorizationChecker{}
 		relayers  = map[string]*chain.Relayer{}
 		contracts = &chain.Contracts{Backends: map[int64]chain.Backend{}}
 		fac       *x402.Facilitator
@@ -59,11 +60,12 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 			return nil, err // Validate has refused it already
 		}
 		networks = append(networks, n)
+		var b chain.Backend
 		if nc.RPCURL != "" {
-			b, err := backend(nc.RPCURL)
-			if err != nil {
+			if b, err = backend(nc.RPCURL); err != nil {
 				return nil, err
 			}
+			checkers[n] = &chain.Checker{Backend: b}
 			// EIP-1271 checks are asked by the chain id a signature names:
 			// the token domain's for x402, the chain's own for SIWE.
 			contracts.Backends[n.ChainID] = b
@@ -84,7 +86,7 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 				if err != nil {
 					return nil, fmt.Errorf("x402.relayer_key: not a private key")
 				}
-				r = &chain.Relayer{Backend: contracts.Backends[n.ChainID], Key: key}
+				r = &chain.Relayer{Backend: b, Key: key}
 				relayers[nc.RPCURL] = r
 				m.Logger.Info("x402 chain settlement", "network", n.Name, "relayer", r.Address().Hex())
 			}
@@ -99,7 +101,7 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 	if err := verifier.Init(); err != nil {
 		return nil, err
 	}
-	m.Payments = &x402.Processor{Verifier: verifier, Ledger: m.Ledger, Settlers: settlers,
+	m.Payments = &x402.Processor{Verifier: verifier, Ledger: m.Ledger, Settlers: settlers, Checkers: checkers,
 		SettleTimeout: time.Duration(cfg.SettleTimeout), Logger: m.Logger}
 	return &httpapi.X402{Processor: m.Payments, Networks: networks, MaxTimeoutSeconds: cfg.MaxTimeoutSeconds,
 		PublicURL: cfg.PublicURL, TopupAmounts: cfg.TopupAmounts}, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/upstream"
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
@@ -86,6 +87,7 @@ func (f *facilitatorStub) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
 	}
+	nonce := fmt.Sprintf("0x%x", p.Authorization.Nonce)
 	var amount struct {
 		MaxAmountRequired string `json:"maxAmountRequired"`
 		Amount            string `json:"amount"`
@@ -99,6 +101,10 @@ func (f *facilitatorStub) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch r.URL.Path {
 	case "/verify":
+		if f.settlements(nonce) > 0 { // as a real one would: the nonce is spent on chain
+			json.NewEncoder(w).Encode(map[string]any{"isValid": false, "invalidReason": "invalid_exact_evm_nonce_already_used"})
+			return
+		}
 		if _, err := f.verifier.Verify(r.Context(), p, meter.USDC(quoted), 60); err != nil {
 			json.NewEncoder(w).Encode(map[string]any{"isValid": false, "invalidReason": "invalid_exact_evm_payload_signature"})
 			return
@@ -111,7 +117,12 @@ func (f *facilitatorStub) serve(w http.ResponseWriter, r *http.Request) {
 			json.NewEncoder(w).Encode(x402.SettleResponse{Success: false, ErrorReason: x402.ReasonInsufficientFunds, Network: "base-sepolia"})
 			return
 		case "timeout":
-			time.Sleep(2 * time.Second) // past the facilitator timeout of the test config
+			// Settles, but answers after the facilitator timeout of the
+			// test config: paymeter never hears of it.
+			f.mu.Lock()
+			f.settled[nonce]++
+			f.mu.Unlock()
+			time.Sleep(2 * time.Second)
 			return
 		case "pending":
 			w.WriteHeader(http.StatusAccepted)
@@ -121,7 +132,6 @@ func (f *facilitatorStub) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "upstream node down", http.StatusBadGateway)
 			return
 		}
-		nonce := fmt.Sprintf("0x%x", p.Authorization.Nonce)
 		f.mu.Lock()
 		f.settled[nonce]++
 		f.mu.Unlock()
@@ -229,9 +239,16 @@ func TestX402_UnpaidRequestGets402InBothVersions(t *testing.T) {
 
 	c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
 	r1 := c.V1.Accepts[0]
-	// The worst case of chatBody: prompt bytes + allowances at 0.5/M in, 100 tokens at 1.5/M out.
-	worst := amt(t, "0.5").Decimal()
-	_ = worst
+	// The quote is the worst case of chatBody, rounded up to USDC units.
+	info, err := upstream.InspectRequest([]byte(chatBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := m.Server.Prices["demo-small"]
+	worst := price.Cost(info.WorstCase(price, false))
+	if want := strconv.FormatInt(int64(worst.USDCQuote()), 10); r1.MaxAmountRequired != want || worst.USDCQuote().Amount() < worst {
+		t.Fatalf("maxAmountRequired %s, want %s (worst case %s)", r1.MaxAmountRequired, want, worst)
+	}
 	if r1.Scheme != "exact" || r1.Network != "base-sepolia" || r1.Asset != testAsset.Hex() || r1.PayTo != testPayTo.Hex() ||
 		r1.Resource != m.URL()+"/v1/chat/completions" || r1.MimeType != "application/json" || r1.Description == "" ||
 		r1.MaxTimeoutSeconds != 60 || r1.Extra == nil || r1.Extra.Name != "USDC" || r1.Extra.Version != "2" {
@@ -421,7 +438,7 @@ func TestX402_FacilitatorFaults(t *testing.T) {
 		mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusConflict, meter.ECodePaymentUsed)
 	})
 
-	for _, mode := range []string{"timeout", "pending", "error"} {
+	for _, mode := range []string{"pending", "error"} {
 		t.Run(mode, func(t *testing.T) {
 			fac.setMode(mode)
 			key, _ := crypto.GenerateKey()
@@ -458,6 +475,44 @@ func TestX402_FacilitatorFaults(t *testing.T) {
 			mustVerify(t, m)
 		})
 	}
+
+	// The facilitator settles but its answer is lost; asked again it
+	// refuses the spent nonce. Without a chain to look at, that refusal is
+	// not taken as final (the tokens may have moved): the payment stays
+	// open, neither credited nor failed, until the attempts run out.
+	t.Run("answer lost", func(t *testing.T) {
+		fac.setMode("timeout")
+		key, _ := crypto.GenerateKey()
+		c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+		h, v, a := payment(t, key, c, 1)
+		e := mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusGatewayTimeout, meter.ECodePaymentPending)
+		fac.setMode("")
+		for range 3 {
+			if n, err := m.Payments.RetryOpen(ctx, time.Now().Add(time.Minute)); err != nil || n != 0 {
+				t.Fatalf("retry finished %d payments, err %v", n, err)
+			}
+		}
+		if w := walletOf(t, m, crypto.PubkeyToAddress(key.PublicKey)); w != nil {
+			t.Fatalf("credited on a refusal: %+v", w)
+		}
+		open, err := m.Ledger.OpenPayments(ctx, time.Now().Add(time.Minute))
+		if err != nil || len(open) != 1 || open[0].RequestID != e.Error.RequestID {
+			t.Fatalf("open payments %+v %v, want the one whose answer was lost", open, err)
+		}
+		if fac.settlements(fmt.Sprintf("0x%x", a.Nonce)) != 1 {
+			t.Fatal("settled more than once")
+		}
+		// Out of attempts, it is given up (and logged for reconciliation).
+		m.Payments.MaxAttempts = 2
+		defer func() { m.Payments.MaxAttempts = 0 }()
+		if n, err := m.Payments.RetryOpen(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+			t.Fatalf("give-up round finished %d, err %v", n, err)
+		}
+		if p, _ := m.Ledger.FindPayment(ctx, open[0].ID); p.State != meter.PaymentFailed {
+			t.Fatalf("payment state %s after its attempts ran out", p.State)
+		}
+		mustVerify(t, m)
+	})
 	if len(up.seen()) != 0 {
 		t.Fatalf("unsettled payments reached the upstream %d times", len(up.seen()))
 	}

@@ -80,20 +80,25 @@ func (r *Relayer) Settle(ctx context.Context, s *x402.Settlement) (x402.Result, 
 	}
 	a := &s.Payment.Authorization
 	token := s.Network.Asset
+	check := &Checker{Backend: r.Backend}
 	if s.TxHash != "" {
 		// An earlier attempt sent a transaction: wait for it, never send
 		// another while it may still be mined.
-		res, known := r.await(ctx, token, a, common.HexToHash(s.TxHash))
+		res, known := r.await(ctx, common.HexToHash(s.TxHash))
 		if known {
-			return res, nil
+			return r.recheck(ctx, check, s.Network, a, res), nil
 		}
+		// The node forgot it (dropped): the nonce it held is free again.
+		r.mu.Lock()
+		r.nonceSync = true
+		r.mu.Unlock()
 	}
 	// Already used on chain? Any use of this authorization paid PayTo the
-	// signed value, whoever submitted it; a cancelled one paid nothing.
-	if used, err := r.authorizationUsed(ctx, token, a); err != nil {
+	// signed value, whoever submitted it.
+	if res, used, err := check.Check(ctx, s.Network, a); err != nil {
 		return x402.Result{Outcome: x402.Pending, Reason: "authorizationState: " + err.Error()}, nil
 	} else if used {
-		return r.findUse(ctx, token, a), nil
+		return res, nil
 	}
 	data, err := r.calldata(ctx, a, s.Payment.Signature)
 	if err != nil {
@@ -103,22 +108,41 @@ func (r *Relayer) Settle(ctx context.Context, s *x402.Settlement) (x402.Result, 
 	msg := ethereum.CallMsg{From: r.from, To: &token, Data: data}
 	if _, err := r.Backend.CallContract(ctx, msg, nil); err != nil {
 		if reason, ok := revertReason(err); ok {
-			return x402.Result{Outcome: x402.Failed, Reason: reason}, nil
+			return r.recheck(ctx, check, s.Network, a, x402.Result{Outcome: x402.Failed, Reason: reason}), nil
 		}
 		return x402.Result{Outcome: x402.Pending, Reason: "simulate: " + err.Error()}, nil
 	}
 	tx, err := r.send(ctx, msg)
 	if err != nil {
 		if reason, ok := revertReason(err); ok {
-			return x402.Result{Outcome: x402.Failed, Reason: reason}, nil
+			return r.recheck(ctx, check, s.Network, a, x402.Result{Outcome: x402.Failed, Reason: reason}), nil
 		}
 		return x402.Result{Outcome: x402.Pending, Reason: "send: " + err.Error()}, nil
 	}
 	if s.Submitted != nil {
 		s.Submitted(tx.Hex())
 	}
-	res, _ := r.await(ctx, token, a, tx)
+	res, _ := r.await(ctx, tx)
+	res = r.recheck(ctx, check, s.Network, a, res)
 	return res, nil
+}
+
+// recheck turns a failure into the truth on chain: a transfer that
+// reverted because its authorization was already used (by an earlier
+// transaction of ours whose answer was lost, or by anyone else) did pay
+// PayTo, in that other transaction.
+func (r *Relayer) recheck(ctx context.Context, check *Checker, n *x402.Network, a *x402.Authorization, res x402.Result) x402.Result {
+	if res.Outcome != x402.Failed {
+		return res
+	}
+	used, err := check.Settled(ctx, n, a)
+	if err != nil {
+		return x402.Result{Outcome: x402.Pending, TxHash: res.TxHash, Reason: "authorizationState: " + err.Error()}
+	}
+	if usedRes, ok := used.result(); ok {
+		return usedRes
+	}
+	return res
 }
 
 // calldata encodes the transfer: the v, r, s overload for a 65-byte
@@ -187,7 +211,7 @@ func (r *Relayer) send(ctx context.Context, msg ethereum.CallMsg) (common.Hash, 
 
 // await waits for tx's receipt until ctx ends. known is false when the
 // node has never heard of tx (dropped): the caller may send anew.
-func (r *Relayer) await(ctx context.Context, token common.Address, a *x402.Authorization, tx common.Hash) (res x402.Result, known bool) {
+func (r *Relayer) await(ctx context.Context, tx common.Hash) (res x402.Result, known bool) {
 	pending := x402.Result{Outcome: x402.Pending, TxHash: tx.Hex(), Reason: "transaction not mined yet"}
 	for {
 		rc, err := r.Backend.TransactionReceipt(ctx, tx)
@@ -195,7 +219,7 @@ func (r *Relayer) await(ctx context.Context, token common.Address, a *x402.Autho
 			if rc.Status == types.ReceiptStatusSuccessful {
 				return x402.Result{Outcome: x402.Settled, TxHash: tx.Hex()}, true
 			}
-			return x402.Result{Outcome: x402.Failed, TxHash: tx.Hex(), Reason: r.whyReverted(ctx, token, a, rc)}, true
+			return x402.Result{Outcome: x402.Failed, TxHash: tx.Hex(), Reason: RevertReason(ctx, r.Backend, rc)}, true
 		}
 		if !errors.Is(err, ethereum.NotFound) {
 			return pending, true
@@ -211,52 +235,97 @@ func (r *Relayer) await(ctx context.Context, token common.Address, a *x402.Autho
 	}
 }
 
-// whyReverted replays a reverted transfer at its block to read the reason.
-func (r *Relayer) whyReverted(ctx context.Context, token common.Address, a *x402.Authorization, rc *types.Receipt) string {
-	tx, _, err := r.Backend.TransactionByHash(ctx, rc.TxHash)
+// RevertReason replays a reverted transaction at its block's parent to
+// read why it reverted, as an x402 reason.
+func RevertReason(ctx context.Context, b Backend, rc *types.Receipt) string {
+	tx, _, err := b.TransactionByHash(ctx, rc.TxHash)
+	if err != nil {
+		return x402.ReasonUnexpectedSettle
+	}
+	from, err := types.Sender(types.LatestSignerForChainID(tx.ChainId()), tx)
 	if err != nil {
 		return x402.ReasonUnexpectedSettle
 	}
 	prev := new(big.Int).Sub(rc.BlockNumber, big.NewInt(1))
-	_, err = r.Backend.CallContract(ctx, ethereum.CallMsg{From: r.from, To: tx.To(), Data: tx.Data(), Gas: tx.Gas()}, prev)
+	_, err = b.CallContract(ctx, ethereum.CallMsg{From: from, To: tx.To(), Data: tx.Data(), Gas: tx.Gas()}, prev)
 	if reason, ok := revertReason(err); ok {
 		return reason
 	}
 	return x402.ReasonUnexpectedSettle
 }
 
-func (r *Relayer) authorizationUsed(ctx context.Context, token common.Address, a *x402.Authorization) (bool, error) {
+// Checker reads the state of EIP-3009 authorizations on one chain.
+type Checker struct {
+	Backend Backend
+}
+
+// useState is what the chain says of an authorization.
+type useState struct {
+	used   bool
+	txHash string // the transaction that used it, once found
+	reason string
+}
+
+// result is the settlement outcome a used authorization implies.
+func (u useState) result() (x402.Result, bool) {
+	if !u.used {
+		return x402.Result{}, false
+	}
+	if u.txHash == "" {
+		return x402.Result{Outcome: x402.Pending, Reason: u.reason}, true
+	}
+	return x402.Result{Outcome: x402.Settled, TxHash: u.txHash}, true
+}
+
+// logWindow bounds the search for an authorization's use: providers refuse
+// unbounded log queries, and an authorization lives at most an hour.
+const logWindow = 50_000
+
+// Settled reports whether a was used on n's token, and by which
+// transaction: any use paid PayTo the signed value, whoever sent it.
+func (c *Checker) Settled(ctx context.Context, n *x402.Network, a *x402.Authorization) (useState, error) {
 	data, err := tokenABI.Pack("authorizationState", a.From, a.Nonce)
 	if err != nil {
-		return false, err
+		return useState{}, err
 	}
-	out, err := r.Backend.CallContract(ctx, ethereum.CallMsg{To: &token, Data: data}, nil)
+	token := n.Asset
+	out, err := c.Backend.CallContract(ctx, ethereum.CallMsg{To: &token, Data: data}, nil)
 	if err != nil {
-		return false, err
+		return useState{}, err
 	}
 	vals, err := tokenABI.Unpack("authorizationState", out)
 	if err != nil || len(vals) != 1 {
-		return false, fmt.Errorf("authorizationState: undecodable answer")
+		return useState{}, fmt.Errorf("authorizationState: undecodable answer")
 	}
-	used, _ := vals[0].(bool)
-	return used, nil
-}
-
-// findUse looks for the AuthorizationUsed event of a spent authorization:
-// if it is there, the transfer it authorized happened, in that transaction.
-func (r *Relayer) findUse(ctx context.Context, token common.Address, a *x402.Authorization) x402.Result {
-	logs, err := r.Backend.FilterLogs(ctx, ethereum.FilterQuery{
+	if used, _ := vals[0].(bool); !used {
+		return useState{}, nil
+	}
+	q := ethereum.FilterQuery{
 		Addresses: []common.Address{token},
 		Topics: [][]common.Hash{{tokenABI.Events["AuthorizationUsed"].ID},
 			{common.BytesToHash(a.From.Bytes())}, {common.Hash(a.Nonce)}},
-	})
+	}
+	if head, err := c.Backend.HeaderByNumber(ctx, nil); err == nil && head.Number.Int64() > logWindow {
+		q.FromBlock = big.NewInt(head.Number.Int64() - logWindow)
+	}
+	logs, err := c.Backend.FilterLogs(ctx, q)
+	if err != nil || len(logs) == 0 {
+		// Used, but its transaction is not found (a cancellation, or a
+		// node that does not keep logs that far): not a failure to act
+		// on, but one to reconcile.
+		return useState{used: true, reason: "authorization used on chain; its transaction was not found"}, nil
+	}
+	return useState{used: true, txHash: logs[0].TxHash.Hex()}, nil
+}
+
+// Check implements x402.AuthorizationChecker.
+func (c *Checker) Check(ctx context.Context, n *x402.Network, a *x402.Authorization) (x402.Result, bool, error) {
+	u, err := c.Settled(ctx, n, a)
 	if err != nil {
-		return x402.Result{Outcome: x402.Pending, Reason: "find AuthorizationUsed: " + err.Error()}
+		return x402.Result{}, false, err
 	}
-	if len(logs) == 0 { // spent without a transfer: cancelled by its signer
-		return x402.Result{Outcome: x402.Failed, Reason: x402.ReasonTransactionState}
-	}
-	return x402.Result{Outcome: x402.Settled, TxHash: logs[0].TxHash.Hex()}
+	res, used := u.result()
+	return res, used, nil
 }
 
 // revertReason maps a token's revert message to an x402 reason. ok is

@@ -19,6 +19,13 @@ type Processor struct {
 	Ledger   meter.Payments
 	// Settlers settle per network.
 	Settlers map[*Network]Settler
+	// Checkers read authorizations on chain, for the networks paymeter
+	// can reach over JSON-RPC: they tell a retry's "nonce already used"
+	// from a real refusal.
+	Checkers map[*Network]AuthorizationChecker
+	// MaxAttempts bounds how often an open payment is retried before it
+	// is given up as failed and left to reconcile by hand (default 20).
+	MaxAttempts int
 	// SettleTimeout bounds how long a request waits for its settlement;
 	// past it the payment stays open and the sweep finishes it.
 	SettleTimeout time.Duration
@@ -90,9 +97,17 @@ func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, 
 	if !ok {
 		return Result{}, fmt.Errorf("no settler for network %s", n.Name)
 	}
+	checker := pr.Checkers[n]
 	if !first {
 		if err := pr.Ledger.MarkPayment(ctx, mp.ID, meter.PaymentSettling, mp.TxHash, ""); err != nil {
 			return Result{}, err
+		}
+		mp.Attempts++
+		// An earlier attempt may have settled without our hearing of it.
+		if checker != nil {
+			if res, used, err := checker.Check(ctx, n, &p.Authorization); err == nil && used {
+				return pr.record(ctx, mp, res)
+			}
 		}
 	}
 	res, err := s.Settle(ctx, &Settlement{
@@ -111,6 +126,33 @@ func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, 
 	if res.TxHash == "" {
 		res.TxHash = mp.TxHash
 	}
+	if res.Outcome == Failed && !first {
+		// A retry refused may be a nonce our own earlier attempt spent:
+		// only the chain can say. Without a checker, the refusal is not
+		// taken as final until the attempts run out.
+		switch {
+		case checker != nil:
+			if used, ok, err := checker.Check(ctx, n, &p.Authorization); err != nil {
+				res = Result{Outcome: Pending, TxHash: res.TxHash, Reason: "check authorization: " + err.Error()}
+			} else if ok {
+				res = used
+			}
+		case mp.Attempts < pr.maxAttempts():
+			res = Result{Outcome: Pending, TxHash: res.TxHash, Reason: "refused on retry (" + res.Reason + "); an earlier attempt may have settled"}
+		default:
+			pr.Logger.Error("payment given up after retries; reconcile it by hand: the authorization may have been spent",
+				"payment", mp.ID, "key", mp.Key, "reason", res.Reason)
+		}
+	}
+	return pr.record(ctx, mp, res)
+}
+
+// record writes what an attempt learned: a final failure, or the
+// transaction of a pending one. A settled result is booked by the caller.
+func (pr *Processor) record(ctx context.Context, mp *meter.Payment, res Result) (Result, error) {
+	if res.TxHash == "" {
+		res.TxHash = mp.TxHash
+	}
 	if res.Outcome == Failed {
 		if err := pr.Ledger.MarkPayment(context.WithoutCancel(ctx), mp.ID, meter.PaymentFailed, res.TxHash, res.Reason); err != nil {
 			return Result{}, err
@@ -122,6 +164,13 @@ func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, 
 		}
 	}
 	return res, nil
+}
+
+func (pr *Processor) maxAttempts() int {
+	if pr.MaxAttempts <= 0 {
+		return 20
+	}
+	return pr.MaxAttempts
 }
 
 func (pr *Processor) settleTimeout() time.Duration {
@@ -161,12 +210,16 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 		res, err := pr.settle(sctx, mp, p, n, false)
 		cancel()
 		if err != nil {
-			return done, err
+			// One payment's trouble (a conflict with a request that just
+			// finished it) does not hold up the others.
+			pr.Logger.Error("retry payment", "payment", mp.ID, "err", err)
+			continue
 		}
 		switch res.Outcome {
 		case Settled:
 			if _, err := pr.Ledger.SettlePayment(ctx, mp.ID, res.TxHash); err != nil {
-				return done, err
+				pr.Logger.Error("credit settled payment", "payment", mp.ID, "err", err)
+				continue
 			}
 			pr.Logger.Info("open payment settled", "payment", mp.ID, "tx", res.TxHash, "wallet", mp.Wallet)
 			done++

@@ -73,3 +73,12 @@ func (c *Challenge) RequirementJSON(version int, n *Network) json.RawMessage {
 	b, _ := json.Marshal(v) // plain structs: cannot fail
 	return b
 }
+
+// AuthorizationChecker reads a payment's authorization on chain. used
+// reports whether it was spent, by anyone: then res is Settled with the
+// transaction that spent it, or Pending while that is not found. With a
+// checker, a retried settlement that is refused because the nonce is
+// spent is recognised as our own earlier success.
+type AuthorizationChecker interface {
+	Check(ctx context.Context, n *Network, a *Authorization) (res Result, used bool, err error)
+}

@@ -172,7 +172,7 @@ func (v *Verifier) Verify(ctx context.Context, p *Payment, amount meter.USDC, ma
 	if v.Contracts != nil {
 		ok, err := v.Contracts.IsValidSignature(ctx, n.ChainID, a.From, digest, p.Signature)
 		if err != nil {
-			return nil, fmt.Errorf("EIP-1271 check of %s: %w", a.From.Hex(), err)
+			return nil, Invalid(ReasonUnexpectedVerify, "the payer's wallet contract could not be asked (EIP-1271); try again")
 		}
 		if ok {
 			return n, nil
