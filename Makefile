@@ -43,7 +43,7 @@ lint:
 bench: bench-ledger bench-load ## every benchmark DESIGN.md §8 names
 
 bench-ledger:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/upstream ./internal/demo
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/upstream ./internal/demo ./internal/x402
 
 bench-load:
 	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 1x -timeout 20m ./cmd/paymeter
@@ -59,6 +59,9 @@ fuzz: ## each fuzz target for 30 s
 	$(GO) test -run '^$$' -fuzz FuzzParseUsage -fuzztime 30s ./internal/upstream
 	$(GO) test -run '^$$' -fuzz FuzzStreamMeter -fuzztime 30s ./internal/upstream
 	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime 30s ./internal/upstream
+	$(GO) test -run '^$$' -fuzz FuzzDecodePayment -fuzztime 30s ./internal/x402
+	$(GO) test -run '^$$' -fuzz FuzzPaymentRoundTrip -fuzztime 30s ./internal/x402
+	$(GO) test -run '^$$' -fuzz FuzzChallenge -fuzztime 30s ./internal/x402
 
 clean:
 	rm -rf bin
