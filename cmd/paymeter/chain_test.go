@@ -132,18 +132,9 @@ func chainConfig(t *testing.T, upstreamURL string, c *simChain) *Config {
 
 func mustRunChainMain(t *testing.T, cfg *Config, c *simChain) *Main {
 	t.Helper()
-	m := NewMain(cfg, discardLogger())
-	m.DialChain = func(context.Context, string) (chain.Backend, error) { return c.client, nil }
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		http.DefaultClient.CloseIdleConnections()
-		if err := m.Close(); err != nil {
-			t.Error(err)
-		}
+	return MustRunMain(t, cfg, func(m *Main) {
+		m.DialChain = func(context.Context, string) (chain.Backend, error) { return c.client, nil }
 	})
-	return m
 }
 
 // signFor signs a v1 payment of units for c's token.

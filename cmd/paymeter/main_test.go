@@ -161,9 +161,14 @@ func testConfig(tb testing.TB, upstreamURL string) *Config {
 
 // MustRunMain starts the whole program on a loopback port with a fresh
 // database, and closes it when the test ends.
-func MustRunMain(tb testing.TB, cfg *Config) *Main {
+// MustRunMain runs paymeter on cfg until the test ends; setup, if given,
+// adjusts the Main before it runs (such as the chain it dials).
+func MustRunMain(tb testing.TB, cfg *Config, setup ...func(*Main)) *Main {
 	tb.Helper()
 	m := NewMain(cfg, discardLogger())
+	for _, f := range setup {
+		f(m)
+	}
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
