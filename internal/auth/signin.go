@@ -109,7 +109,7 @@ func (s *SignIn) Verify(ctx context.Context, message, signature string) (*SignIn
 	pub, err := crypto.SigToPub(hash[:], sig)
 	signed := err == nil && crypto.PubkeyToAddress(*pub) == m.Address
 	if !signed && s.Contracts != nil {
-		if signed, err = s.Contracts.IsValidSignature(ctx, m.ChainID, m.Address, hash, sig); err != nil {
+		if signed, err = s.Contracts.IsValidSignature(ctx, m.ChainID, m.Address, hash, walletSignature(sig)); err != nil {
 			return nil, err
 		}
 	}

@@ -166,7 +166,7 @@ func (v *WalletVerifier) match(ctx context.Context, r *WalletRequest, sig []byte
 	}
 	for _, msg := range msgs {
 		h := [32]byte(accounts.TextHash([]byte(msg)))
-		ok, err := v.Contracts.IsValidSignature(ctx, 0, claimed, h, sig)
+		ok, err := v.Contracts.IsValidSignature(ctx, 0, claimed, h, walletSignature(sig))
 		if err != nil || ok {
 			return h, ok, err
 		}
@@ -219,6 +219,16 @@ func parseTimestamp(s string) (int64, error) {
 // decodeSignature checks a 65-byte r‖s‖v signature in hex and returns it
 // with v as 0 or 1. V may be 27/28 (personal_sign) or 0/1; a high-s
 // signature is refused, so that each message has one valid signature.
+// walletSignature is a decoded signature as wallets and contracts write
+// it, with v as 27/28 (decodeSignature makes it 0/1 for recovery).
+func walletSignature(sig []byte) []byte {
+	out := append([]byte(nil), sig...)
+	if len(out) == crypto.SignatureLength && out[64] < 27 {
+		out[64] += 27
+	}
+	return out
+}
+
 func decodeSignature(s string) ([]byte, error) {
 	bad := func(why string) error {
 		return meter.Errorf(meter.ECodeInvalidSignature, "%s %s", HeaderWalletSignature, why)
