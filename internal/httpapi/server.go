@@ -60,10 +60,10 @@ func (s *Server) Init() {
 		s.MaxEventBytes = 1 << 20
 	}
 	s.app = fiber.New(fiber.Config{
-		BodyLimit:             s.MaxBodyBytes,
+		BodyLimit: s.MaxBodyBytes,
 		// Request headers may carry an x402 payment (up to
 		// x402.MaxHeaderBytes) besides wallet signatures and the rest.
-		ReadBufferSize: 16 << 10,
+		ReadBufferSize:        16 << 10,
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 		// ReadTimeout bounds reading one request, headers and body; it also
