@@ -167,6 +167,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			if _, err := m.Payments.RetryOpen(bg, before); err != nil {
 				m.Logger.Error("retry open payments", "err", err)
 			}
+			// Request payments settled by the previous process but never
+			// metered (it died): their requests died too; all is change.
+			if _, err := m.Payments.ApplyStale(bg, before); err != nil {
+				m.Logger.Error("apply stale payments", "err", err)
+			}
 			m.Payments.Sweep(bg, time.Duration(cfg.X402.SweepInterval))
 		}()
 	}

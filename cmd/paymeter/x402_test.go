@@ -318,10 +318,16 @@ func TestX402_PaidRequestKeepsTheChange(t *testing.T) {
 			if w == nil || w.Balance != paid-cost || w.Held != 0 || w.FreeGranted != 0 {
 				t.Fatalf("payer's wallet %+v, want the change %s and no free credits", w, paid-cost)
 			}
+			// The journal: the payment covers the usage, the rest is change.
 			entries, err := m.Ledger.FindEntries(context.Background(), meter.EntryFilter{AccountID: w.ID})
-			if err != nil || len(entries) != 2 || entries[1].Kind != meter.EntryPayment || entries[1].Amount != paid ||
-				entries[0].Kind != meter.EntryUsage || entries[0].Amount != -cost {
-				t.Fatalf("journal %+v, want payment +%s then usage -%s", entries, paid, cost)
+			if err != nil || len(entries) != 3 {
+				t.Fatalf("journal %v %v", entries, err)
+			}
+			change, usage, pay := entries[0], entries[1], entries[2]
+			if pay.Kind != meter.EntryPayment || pay.Amount != cost ||
+				usage.Kind != meter.EntryUsage || usage.Amount != -cost || usage.Model != "demo-small" || usage.Usage.OutputTokens == 0 ||
+				change.Kind != meter.EntryChange || change.Amount != paid-cost {
+				t.Fatalf("journal payment %+v, usage %+v, change %+v; want +%s, -%s, +%s", pay, usage, change, cost, cost, paid-cost)
 			}
 			mustVerify(t, m)
 		})
@@ -594,6 +600,54 @@ func TestX402_Topup(t *testing.T) {
 	mustChallenge(t, postWith(t, m, "/api/v1/topup/100", named, h, v), meter.ECodeInvalidPayment)
 	if w := walletOf(t, m, beneficiary); w.Balance != 10*meter.Credit {
 		t.Fatalf("failed top-up changed the balance: %+v", w)
+	}
+	mustVerify(t, m)
+}
+
+// A paid request the upstream fails, and one whose process died before it
+// was metered, leave the whole payment as change on the payer's wallet.
+func TestX402_UnservedPaymentBecomesChange(t *testing.T) {
+	up := newFixtureUpstream(t)
+	m := MustRunMain(t, x402Config(t, up.URL(), newFacilitatorStub(t).URL))
+	ctx := context.Background()
+	key, _ := crypto.GenerateKey()
+	payer := crypto.PubkeyToAddress(key.PublicKey)
+
+	c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+	up.Status = http.StatusInternalServerError
+	h, v, a := payment(t, key, c, 1)
+	resp := postWith(t, m, "/v1/chat/completions", chatBody, h, v)
+	mustError(t, resp, http.StatusBadGateway, meter.ECodeUpstreamError)
+	if r, err := x402.DecodeReceipt(resp.Header.Get(x402.HeaderResponseV1)); err != nil || !r.Success {
+		t.Fatalf("the failed request carries no receipt of its settled payment: %+v %v", r, err)
+	}
+	paid := meter.USDC(a.Value.Int64()).Amount()
+	w := walletOf(t, m, payer)
+	if w == nil || w.Balance != paid {
+		t.Fatalf("wallet %+v, want the whole payment %s back as change", w, paid)
+	}
+	entries, _ := m.Ledger.FindEntries(ctx, meter.EntryFilter{AccountID: w.ID})
+	if len(entries) != 1 || entries[0].Kind != meter.EntryChange {
+		t.Fatalf("journal %+v, want one change entry", entries)
+	}
+
+	// Settled by a process that died before metering its request.
+	p := &meter.Payment{Key: "eip155:84532/stale", Network: "base-sepolia", Payer: payer.Hex(), Wallet: payer.Hex(),
+		Amount: 5000, Purpose: meter.PurposeRequest, Payload: []byte("{}"), Requirement: []byte("{}")}
+	if err := m.Ledger.ClaimPayment(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Ledger.SettlePayment(ctx, p.ID, "0x1"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.Payments.ApplyStale(ctx, time.Now().Add(-time.Minute)); err != nil || n != 0 {
+		t.Fatalf("a fresh payment was applied as stale: %d %v", n, err)
+	}
+	if n, err := m.Payments.ApplyStale(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("stale payments applied: %d %v", n, err)
+	}
+	if w := walletOf(t, m, payer); w.Balance != paid+meter.USDC(5000).Amount() {
+		t.Fatalf("wallet %+v after the stale payment", w)
 	}
 	mustVerify(t, m)
 }

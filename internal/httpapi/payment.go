@@ -80,10 +80,9 @@ func (s *Server) askPayment(err error, ch func() *x402.Challenge) error {
 }
 
 // payForRequest settles the x402 payment of a request whose worst case is
-// worst, crediting it to the payer's wallet, and returns the principal
-// that pays: that wallet, which keeps the change. Without a payment it is
-// a 402 with the requirements.
-func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (*meter.Principal, error) {
+// worst; the payer's wallet account will receive the change once the
+// request is metered. Without a payment it is a 402 with the requirements.
+func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (*x402.Paid, error) {
 	ch := func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+model) }
 	if s.X402 == nil {
 		return nil, missingCredentials()
@@ -98,8 +97,7 @@ func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (
 		return nil, s.askPayment(err, ch)
 	}
 	c.Locals(localPaid, paid)
-	return &meter.Principal{Kind: meter.PrincipalX402, AccountID: paid.Account.ID, Scopes: meter.DefaultKeyScopes,
-		Label: paid.Payment.Payer}, nil
+	return paid, nil
 }
 
 // setReceipt adds the x402 receipt of a paid request to its response,

@@ -19,6 +19,9 @@ type metered struct {
 	price     meter.Price
 	hold      *meter.Hold
 	requestID string
+	// payment is the request's own x402 payment, which stands in for the
+	// hold: the cost is booked against it and the rest is change.
+	payment *meter.Payment
 }
 
 // proxy serves a token-priced route: authorize, price the worst case, hold
@@ -38,17 +41,25 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 			WithDetail("model", info.Model)
 	}
 	worst := price.Cost(info.WorstCase(price, r.embeddings))
+	m := &metered{route: r, info: info, price: price, requestID: requestID(c)}
 	if p == nil { // no account: the request pays for itself
-		if p, err = s.payForRequest(c, worst, info.Model); err != nil {
+		paid, err := s.payForRequest(c, worst, info.Model)
+		if err != nil {
 			return err
 		}
+		p = &meter.Principal{Kind: meter.PrincipalX402, AccountID: paid.Account.ID, Scopes: meter.DefaultKeyScopes,
+			Label: paid.Payment.Payer}
 		c.Locals(localPrincipal, p)
+		m.payment = paid.Payment
+		m.hold = &meter.Hold{ID: "x402", AccountID: p.AccountID, Amount: paid.Payment.Amount.Amount()}
+	} else {
+		hold, err := s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
+		if err != nil {
+			return s.askPayment(err, func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+info.Model) })
+		}
+		m.hold = hold
 	}
-	hold, err := s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
-	if err != nil {
-		return s.askPayment(err, func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+info.Model) })
-	}
-	m := &metered{principal: p, route: r, info: info, price: price, hold: hold, requestID: requestID(c)}
+	m.principal = p
 	if info.Stream {
 		return s.stream(c, m)
 	}
@@ -140,15 +151,26 @@ func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amoun
 	}
 	// Detached from the client's request: a client who leaves is still
 	// charged. (The ledger completes every queued write regardless.)
-	return s.Ledger.Capture(context.Background(), meter.Charge{
+	charge := meter.Charge{
 		HoldID: m.hold.ID, AccountID: m.principal.AccountID, Cost: cost, RequestID: m.requestID,
 		Model: m.info.Model, Usage: u, Estimated: estimated,
-	})
+	}
+	if m.payment != nil {
+		return s.X402.Processor.Ledger.ApplyPayment(context.Background(), m.payment.ID, charge)
+	}
+	return s.Ledger.Capture(context.Background(), charge)
 }
 
 // release drops the hold of a request that consumed nothing. A failure is
 // logged, not returned: the expiry sweep will release the hold anyway.
 func (s *Server) release(m *metered) {
+	if m.payment != nil {
+		// Nothing consumed: the whole payment is change.
+		if _, err := s.X402.Processor.Ledger.ApplyPayment(context.Background(), m.payment.ID, meter.Charge{RequestID: m.requestID}); err != nil {
+			s.Logger.Error("credit unconsumed payment as change", "request_id", m.requestID, "payment", m.payment.ID, "err", err)
+		}
+		return
+	}
 	if err := s.Ledger.Release(context.Background(), m.hold.ID); err != nil {
 		s.Logger.Error("release hold", "request_id", m.requestID, "hold", m.hold.ID, "err", err)
 	}

@@ -133,7 +133,7 @@ type PaymentPurpose string
 
 // Payment purposes.
 const (
-	PurposeRequest PaymentPurpose = "request" // one proxied request; the change stays on the payer's balance
+	PurposeRequest PaymentPurpose = "request" // one proxied request; the change is credited to the payer's wallet
 	PurposeTopup   PaymentPurpose = "topup"   // credits
 )
 
@@ -182,11 +182,19 @@ type Payments interface {
 	// MarkPayment moves an unsettled payment to settling or failed,
 	// recording the transaction hash and reason known so far.
 	MarkPayment(ctx context.Context, id int64, state PaymentState, txHash, reason string) error
-	// SettlePayment marks a payment settled and, in the same transaction,
-	// credits its amount to p.Wallet's account (created if new,
-	// without free credits) as a payment or topup entry. Settling twice
-	// credits once. It returns the account after the credit.
+	// SettlePayment marks a payment settled and finds or creates p.Wallet's
+	// account (without free credits); a top-up is credited to it in the same
+	// transaction, a request payment waits for ApplyPayment. Settling twice
+	// credits once. It returns the account.
 	SettlePayment(ctx context.Context, id int64, txHash string) (*Account, error)
+	// ApplyPayment books a settled request payment once its request is
+	// metered, in one transaction on the wallet's account: a payment entry
+	// and a usage entry of c.Cost (capped at what was paid), and a change
+	// entry of the rest. It returns the cost charged.
+	ApplyPayment(ctx context.Context, id int64, c Charge) (Amount, error)
+	// UnappliedPayments lists settled request payments not yet applied,
+	// settled before the given time: their requests died (a crash).
+	UnappliedPayments(ctx context.Context, before time.Time) ([]*Payment, error)
 	FindPayment(ctx context.Context, id int64) (*Payment, error)
 	// OpenPayments lists payments still claimed or settling, last touched
 	// before the given time: the settlement sweep's work.

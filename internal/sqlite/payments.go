@@ -100,29 +100,18 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 		if state == string(meter.PaymentSettled) {
 			return nil, nil // settled and credited before: nothing more to do
 		}
-		kind := meter.EntryPayment
 		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
-			kind = meter.EntryTopup
+			credit := meter.USDC(amount).Amount()
+			if err := b.creditEntry(acct, meter.EntryTopup, credit, key, meter.Charge{}, now); err != nil {
+				return nil, fmt.Errorf("credit payment %d: %w", id, err)
+			}
 		}
-		credit := meter.USDC(amount).Amount()
-		res, err := b.s.insertEntry.ExecContext(b.ctx, acct, string(kind), int64(credit), key, "", "", 0, 0, false, now)
-		if err != nil {
-			return nil, fmt.Errorf("credit payment %d: %w", id, err)
+		applied := any(nil) // a top-up is applied by its credit; a request payment by its request
+		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
+			applied = now
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			// The key is unique in payments too, so this cannot happen
-			// unless an invariant broke: fail the batch rather than book
-			// a settlement without its credit.
-			return nil, fmt.Errorf("credit payment %d: entry %s %s already exists", id, kind, key)
-		}
-		a, err := b.account(acct)
-		if err != nil || a == nil {
-			return accountNotFound(acct), err
-		}
-		a.balance += credit
-		a.dirty = true
 		if _, err := b.tx.ExecContext(b.ctx, `UPDATE payments SET state = 'settled', tx_hash = ?, reason = '',
-			account_id = ?, updated_at = ? WHERE id = ?`, txHash, acct, now, id); err != nil {
+			account_id = ?, applied_at = ?, updated_at = ? WHERE id = ?`, txHash, acct, applied, now, id); err != nil {
 			return nil, fmt.Errorf("settle payment %d: %w", id, err)
 		}
 		return nil, nil
@@ -131,6 +120,86 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 		return nil, err
 	}
 	return l.FindAccountByID(ctx, accountID)
+}
+
+// ApplyPayment books a settled request payment against its request's cost.
+func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (meter.Amount, error) {
+	if c.Cost < 0 {
+		return 0, fmt.Errorf("apply payment: negative cost %s", c.Cost)
+	}
+	now := l.db.Now().UnixMilli()
+	var charged meter.Amount
+	err := l.runFunc(func(b *batch) (outcome, err error) {
+		var (
+			key, purpose, state string
+			amount, acct        int64
+			applied             sql.NullInt64
+		)
+		err = b.tx.QueryRowContext(b.ctx, `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at
+			FROM payments WHERE id = ?`, id).Scan(&key, &amount, &purpose, &state, &acct, &applied)
+		if errors.Is(err, sql.ErrNoRows) {
+			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("apply payment %d: %w", id, err)
+		}
+		switch {
+		case state != string(meter.PaymentSettled) || meter.PaymentPurpose(purpose) != meter.PurposeRequest:
+			return meter.Errorf(meter.ECodeConflict, "payment %d is not a settled request payment", id), nil
+		case applied.Valid:
+			return meter.Errorf(meter.ECodeConflict, "payment %d was already applied", id), nil
+		}
+		paid := meter.USDC(amount).Amount()
+		cost := min(c.Cost, paid) // the quote was the worst case: never more
+		if cost > 0 {
+			if err := b.creditEntry(acct, meter.EntryPayment, cost, key, meter.Charge{}, now); err != nil {
+				return nil, err
+			}
+			if err := b.creditEntry(acct, meter.EntryUsage, -cost, "x402:"+key, c, now); err != nil {
+				return nil, err
+			}
+		}
+		if change := paid - cost; change > 0 {
+			if err := b.creditEntry(acct, meter.EntryChange, change, key, meter.Charge{}, now); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := b.tx.ExecContext(b.ctx, `UPDATE payments SET applied_at = ? WHERE id = ?`, now, id); err != nil {
+			return nil, fmt.Errorf("apply payment %d: %w", id, err)
+		}
+		charged = cost
+		return nil, nil
+	})
+	return charged, err
+}
+
+// creditEntry inserts one journal entry on the account and moves its
+// balance; a reference already booked for the kind fails the batch, as it
+// means an invariant broke (payments are claimed once).
+func (b *batch) creditEntry(accountID int64, kind meter.EntryKind, amount meter.Amount, ref string, c meter.Charge, now int64) error {
+	a, err := b.account(accountID)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return fmt.Errorf("account %d not found", accountID)
+	}
+	res, err := b.s.insertEntry.ExecContext(b.ctx, accountID, string(kind), int64(amount), ref, c.RequestID, c.Model,
+		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, now)
+	if err != nil {
+		return fmt.Errorf("insert %s entry: %w", kind, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s entry %s already exists", kind, ref)
+	}
+	a.balance += amount
+	a.dirty = true
+	return nil
+}
+
+// UnappliedPayments lists settled request payments never applied.
+func (l *Ledger) UnappliedPayments(ctx context.Context, before time.Time) ([]*meter.Payment, error) {
+	return l.listPayments(ctx, `state = 'settled' AND purpose = 'request' AND applied_at IS NULL AND updated_at < ?`, before)
 }
 
 // walletAccountID finds the wallet's account or creates it without free
@@ -183,8 +252,12 @@ func (l *Ledger) FindPayment(ctx context.Context, id int64) (*meter.Payment, err
 // OpenPayments lists the payments still claimed or settling, untouched
 // since before.
 func (l *Ledger) OpenPayments(ctx context.Context, before time.Time) ([]*meter.Payment, error) {
-	rows, err := l.db.read.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments
-		WHERE state IN ('claimed', 'settling') AND updated_at < ? ORDER BY id LIMIT 1000`, before.UnixMilli())
+	return l.listPayments(ctx, `state IN ('claimed', 'settling') AND updated_at < ?`, before)
+}
+
+func (l *Ledger) listPayments(ctx context.Context, where string, before time.Time) ([]*meter.Payment, error) {
+	rows, err := l.db.read.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where+` ORDER BY id LIMIT 1000`,
+		before.UnixMilli())
 	if err != nil {
 		return nil, err
 	}

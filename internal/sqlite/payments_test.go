@@ -148,3 +148,63 @@ func TestPayments_OpenPaymentsAreListedForRetry(t *testing.T) {
 	}
 	var _ meter.Payments = (*sqlite.Ledger)(nil)
 }
+
+func TestPayments_RequestPaymentAppliedOnceWithChange(t *testing.T) {
+	ctx := context.Background()
+	l := MustOpenLedger(t, MustOpenDB(t))
+	p := newPayment("k-req", meter.PurposeRequest, 2500) // 0.0025 credits
+	if err := l.ClaimPayment(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.ApplyPayment(ctx, p.ID, meter.Charge{Cost: 1}); meter.ErrorCode(err) != meter.ECodeConflict {
+		t.Fatalf("applying an unsettled payment: %v", err)
+	}
+	a, err := l.SettlePayment(ctx, p.ID, "0x1")
+	if err != nil || a.Balance != 0 {
+		t.Fatalf("settled request payment: %+v %v, want an account with nothing credited yet", a, err)
+	}
+	if un, err := l.UnappliedPayments(ctx, time.Now().Add(time.Minute)); err != nil || len(un) != 1 || un[0].ID != p.ID {
+		t.Fatalf("unapplied: %+v %v", un, err)
+	}
+	mustVerify(t, l)
+
+	cost := amt(t, "0.001")
+	charged, err := l.ApplyPayment(ctx, p.ID, meter.Charge{Cost: cost, RequestID: "req_1", Model: "m",
+		Usage: meter.Usage{InputTokens: 3, OutputTokens: 4}})
+	if err != nil || charged != cost {
+		t.Fatalf("apply: %s %v", charged, err)
+	}
+	entries, err := l.FindEntries(ctx, meter.EntryFilter{AccountID: a.ID})
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("entries %+v %v", entries, err)
+	}
+	change, usage, payment := entries[0], entries[1], entries[2]
+	if payment.Kind != meter.EntryPayment || payment.Amount != cost ||
+		usage.Kind != meter.EntryUsage || usage.Amount != -cost || usage.RequestID != "req_1" || usage.Usage.OutputTokens != 4 ||
+		change.Kind != meter.EntryChange || change.Amount != amt(t, "0.0015") {
+		t.Fatalf("journal: payment %+v, usage %+v, change %+v", payment, usage, change)
+	}
+	if bal, _ := balances(t, l, a.ID); bal != amt(t, "0.0015") {
+		t.Fatalf("wallet balance %s, want the change 0.0015", bal)
+	}
+	if _, err := l.ApplyPayment(ctx, p.ID, meter.Charge{Cost: cost}); meter.ErrorCode(err) != meter.ECodeConflict {
+		t.Fatalf("second apply: %v", err)
+	}
+	if un, _ := l.UnappliedPayments(ctx, time.Now().Add(time.Minute)); len(un) != 0 {
+		t.Fatalf("still unapplied: %+v", un)
+	}
+	mustVerify(t, l)
+
+	// A cost above the payment is charged only up to it; nothing is change.
+	q := newPayment("k-req2", meter.PurposeRequest, 1000)
+	if err := l.ClaimPayment(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.SettlePayment(ctx, q.ID, "0x2"); err != nil {
+		t.Fatal(err)
+	}
+	if charged, err := l.ApplyPayment(ctx, q.ID, meter.Charge{Cost: meter.Credit}); err != nil || charged != meter.USDC(1000).Amount() {
+		t.Fatalf("capped apply: %s %v", charged, err)
+	}
+	mustVerify(t, l)
+}

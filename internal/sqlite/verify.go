@@ -25,14 +25,14 @@ func (l *Ledger) Verify(ctx context.Context) ([]string, error) {
 			`SELECT account_id, id, amount FROM entries WHERE kind = 'usage' AND amount > 0`},
 		{"credit entry is not positive (entry id, amount)",
 			`SELECT account_id, id, amount FROM entries WHERE kind IN ('grant', 'topup', 'payment', 'change') AND amount <= 0`},
-		{"settled payment is not credited exactly once (payment id, credits)",
-			`SELECT COALESCE(p.account_id, 0), p.id, (SELECT count(*) FROM entries e WHERE e.kind IN ('payment', 'topup')
-			   AND e.ref = p.key AND e.amount = p.amount * 1000 AND e.account_id = p.account_id) AS n
-			 FROM payments p WHERE p.state = 'settled' AND n != 1`},
-		{"unsettled payment is credited (payment id, credits)",
-			`SELECT COALESCE(p.account_id, 0), p.id, (SELECT count(*) FROM entries e WHERE e.kind IN ('payment', 'topup')
+		{"applied payment's credits differ from its amount (payment id, credits)",
+			`SELECT COALESCE(p.account_id, 0), p.id, (SELECT COALESCE(SUM(e.amount), 0) FROM entries e
+			   WHERE e.kind IN ('payment', 'topup', 'change') AND e.ref = p.key AND e.account_id = p.account_id) AS s
+			 FROM payments p WHERE p.state = 'settled' AND p.applied_at IS NOT NULL AND s != p.amount * 1000`},
+		{"payment credited before it was settled and applied (payment id, credits)",
+			`SELECT COALESCE(p.account_id, 0), p.id, (SELECT count(*) FROM entries e WHERE e.kind IN ('payment', 'topup', 'change')
 			   AND e.ref = p.key) AS n
-			 FROM payments p WHERE p.state != 'settled' AND n != 0`},
+			 FROM payments p WHERE (p.state != 'settled' OR p.applied_at IS NULL) AND n != 0`},
 		{"hold has a negative amount (amount, expires)",
 			`SELECT account_id, amount, expires_at FROM holds WHERE amount < 0`},
 	}

@@ -26,6 +26,10 @@ type Processor struct {
 	// MaxAttempts bounds how often an open payment is retried before it
 	// is given up as failed and left to reconcile by hand (default 20).
 	MaxAttempts int
+	// ApplyAfter is how long a settled request payment may wait for its
+	// request to be metered before the sweep credits it whole as change
+	// (its request died with a crash); at least the longest request.
+	ApplyAfter time.Duration
 	// SettleTimeout bounds how long a request waits for its settlement;
 	// past it the payment stays open and the sweep finishes it.
 	SettleTimeout time.Duration
@@ -221,6 +225,13 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 				pr.Logger.Error("credit settled payment", "payment", mp.ID, "err", err)
 				continue
 			}
+			if mp.Purpose == meter.PurposeRequest {
+				// Its request was answered long ago, unserved: all of it is change.
+				if _, err := pr.Ledger.ApplyPayment(ctx, mp.ID, meter.Charge{RequestID: mp.RequestID}); err != nil {
+					pr.Logger.Error("credit unserved payment as change", "payment", mp.ID, "err", err)
+					continue
+				}
+			}
 			pr.Logger.Info("open payment settled", "payment", mp.ID, "tx", res.TxHash, "wallet", mp.Wallet)
 			done++
 		case Failed:
@@ -231,9 +242,38 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 	return done, nil
 }
 
+// ApplyStale credits, whole, as change, the settled request payments whose
+// requests were never metered (the process died while they ran), settled
+// before `before`. It returns how many it applied.
+func (pr *Processor) ApplyStale(ctx context.Context, before time.Time) (int, error) {
+	stale, err := pr.Ledger.UnappliedPayments(ctx, before)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, mp := range stale {
+		if _, err := pr.Ledger.ApplyPayment(ctx, mp.ID, meter.Charge{RequestID: mp.RequestID}); err != nil {
+			if meter.ErrorCode(err) == meter.ECodeConflict { // its request finished meanwhile
+				continue
+			}
+			return n, err
+		}
+		pr.Logger.Warn("payment of an unmetered request credited as change", "payment", mp.ID, "wallet", mp.Wallet)
+		n++
+	}
+	return n, nil
+}
+
+func (pr *Processor) applyAfter() time.Duration {
+	if pr.ApplyAfter <= 0 {
+		return time.Hour
+	}
+	return pr.ApplyAfter
+}
+
 // Sweep runs RetryOpen every interval until ctx ends, for payments idle
 // for twice the settle timeout (so that it never races a request still
-// waiting for its own settlement).
+// waiting for its own settlement), and ApplyStale.
 func (pr *Processor) Sweep(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -245,6 +285,9 @@ func (pr *Processor) Sweep(ctx context.Context, interval time.Duration) {
 		}
 		if _, err := pr.RetryOpen(ctx, time.Now().Add(-2*pr.settleTimeout())); err != nil && !errors.Is(err, context.Canceled) {
 			pr.Logger.Error("retry open payments", "err", err)
+		}
+		if _, err := pr.ApplyStale(ctx, time.Now().Add(-pr.applyAfter())); err != nil && !errors.Is(err, context.Canceled) {
+			pr.Logger.Error("apply stale payments", "err", err)
 		}
 	}
 }

@@ -4,9 +4,12 @@
 -- concurrent duplicate finds it taken.
 --
 -- state: claimed (verified, not yet sent) → settling (sent to the
--- facilitator or the chain; tx_hash once known) → settled (final; the
--- amount is credited, in the same transaction) or failed (final; nothing
--- credited). A payment left in claimed or settling by a timeout or a crash
+-- facilitator or the chain; tx_hash once known) → settled (final) or
+-- failed (final; nothing credited). A settled top-up is credited in the
+-- transaction that settles it. A settled request payment is applied when
+-- its request is metered (applied_at): the cost as payment and usage, the
+-- rest as change to the payer's wallet; one never applied (a crash) is
+-- applied in full as change by the sweep. A payment left in claimed or settling by a timeout or a crash
 -- is retried by the settlement sweep, never sent twice on chain.
 CREATE TABLE payments (
     id          INTEGER PRIMARY KEY,
@@ -25,6 +28,7 @@ CREATE TABLE payments (
     payload     TEXT    NOT NULL,
     requirement TEXT    NOT NULL,
     account_id  INTEGER REFERENCES accounts (id),
+    applied_at  INTEGER,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );
