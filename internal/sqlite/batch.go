@@ -108,6 +108,21 @@ type batch struct {
 	// end of the batch (insertUsage) rather than one statement each.
 	usage []any
 	refs  map[string]struct{}
+	// rare holds the rare statements bound to tx so far.
+	rare map[string]*sql.Stmt
+}
+
+// stmt returns a rare statement (stmts.rare) bound to the batch's transaction.
+func (b *batch) stmt(name string) *sql.Stmt {
+	if st, ok := b.rare[name]; ok {
+		return st
+	}
+	if b.rare == nil {
+		b.rare = make(map[string]*sql.Stmt, 2)
+	}
+	st := b.tx.StmtContext(b.ctx, b.s.rare[name])
+	b.rare[name] = st
+	return st
 }
 
 // usageColumns is the number of values of one usage row in batch.usage.

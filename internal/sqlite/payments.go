@@ -32,9 +32,7 @@ func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 	}
 	now := l.db.Now()
 	return l.runFunc(func(b *batch) (outcome, err error) {
-		res, err := b.tx.ExecContext(b.ctx, `INSERT INTO payments
-			(key, network, payer, wallet, amount, purpose, request_id, state, payload, requirement, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		res, err := b.stmt("claimPayment").ExecContext(b.ctx,
 			p.Key, p.Network, p.Payer, p.Wallet, int64(p.Amount), string(p.Purpose), p.RequestID,
 			string(p.Payload), string(p.Requirement), now.UnixMilli(), now.UnixMilli())
 		if err != nil {
@@ -57,11 +55,7 @@ func (l *Ledger) MarkPayment(ctx context.Context, id int64, state meter.PaymentS
 	}
 	now := l.db.Now().UnixMilli()
 	return l.runFunc(func(b *batch) (outcome, err error) {
-		res, err := b.tx.ExecContext(b.ctx, `UPDATE payments
-			SET state = ?, tx_hash = CASE WHEN ? = '' THEN tx_hash ELSE ? END, reason = ?,
-			    attempts = attempts + (? = 'settling'), updated_at = ?
-			WHERE id = ? AND state IN ('claimed', 'settling')`,
-			string(state), txHash, txHash, reason, string(state), now, id)
+		res, err := b.stmt("markPayment").ExecContext(b.ctx, string(state), txHash, txHash, reason, string(state), now, id)
 		if err != nil {
 			return nil, fmt.Errorf("mark payment %d: %w", id, err)
 		}
@@ -81,7 +75,7 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 			key, wallet, purpose, state string
 			amount                      int64
 		)
-		err = b.tx.QueryRowContext(b.ctx, `SELECT key, wallet, amount, purpose, state FROM payments WHERE id = ?`, id).
+		err = b.stmt("selectSettle").QueryRowContext(b.ctx, id).
 			Scan(&key, &wallet, &amount, &purpose, &state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
@@ -110,8 +104,7 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
 			applied = now
 		}
-		if _, err := b.tx.ExecContext(b.ctx, `UPDATE payments SET state = 'settled', tx_hash = ?, reason = '',
-			account_id = ?, applied_at = ?, updated_at = ? WHERE id = ?`, txHash, acct, applied, now, id); err != nil {
+		if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct, applied, now, id); err != nil {
 			return nil, fmt.Errorf("settle payment %d: %w", id, err)
 		}
 		return nil, nil
@@ -135,8 +128,7 @@ func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (me
 			amount, acct        int64
 			applied             sql.NullInt64
 		)
-		err = b.tx.QueryRowContext(b.ctx, `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at
-			FROM payments WHERE id = ?`, id).Scan(&key, &amount, &purpose, &state, &acct, &applied)
+		err = b.stmt("selectApply").QueryRowContext(b.ctx, id).Scan(&key, &amount, &purpose, &state, &acct, &applied)
 		if errors.Is(err, sql.ErrNoRows) {
 			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
 		}
@@ -164,7 +156,7 @@ func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (me
 				return nil, err
 			}
 		}
-		if _, err := b.tx.ExecContext(b.ctx, `UPDATE payments SET applied_at = ? WHERE id = ?`, now, id); err != nil {
+		if _, err := b.stmt("applyPayment").ExecContext(b.ctx, now, id); err != nil {
 			return nil, fmt.Errorf("apply payment %d: %w", id, err)
 		}
 		charged = cost

@@ -18,6 +18,26 @@ type stmts struct {
 	setFreeGranted                     *sql.Stmt
 	// insertUsage inserts n usage rows, for n = 1, 2, 4, … maxUsageRows.
 	insertUsage usageStmts
+	// rare are the statements of rare writes (payments), by name: prepared
+	// on the connection, bound to a batch's transaction when first used
+	// in it (batch.stmt), so that most batches never bind them.
+	rare map[string]*sql.Stmt
+}
+
+// rareSQL are the statements of stmts.rare.
+var rareSQL = map[string]string{
+	"claimPayment": `INSERT INTO payments
+		(key, network, payer, wallet, amount, purpose, request_id, state, payload, requirement, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+	"markPayment": `UPDATE payments
+		SET state = ?, tx_hash = CASE WHEN ? = '' THEN tx_hash ELSE ? END, reason = ?,
+		    attempts = attempts + (? = 'settling'), updated_at = ?
+		WHERE id = ? AND state IN ('claimed', 'settling')`,
+	"selectSettle": `SELECT key, wallet, amount, purpose, state FROM payments WHERE id = ?`,
+	"settlePayment": `UPDATE payments SET state = 'settled', tx_hash = ?, reason = '',
+		account_id = ?, applied_at = ?, updated_at = ? WHERE id = ?`,
+	"selectApply":  `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at FROM payments WHERE id = ?`,
+	"applyPayment": `UPDATE payments SET applied_at = ? WHERE id = ?`,
 }
 
 // maxUsageRows is the most rows one usage insert takes.
@@ -92,6 +112,15 @@ func prepareStmts(db *sql.DB) (*stmts, error) {
 		}
 		*p.dst = st
 	}
+	s.rare = make(map[string]*sql.Stmt, len(rareSQL))
+	for name, q := range rareSQL {
+		st, err := db.Prepare(q)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("prepare %s: %w", name, err)
+		}
+		s.rare[name] = st
+	}
 	raw := rawUsage{}
 	s.insertUsage = raw
 	for n := 1; n <= maxUsageRows; n *= 2 {
@@ -121,10 +150,14 @@ func (s *stmts) bind(ctx context.Context, tx *sql.Tx) *stmts {
 		insertWallet:   tx.StmtContext(ctx, s.insertWallet),
 		setFreeGranted: tx.StmtContext(ctx, s.setFreeGranted),
 		insertUsage:    lazyBind{ctx: ctx, tx: tx, raw: s.insertUsage, bound: make(map[int]*sql.Stmt, 2)},
+		rare:           s.rare, // bound by batch.stmt
 	}
 }
 
 func (s *stmts) close() {
+	for _, st := range s.rare {
+		st.Close()
+	}
 	if raw, ok := s.insertUsage.(rawUsage); ok {
 		for _, st := range raw {
 			st.Close()
