@@ -111,6 +111,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Server = &httpapi.Server{
 		Ledger:          m.Ledger,
 		Keys:            m.keyAuth,
+		KeyStore:        m.Keys,
 		Wallets:         wallets,
 		SignIn:          signIn,
 		SignInPerMinute: cfg.SIWE.RateLimitPerMinute,

@@ -15,10 +15,12 @@ import (
 // Server is paymeter's HTTP front: the metered proxy routes and the
 // health endpoint.
 type Server struct {
-	Ledger  meter.Ledger
-	Keys    *auth.KeyAuthenticator
-	Wallets *auth.WalletVerifier
-	SignIn  *auth.SignIn
+	Ledger meter.Ledger
+	Keys   *auth.KeyAuthenticator
+	// KeyStore is where the key API creates, lists and revokes keys.
+	KeyStore meter.KeyStore
+	Wallets  *auth.WalletVerifier
+	SignIn   *auth.SignIn
 	// SignInPerMinute limits requests per IP to the sign-in routes.
 	SignInPerMinute int
 	Upstream        *upstream.Client
@@ -92,6 +94,10 @@ func (s *Server) Init() {
 	api := s.app.Group("/api/v1", s.authenticate)
 	api.Get("/account", s.getAccount)
 	api.Get("/usage", s.getUsage)
+	api.Get("/api-keys", s.listKeys)
+	api.Post("/api-keys", s.createKey)
+	api.Post("/api-keys/:id/regenerate", s.regenerateKey)
+	api.Delete("/api-keys/:id", s.deleteKey)
 	v1.Get("/models/:id", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
 }
 
