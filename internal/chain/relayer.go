@@ -93,18 +93,12 @@ func (r *Relayer) Settle(ctx context.Context, s *x402.Settlement) (x402.Result, 
 		r.nonceSync = true
 		r.mu.Unlock()
 	}
-	// Already used on chain? Any use of this authorization paid PayTo the
-	// signed value, whoever submitted it.
-	if res, used, err := check.Check(ctx, s.Network, a); err != nil {
-		return x402.Result{Outcome: x402.Pending, Reason: "authorizationState: " + err.Error()}, nil
-	} else if used {
-		return res, nil
-	}
 	data, err := r.calldata(ctx, a, s.Payment.Signature)
 	if err != nil {
 		return x402.Result{}, err
 	}
-	// Simulate first: a revert costs no gas and tells why.
+	// Simulate first: a revert costs no gas and tells why. An authorization
+	// already used reverts here too, and recheck finds where it was used.
 	msg := ethereum.CallMsg{From: r.from, To: &token, Data: data}
 	if _, err := r.Backend.CallContract(ctx, msg, nil); err != nil {
 		if reason, ok := revertReason(err); ok {
@@ -135,12 +129,12 @@ func (r *Relayer) recheck(ctx context.Context, check *Checker, n *x402.Network, 
 	if res.Outcome != x402.Failed {
 		return res
 	}
-	used, err := check.Settled(ctx, n, a)
+	used, spent, err := check.Check(ctx, n, a)
 	if err != nil {
 		return x402.Result{Outcome: x402.Pending, TxHash: res.TxHash, Reason: "authorizationState: " + err.Error()}
 	}
-	if usedRes, ok := used.result(); ok {
-		return usedRes
+	if spent {
+		return used
 	}
 	return res
 }
@@ -259,46 +253,29 @@ type Checker struct {
 	Backend Backend
 }
 
-// useState is what the chain says of an authorization.
-type useState struct {
-	used   bool
-	txHash string // the transaction that used it, once found
-	reason string
-}
-
-// result is the settlement outcome a used authorization implies.
-func (u useState) result() (x402.Result, bool) {
-	if !u.used {
-		return x402.Result{}, false
-	}
-	if u.txHash == "" {
-		return x402.Result{Outcome: x402.Pending, Reason: u.reason}, true
-	}
-	return x402.Result{Outcome: x402.Settled, TxHash: u.txHash}, true
-}
-
 // logWindow bounds the search for an authorization's use: providers refuse
 // unbounded log queries, and an authorization lives at most an hour.
 const logWindow = 50_000
 
-// Settled reports whether a was used on n's token, and by which
-// transaction: any use paid PayTo the signed value, whoever sent it.
-func (c *Checker) Settled(ctx context.Context, n *x402.Network, a *x402.Authorization) (useState, error) {
+// Check implements x402.AuthorizationChecker: whether a was used on n's
+// token and by which transaction. Any use paid PayTo the signed value,
+// whoever sent it.
+func (c *Checker) Check(ctx context.Context, n *x402.Network, a *x402.Authorization) (res x402.Result, used bool, err error) {
 	data, err := tokenABI.Pack("authorizationState", a.From, a.Nonce)
 	if err != nil {
-		return useState{}, err
+		return x402.Result{}, false, err
 	}
 	token := n.Asset
 	out, err := c.Backend.CallContract(ctx, ethereum.CallMsg{To: &token, Data: data}, nil)
 	if err != nil {
-		return useState{}, err
+		return x402.Result{}, false, err
 	}
 	vals, err := tokenABI.Unpack("authorizationState", out)
 	if err != nil || len(vals) != 1 {
-		return useState{}, fmt.Errorf("authorizationState: undecodable answer")
+		return x402.Result{}, false, fmt.Errorf("authorizationState: undecodable answer")
 	}
-	if used, _ := vals[0].(bool); !used {
-		return useState{}, nil
+	if spent, _ := vals[0].(bool); !spent {
+		return x402.Result{}, false, nil
 	}
 	q := ethereum.FilterQuery{
 		Addresses: []common.Address{token},
@@ -313,19 +290,9 @@ func (c *Checker) Settled(ctx context.Context, n *x402.Network, a *x402.Authoriz
 		// Used, but its transaction is not found (a cancellation, or a
 		// node that does not keep logs that far): not a failure to act
 		// on, but one to reconcile.
-		return useState{used: true, reason: "authorization used on chain; its transaction was not found"}, nil
+		return x402.Result{Outcome: x402.Pending, Reason: "authorization used on chain; its transaction was not found"}, true, nil
 	}
-	return useState{used: true, txHash: logs[0].TxHash.Hex()}, nil
-}
-
-// Check implements x402.AuthorizationChecker.
-func (c *Checker) Check(ctx context.Context, n *x402.Network, a *x402.Authorization) (x402.Result, bool, error) {
-	u, err := c.Settled(ctx, n, a)
-	if err != nil {
-		return x402.Result{}, false, err
-	}
-	res, used := u.result()
-	return res, used, nil
+	return x402.Result{Outcome: x402.Settled, TxHash: logs[0].TxHash.Hex()}, true, nil
 }
 
 // revertReason maps a token's revert message to an x402 reason. ok is

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -62,6 +63,12 @@ func (s *Server) challenge(c *fiber.Ctx, amount meter.USDC, description string) 
 	}
 }
 
+// requestChallenge builds, when called, the 402 of a proxy request whose
+// worst case is worst.
+func (s *Server) requestChallenge(c *fiber.Ctx, worst meter.Amount, model string) func() *x402.Challenge {
+	return func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+model) }
+}
+
 // askPayment attaches a challenge to err when x402 is on and err is one a
 // payment answers: payment_required, insufficient_credits, invalid_payment.
 func (s *Server) askPayment(err error, ch func() *x402.Challenge) error {
@@ -70,8 +77,8 @@ func (s *Server) askPayment(err error, ch func() *x402.Challenge) error {
 	}
 	switch code := meter.ErrorCode(err); code {
 	case meter.ECodePaymentRequired, meter.ECodeInsufficientCredit, meter.ECodeInvalidPayment:
-		me, _ := err.(*meter.Error)
-		if me == nil {
+		var me *meter.Error
+		if !errors.As(err, &me) {
 			me = meter.Errorf(code, "%v", err)
 		}
 		return &paymentRequired{err: me, challenge: ch()}
@@ -83,7 +90,7 @@ func (s *Server) askPayment(err error, ch func() *x402.Challenge) error {
 // worst; the payer's wallet account will receive the change once the
 // request is metered. Without a payment it is a 402 with the requirements.
 func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (*x402.Paid, error) {
-	ch := func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+model) }
+	ch := s.requestChallenge(c, worst, model)
 	if s.X402 == nil {
 		return nil, missingCredentials()
 	}

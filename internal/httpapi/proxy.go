@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/upstream"
-	"github.com/paymeter/paymeter/internal/x402"
 	"github.com/valyala/fasthttp"
 )
 
@@ -55,7 +54,7 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	} else {
 		hold, err := s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
 		if err != nil {
-			return s.askPayment(err, func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+info.Model) })
+			return s.askPayment(err, s.requestChallenge(c, worst, info.Model))
 		}
 		m.hold = hold
 	}

@@ -370,18 +370,33 @@ func (b *batch) credit(o *op) (outcome, err error) {
 	if err != nil || a == nil {
 		return accountNotFound(o.accountID), err
 	}
-	res, err := b.s.insertEntry.ExecContext(b.ctx, o.accountID, string(o.entryKind), int64(o.amount),
-		o.ref, "", "", 0, 0, false, o.now)
+	id, booked, err := b.entry(a, o.accountID, o.entryKind, o.amount, o.ref, meter.Charge{}, o.now)
 	if err != nil {
-		return nil, fmt.Errorf("insert %s entry: %w", o.entryKind, err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !booked {
 		return meter.Errorf(meter.ECodeConflict, "a %s with reference %q was already booked", o.entryKind, o.ref), nil
 	}
-	o.entryID, _ = res.LastInsertId()
-	a.balance += o.amount
-	a.dirty = true
+	o.entryID = id
 	return nil, nil
+}
+
+// entry inserts one journal entry of the account a (loaded by
+// b.account) and moves its balance. booked is false, with nothing written,
+// when the reference is already booked for the kind.
+func (b *batch) entry(a *acctState, accountID int64, kind meter.EntryKind, amount meter.Amount, ref string, c meter.Charge, now int64) (id int64, booked bool, err error) {
+	res, err := b.s.insertEntry.ExecContext(b.ctx, accountID, string(kind), int64(amount), ref, c.RequestID, c.Model,
+		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, now)
+	if err != nil {
+		return 0, false, fmt.Errorf("insert %s entry: %w", kind, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, false, nil
+	}
+	id, _ = res.LastInsertId()
+	a.balance += amount
+	a.dirty = true
+	return id, true, nil
 }
 
 func (b *batch) expire(o *op) error {

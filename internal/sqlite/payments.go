@@ -94,14 +94,11 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 		if state == string(meter.PaymentSettled) {
 			return nil, nil // settled and credited before: nothing more to do
 		}
-		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
-			credit := meter.USDC(amount).Amount()
-			if err := b.creditEntry(acct, meter.EntryTopup, credit, key, meter.Charge{}, now); err != nil {
-				return nil, fmt.Errorf("credit payment %d: %w", id, err)
-			}
-		}
 		applied := any(nil) // a top-up is applied by its credit; a request payment by its request
 		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
+			if err := b.creditEntry(acct, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
+				return nil, fmt.Errorf("credit payment %d: %w", id, err)
+			}
 			applied = now
 		}
 		if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct, applied, now, id); err != nil {
@@ -176,17 +173,11 @@ func (b *batch) creditEntry(accountID int64, kind meter.EntryKind, amount meter.
 	if a == nil {
 		return fmt.Errorf("account %d not found", accountID)
 	}
-	res, err := b.s.insertEntry.ExecContext(b.ctx, accountID, string(kind), int64(amount), ref, c.RequestID, c.Model,
-		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, now)
-	if err != nil {
-		return fmt.Errorf("insert %s entry: %w", kind, err)
+	_, booked, err := b.entry(a, accountID, kind, amount, ref, c, now)
+	if err == nil && !booked {
+		err = fmt.Errorf("%s entry %s already exists", kind, ref)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%s entry %s already exists", kind, ref)
-	}
-	a.balance += amount
-	a.dirty = true
-	return nil
+	return err
 }
 
 // UnappliedPayments lists settled request payments never applied.

@@ -67,15 +67,12 @@ func (b *batch) wallet(o *op) (outcome, err error) {
 	if err != nil || a == nil {
 		return accountNotFound(o.accountID), err
 	}
-	if _, err := b.s.insertEntry.ExecContext(b.ctx, o.accountID, string(meter.EntryGrant), int64(o.amount),
-		"initial:"+o.ref, "", "", 0, 0, false, o.now); err != nil {
+	if _, _, err := b.entry(a, o.accountID, meter.EntryGrant, o.amount, "initial:"+o.ref, meter.Charge{}, o.now); err != nil {
 		return nil, fmt.Errorf("grant initial credits: %w", err)
 	}
 	if _, err := b.s.setFreeGranted.ExecContext(b.ctx, o.amount, o.accountID); err != nil {
 		return nil, fmt.Errorf("record initial credits: %w", err)
 	}
-	a.balance += o.amount
-	a.dirty = true
 	o.charged = o.amount
 	return nil, nil
 }

@@ -45,9 +45,10 @@ type Paid struct {
 	Receipt SettleResponse
 }
 
-// Pay settles the payment in header (of the given version) against the
-// challenge and credits the amount to wallet, or to the payer when wallet
-// is empty.
+// Pay verifies, claims and settles the payment in header (of the given
+// version) against the challenge, for wallet, or the payer when wallet is
+// empty: a top-up is credited to it at once, a request payment once its
+// request is metered (ApplyPayment).
 func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Challenge,
 	purpose meter.PaymentPurpose, wallet, requestID string) (*Paid, error) {
 	p, err := DecodePayment(version, header)
@@ -127,13 +128,11 @@ func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, 
 		pr.Logger.Error("settle payment", "payment", mp.ID, "network", n.Name, "err", err)
 		res = Result{Outcome: Pending, Reason: "settler error"}
 	}
-	if res.TxHash == "" {
-		res.TxHash = mp.TxHash
-	}
-	if res.Outcome == Failed && !first {
-		// A retry refused may be a nonce our own earlier attempt spent:
-		// only the chain can say. Without a checker, the refusal is not
-		// taken as final until the attempts run out.
+	if res.Outcome == Failed {
+		// A refusal may be for a nonce already spent — by our own earlier
+		// attempt whose answer was lost, or by anyone: then PayTo was paid.
+		// Only the chain can say. Without a checker a retry's refusal is
+		// not taken as final until the attempts run out.
 		switch {
 		case checker != nil:
 			if used, ok, err := checker.Check(ctx, n, &p.Authorization); err != nil {
@@ -141,6 +140,7 @@ func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, 
 			} else if ok {
 				res = used
 			}
+		case first:
 		case mp.Attempts < pr.maxAttempts():
 			res = Result{Outcome: Pending, TxHash: res.TxHash, Reason: "refused on retry (" + res.Reason + "); an earlier attempt may have settled"}
 		default:
@@ -294,6 +294,3 @@ func (pr *Processor) Sweep(ctx context.Context, interval time.Duration) {
 
 // ReceiptHeaderValue is the receipt of a settled payment, for its header.
 func (p *Paid) ReceiptHeaderValue() string { return EncodeReceipt(p.Receipt) }
-
-// Quote is a challenge's amount as a decimal string of USDC.
-func (ch *Challenge) Quote() string { return ch.Amount.String() }
