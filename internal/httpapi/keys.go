@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -92,7 +93,7 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 		return err
 	}
 	var req createKeyRequest
-	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return meter.Errorf(meter.ECodeBadRequest, "body: %v", err)
@@ -103,8 +104,11 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	}
 	scopes := meter.DefaultKeyScopes & p.Scopes
 	if req.Scopes != nil {
-		if scopes, err = meter.ParseScopes(strings.Join(req.Scopes, ",")); err != nil || scopes == 0 {
-			return meter.Errorf(meter.ECodeBadRequest, "scopes: %v", orEmpty(err))
+		if scopes, err = meter.ParseScopes(strings.Join(req.Scopes, ",")); err != nil {
+			return meter.Errorf(meter.ECodeBadRequest, "scopes: %v", err)
+		}
+		if scopes == 0 {
+			return meter.Errorf(meter.ECodeBadRequest, "scopes: name at least one")
 		}
 	}
 	if lacking := scopes &^ p.Scopes; lacking != 0 {
@@ -128,13 +132,6 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"key": secret, "apiKey": toKeyJSON(k)})
-}
-
-func orEmpty(err error) any {
-	if err == nil {
-		return "at least one scope"
-	}
-	return err
 }
 
 // regenerateKey serves POST /api/v1/api-keys/:id/regenerate: a new secret
