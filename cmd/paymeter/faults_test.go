@@ -1,10 +1,11 @@
 package main
 
 import (
-	"net"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,13 +66,22 @@ func TestUpstreamFaults_ChargeNothing(t *testing.T) {
 
 // closedPortURL returns a loopback URL nothing listens on.
 func closedPortURL(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A socket bound but not listening refuses connections and keeps the
+	// port from anyone else for the test's life (a port merely closed
+	// again can be taken by the next listener: paymeter itself, once).
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr + "/v1"
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d/v1", sa.(*syscall.SockaddrInet4).Port)
 }
 
 // 500 concurrent requests on an account funded for about 100: no more are

@@ -100,6 +100,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Upstream.IdleTimeout = time.Duration(cfg.Upstream.IdleTimeout)
 
 	m.keyAuth = auth.NewKeyAuthenticator(m.Keys)
+	m.keyAuth.Sessions = m.Keys
 	wallets := auth.NewWalletVerifier(m.Ledger)
 	wallets.Realm, wallets.RequireBodyHash = cfg.Wallet.Realm, cfg.Wallet.RequireBodyHash
 	wallets.Window = time.Duration(cfg.Wallet.Window)
@@ -112,6 +113,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Ledger:          m.Ledger,
 		Keys:            m.keyAuth,
 		KeyStore:        m.Keys,
+		Sessions:        m.Keys,
 		Wallets:         wallets,
 		SignIn:          signIn,
 		SignInPerMinute: cfg.SIWE.RateLimitPerMinute,

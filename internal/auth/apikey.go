@@ -37,6 +37,11 @@ func GenerateKey(test bool) string {
 	if test {
 		prefix = TestKeyPrefix
 	}
+	return generate(prefix)
+}
+
+// generate returns prefix, 32 random bytes in base62 and the checksum.
+func generate(prefix string) string {
 	var secret [32]byte
 	rand.Read(secret[:]) // never returns an error (crypto/rand, Go ≥ 1.24)
 	body := prefix + base62(new(big.Int).SetBytes(secret[:]), keyBodyLen)
@@ -53,19 +58,42 @@ func IsKeyShaped(s string) bool {
 // with no lookup. It returns an invalid_api_key error that never repeats
 // the key.
 func CheckKeyFormat(s string) error {
-	if !IsKeyShaped(s) || len(s) != keyLen {
+	if !IsKeyShaped(s) {
 		return meter.Errorf(meter.ECodeInvalidAPIKey, "malformed API key")
+	}
+	switch checkFormat(s) {
+	case errMalformed:
+		return meter.Errorf(meter.ECodeInvalidAPIKey, "malformed API key")
+	case errChecksum:
+		return meter.Errorf(meter.ECodeInvalidAPIKey, "API key checksum mismatch")
+	}
+	return nil
+}
+
+type formatError uint8
+
+const (
+	formatOK formatError = iota
+	errMalformed
+	errChecksum
+)
+
+// checkFormat checks the length, alphabet and checksum of a key or token
+// whose 8-character prefix the caller has checked.
+func checkFormat(s string) formatError {
+	if len(s) != keyLen {
+		return errMalformed
 	}
 	for i := len(LiveKeyPrefix); i < len(s); i++ {
 		if !isBase62[s[i]] {
-			return meter.Errorf(meter.ECodeInvalidAPIKey, "malformed API key")
+			return errMalformed
 		}
 	}
 	body := s[:len(s)-keyChecksumLen]
 	if checksum(body) != s[len(body):] {
-		return meter.Errorf(meter.ECodeInvalidAPIKey, "API key checksum mismatch")
+		return errChecksum
 	}
-	return nil
+	return formatOK
 }
 
 // HashKey returns the SHA-256 of a key: the only form in which keys are stored.

@@ -22,13 +22,16 @@ const maxCachedKeys = 100_000
 // request.
 type KeyAuthenticator struct {
 	Keys meter.KeyStore
+	// Sessions stores session tokens; nil refuses them.
+	Sessions meter.SessionStore
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// CacheTTL is how long a looked-up key is trusted.
 	CacheTTL time.Duration
 
-	mu    sync.RWMutex
-	cache map[[32]byte]cachedKey
+	mu       sync.RWMutex
+	cache    map[[32]byte]cachedKey
+	sessions map[[32]byte]cachedSession
 
 	// used collects when each key was last used, for FlushLastUsed: one
 	// write every few seconds instead of one per request.
@@ -44,13 +47,17 @@ type cachedKey struct {
 // NewKeyAuthenticator returns a KeyAuthenticator on keys.
 func NewKeyAuthenticator(keys meter.KeyStore) *KeyAuthenticator {
 	return &KeyAuthenticator{Keys: keys, Now: time.Now, CacheTTL: DefaultKeyCacheTTL,
-		cache: make(map[[32]byte]cachedKey), used: make(map[int64]time.Time)}
+		cache: make(map[[32]byte]cachedKey), sessions: make(map[[32]byte]cachedSession), used: make(map[int64]time.Time)}
 }
 
-// Authenticate checks the raw key. A bad key is a *meter.Error
-// (invalid_api_key, expired_api_key, revoked_api_key); any other error
-// means the check itself failed.
+// Authenticate checks a raw API key or session token. A bad key is a
+// *meter.Error (invalid_api_key, expired_api_key, revoked_api_key), a bad
+// session token an invalid_token; any other error means the check itself
+// failed.
 func (a *KeyAuthenticator) Authenticate(ctx context.Context, raw string) (*meter.Principal, error) {
+	if IsSessionShaped(raw) {
+		return a.authenticateSession(ctx, raw)
+	}
 	if err := CheckKeyFormat(raw); err != nil {
 		return nil, err
 	}
@@ -71,10 +78,16 @@ func (a *KeyAuthenticator) Authenticate(ctx context.Context, raw string) (*meter
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
 		return nil, meter.Errorf(meter.ECodeExpiredAPIKey, "API key %s expired at %s", k.Prefix, k.ExpiresAt.Format(time.RFC3339))
 	}
+	a.markUsed(k.ID, now)
+	return &meter.Principal{Kind: meter.PrincipalAPIKey, AccountID: k.AccountID, KeyID: k.ID, Scopes: k.Scopes, Label: k.Prefix,
+		RateLimit: k.RateLimit, KeyExpiresAt: k.ExpiresAt}, nil
+}
+
+// markUsed notes a key's use for the next FlushLastUsed.
+func (a *KeyAuthenticator) markUsed(id int64, now time.Time) {
 	a.usedMu.Lock()
-	a.used[k.ID] = now
+	a.used[id] = now
 	a.usedMu.Unlock()
-	return &meter.Principal{Kind: meter.PrincipalAPIKey, AccountID: k.AccountID, KeyID: k.ID, Scopes: k.Scopes, Label: k.Prefix}, nil
 }
 
 // FlushLastUsed writes the last-use times collected since the previous

@@ -45,6 +45,7 @@ type entryJSON struct {
 	InputTokens  int64        `json:"inputTokens,omitempty"`
 	OutputTokens int64        `json:"outputTokens,omitempty"`
 	Estimated    bool         `json:"estimated,omitempty"`
+	Subject      string       `json:"subject,omitempty"`
 	CreatedAt    time.Time    `json:"createdAt"`
 }
 
@@ -74,7 +75,7 @@ func (s *Server) getUsage(c *fiber.Ctx) error {
 			break
 		}
 		out.Data = append(out.Data, entryJSON{ID: e.ID, Kind: string(e.Kind), Amount: e.Amount, RequestID: e.RequestID, Model: e.Model,
-			InputTokens: e.Usage.InputTokens, OutputTokens: e.Usage.OutputTokens, Estimated: e.Estimated, CreatedAt: e.CreatedAt})
+			InputTokens: e.Usage.InputTokens, OutputTokens: e.Usage.OutputTokens, Estimated: e.Estimated, Subject: e.Subject, CreatedAt: e.CreatedAt})
 	}
 	return c.JSON(out)
 }

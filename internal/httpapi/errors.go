@@ -26,6 +26,8 @@ var statusOf = map[string]int{
 	meter.ECodeInvalidPayment:     fiber.StatusPaymentRequired,
 	meter.ECodeForbidden:          fiber.StatusForbidden,
 	meter.ECodeInsufficientScope:  fiber.StatusForbidden,
+	meter.ECodeModelNotAllowed:    fiber.StatusForbidden,
+	meter.ECodeSpendCapExceeded:   fiber.StatusForbidden,
 	meter.ECodeNotFound:           fiber.StatusNotFound,
 	meter.ECodeMethodNotAllowed:   fiber.StatusMethodNotAllowed,
 	meter.ECodePaymentUsed:        fiber.StatusConflict,

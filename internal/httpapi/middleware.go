@@ -154,10 +154,10 @@ func (s *Server) principal(c *fiber.Ctx) (*meter.Principal, error) {
 	if !ok {
 		return nil, nil
 	}
-	if !auth.IsKeyShaped(token) {
-		return nil, meter.Errorf(meter.ECodeInvalidAPIKey, "unrecognised credential: API keys start with pm_live_ or pm_test_")
+	if auth.IsKeyShaped(token) || auth.IsSessionShaped(token) {
+		return s.Keys.Authenticate(c.UserContext(), token)
 	}
-	return s.Keys.Authenticate(c.UserContext(), token)
+	return nil, meter.Errorf(meter.ECodeInvalidAPIKey, "unrecognised credential: API keys start with pm_live_ or pm_test_, session tokens with pm_sess_")
 }
 
 // walletPrincipal verifies the wallet headers. noFreeCredits creates a new

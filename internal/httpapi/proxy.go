@@ -34,6 +34,10 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	if err != nil {
 		return err
 	}
+	if p != nil && !p.AllowsModel(info.Model) {
+		return meter.Errorf(meter.ECodeModelNotAllowed, "this credential may not use model %q", info.Model).
+			WithDetail("model", info.Model)
+	}
 	price, ok := s.Prices[info.Model]
 	if !ok {
 		return meter.Errorf(meter.ECodeModelNotPriced, "model %q has no price on this proxy", info.Model).
@@ -52,7 +56,12 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 		m.payment = paid.Payment
 		m.hold = &meter.Hold{ID: "x402", AccountID: p.AccountID, Amount: paid.Payment.Amount.Amount()}
 	} else {
-		hold, err := s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
+		var hold *meter.Hold
+		if p.Budget != nil {
+			hold, err = s.Ledger.HoldWithin(c.UserContext(), p.AccountID, worst, s.HoldTTL, *p.Budget)
+		} else {
+			hold, err = s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
+		}
 		if err != nil {
 			return s.askPayment(err, s.requestChallenge(c, worst, info.Model))
 		}
@@ -145,14 +154,16 @@ func (s *Server) upstreamRequest(c *fiber.Ctx, body []byte) *upstream.Request {
 // the usage was only estimated, and returns what was charged.
 func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amount, error) {
 	cost := m.price.Cost(u)
-	if estimated {
+	if estimated || m.principal.Budget != nil {
+		// The worst case bounds the true cost; an estimate, or a reported
+		// usage past it under a spend cap, is charged no more than the hold.
 		cost = min(cost, m.hold.Amount)
 	}
 	// Detached from the client's request: a client who leaves is still
 	// charged. (The ledger completes every queued write regardless.)
 	charge := meter.Charge{
 		HoldID: m.hold.ID, AccountID: m.principal.AccountID, Cost: cost, RequestID: m.requestID,
-		Model: m.info.Model, Usage: u, Estimated: estimated,
+		Model: m.info.Model, Usage: u, Estimated: estimated, Subject: m.principal.Subject,
 	}
 	if m.payment != nil {
 		return s.X402.Processor.Ledger.ApplyPayment(context.Background(), m.payment.ID, charge)

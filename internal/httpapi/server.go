@@ -19,6 +19,8 @@ type Server struct {
 	Keys   *auth.KeyAuthenticator
 	// KeyStore is where the key API creates, lists and revokes keys.
 	KeyStore meter.KeyStore
+	// Sessions is where session tokens are minted.
+	Sessions meter.SessionStore
 	Wallets  *auth.WalletVerifier
 	SignIn   *auth.SignIn
 	// SignInPerMinute limits requests per IP to the sign-in routes.
@@ -98,6 +100,7 @@ func (s *Server) Init() {
 	api.Post("/api-keys", s.createKey)
 	api.Post("/api-keys/:id/regenerate", s.regenerateKey)
 	api.Delete("/api-keys/:id", s.deleteKey)
+	api.Post("/auth/session-token", s.mintSessionToken)
 	v1.Get("/models/:id", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
 }
 

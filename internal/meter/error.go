@@ -18,6 +18,8 @@ const (
 	ECodeInvalidToken       = "invalid_token"
 	ECodeForbidden          = "forbidden"
 	ECodeInsufficientScope  = "insufficient_scope"
+	ECodeModelNotAllowed    = "model_not_allowed"
+	ECodeSpendCapExceeded   = "spend_cap_exceeded"
 	ECodePaymentRequired    = "payment_required"
 	ECodeInsufficientCredit = "insufficient_credits"
 	ECodeInvalidPayment     = "invalid_payment"

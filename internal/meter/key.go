@@ -3,6 +3,7 @@ package meter
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -119,6 +120,10 @@ const (
 	// PrincipalX402 paid for its one request with an x402 payment; its
 	// account is the payer's wallet, which keeps the change.
 	PrincipalX402 PrincipalKind = "x402"
+	// PrincipalSession is a session token minted from an API key.
+	PrincipalSession PrincipalKind = "session"
+	// PrincipalUser is an app's signed-in user, by a JWT; the app pays.
+	PrincipalUser PrincipalKind = "jwt"
 )
 
 // Principal is who pays for a request and what it may do.
@@ -130,4 +135,74 @@ type Principal struct {
 	// Label identifies the principal in logs: a key's first 12 characters
 	// or a wallet address. Never a secret.
 	Label string
+	// SessionID is set for session tokens; KeyID is then the parent key.
+	SessionID int64
+	// Models, when not empty, are the only models the principal may use.
+	Models []string
+	// Subject is recorded on the journal entries the principal causes: a
+	// JWT user ("user:" + sub) or a session token ("session:" + id).
+	Subject string
+	// Budget, when set, caps the principal's spending (HoldWithin).
+	Budget *Budget
+	// RateLimit overrides the default requests per minute of its kind.
+	RateLimit int
+	// KeyExpiresAt is an API key's expiry, which bounds the sessions it mints.
+	KeyExpiresAt *time.Time
+}
+
+// AllowsModel reports whether the principal may use the model.
+func (p *Principal) AllowsModel(model string) bool {
+	if len(p.Models) == 0 {
+		return true
+	}
+	for _, m := range p.Models {
+		if m == model {
+			return true
+		}
+	}
+	return false
+}
+
+// RateKey names the principal for rate limiting: one budget per key,
+// session token, wallet or user.
+func (p *Principal) RateKey() string {
+	switch p.Kind {
+	case PrincipalAPIKey:
+		return "k" + strconv.FormatInt(p.KeyID, 10)
+	case PrincipalSession:
+		return "s" + strconv.FormatInt(p.SessionID, 10)
+	case PrincipalUser:
+		return "u" + strconv.FormatInt(p.AccountID, 10) + ":" + p.Subject
+	}
+	return "w" + strconv.FormatInt(p.AccountID, 10)
+}
+
+// Session is a session token as stored (DESIGN.md §3): short-lived, minted
+// from an API key (its parent) for a browser, never stored in clear.
+type Session struct {
+	ID        int64
+	KeyID     int64
+	AccountID int64
+	// Prefix is the token's first 12 characters.
+	Prefix string
+	Hash   [32]byte
+	Scopes Scopes
+	// Models, when not empty, is the model allowlist.
+	Models []string
+	// SpendCap, when set, caps what the session may spend in all.
+	SpendCap  *Amount
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// Parent is the parent key as it stands now: revoking or rotating it
+	// ends the session.
+	ParentRevokedAt *time.Time
+	ParentExpiresAt *time.Time
+	ParentRateLimit int
+}
+
+// SessionStore stores session tokens.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSessionByHash returns the session with its parent key's state.
+	FindSessionByHash(ctx context.Context, hash [32]byte) (*Session, error)
 }

@@ -68,6 +68,9 @@ type Entry struct {
 	// Estimated is set on usage entries whose tokens were estimated because
 	// the client left before the upstream reported usage.
 	Estimated bool
+	// Subject is who within the account spent: a JWT user or a session
+	// token (Principal.Subject); empty for the account's own keys.
+	Subject   string
 	CreatedAt time.Time
 }
 
@@ -90,6 +93,17 @@ type Charge struct {
 	Model     string
 	Usage     Usage
 	Estimated bool
+	// Subject is recorded on the usage entry (Entry.Subject).
+	Subject string
+}
+
+// Budget caps what one subject may spend of an account's credit: a session
+// token's spend cap, a JWT user's daily cap. The subject's usage entries
+// since Since, plus its active holds, never exceed Cap.
+type Budget struct {
+	Subject string
+	Since   time.Time
+	Cap     Amount
 }
 
 // EntryFilter selects journal entries, newest first.
@@ -114,6 +128,10 @@ type Ledger interface {
 	// reservation binds every later operation at once; it may reach the
 	// database a moment later.
 	Hold(ctx context.Context, accountID int64, amount Amount, ttl time.Duration) (*Hold, error)
+	// HoldWithin is Hold that also keeps the budget's subject within its
+	// cap, or fails with ECodeSpendCapExceeded. Capture the hold with the
+	// budget's subject in Charge.Subject.
+	HoldWithin(ctx context.Context, accountID int64, amount Amount, ttl time.Duration, budget Budget) (*Hold, error)
 	// Capture charges c.Cost against its hold and releases the rest. A cost
 	// above the hold is charged as far as the account's available balance
 	// reaches, never below zero; the amount actually charged is returned.

@@ -96,7 +96,7 @@ func (l *Ledger) FindEntries(ctx context.Context, f meter.EntryFilter) ([]*meter
 		before = 1<<63 - 1
 	}
 	rows, err := l.db.read.QueryContext(ctx, `SELECT id, account_id, kind, amount, ref, request_id, model,
-		input_tokens, output_tokens, estimated, created_at
+		input_tokens, output_tokens, estimated, subject, created_at
 		FROM entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, f.AccountID, before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("find entries: %w", err)
@@ -107,7 +107,7 @@ func (l *Ledger) FindEntries(ctx context.Context, f meter.EntryFilter) ([]*meter
 		var e meter.Entry
 		var created int64
 		if err := rows.Scan(&e.ID, &e.AccountID, &e.Kind, &e.Amount, &e.Ref, &e.RequestID, &e.Model,
-			&e.Usage.InputTokens, &e.Usage.OutputTokens, &e.Estimated, &created); err != nil {
+			&e.Usage.InputTokens, &e.Usage.OutputTokens, &e.Estimated, &e.Subject, &created); err != nil {
 			return nil, err
 		}
 		e.CreatedAt = time.UnixMilli(created).UTC()

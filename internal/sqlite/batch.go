@@ -126,7 +126,7 @@ func (b *batch) stmt(name string) *sql.Stmt {
 }
 
 // usageColumns is the number of values of one usage row in batch.usage.
-const usageColumns = 10
+const usageColumns = 11
 
 func newBatch(ctx context.Context, tx *sql.Tx, s *stmts, bk *book) *batch {
 	return &batch{ctx: ctx, tx: tx, s: s, book: bk, accounts: make(map[int64]*acctState, 4),
@@ -301,12 +301,13 @@ func (b *batch) capture(o *op) (outcome, err error) {
 	// besides it: available balance must not go below zero.
 	charged := max(0, min(c.Cost, b.available(h.accountID, a)+h.amount))
 	row := []any{h.accountID, string(meter.EntryUsage), -int64(charged), c.HoldID, c.RequestID, c.Model,
-		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, o.now}
+		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, c.Subject, o.now}
 	if found {
 		// An active hold has not been captured: its row can wait for the
 		// batch's one multi-row insert.
 		b.usage = append(b.usage, row...)
 		b.refs[c.HoldID] = struct{}{}
+		h.charged = charged
 		if err := b.settle(c.HoldID, h, a); err != nil {
 			return nil, err
 		}
@@ -386,7 +387,7 @@ func (b *batch) credit(o *op) (outcome, err error) {
 // when the reference is already booked for the kind.
 func (b *batch) entry(a *acctState, accountID int64, kind meter.EntryKind, amount meter.Amount, ref string, c meter.Charge, now int64) (id int64, booked bool, err error) {
 	res, err := b.s.insertEntry.ExecContext(b.ctx, accountID, string(kind), int64(amount), ref, c.RequestID, c.Model,
-		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, now)
+		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, c.Subject, now)
 	if err != nil {
 		return 0, false, fmt.Errorf("insert %s entry: %w", kind, err)
 	}
@@ -436,6 +437,9 @@ func (b *batch) expire(o *op) error {
 	o.n = len(found)
 	if _, err := b.s.purgeMessages.ExecContext(b.ctx, o.now); err != nil {
 		return fmt.Errorf("purge expired wallet messages: %w", err)
+	}
+	if _, err := b.stmt("purgeSessions").ExecContext(b.ctx, o.now-sessionRetention.Milliseconds()); err != nil {
+		return fmt.Errorf("purge expired sessions: %w", err)
 	}
 	return nil
 }

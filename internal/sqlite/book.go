@@ -22,7 +22,27 @@ type book struct {
 	mu       sync.Mutex
 	accounts map[int64]*bookAccount
 	holds    map[string]bookHold
+	budgets  map[budgetKey]*bookBudget
 }
+
+// budgetKey names a meter.Budget in the book.
+type budgetKey struct {
+	accountID int64
+	subject   string
+	since     int64 // Unix ms
+}
+
+// bookBudget is what a budget's subject has spent since the budget's
+// start (its usage entries, as of the last commit that booked one) and
+// holds now. Like an account's, its held total counts holds not yet
+// written; only the writer takes holds away.
+type bookBudget struct {
+	spent, held meter.Amount
+}
+
+// maxBudgets bounds the budgets kept; past it, idle ones are dropped (and
+// read again from the journal when next needed).
+const maxBudgets = 10_000
 
 type bookAccount struct {
 	balance meter.Amount
@@ -36,10 +56,62 @@ type bookHold struct {
 	// been sent to the writer to be stored.
 	created, expires int64
 	queued           bool
+	// budget is the hold's budget, if any; charged is what its capture
+	// charged, set by the batch that settles it.
+	budget  *budgetKey
+	charged meter.Amount
 }
 
 func newBook() *book {
-	return &book{accounts: make(map[int64]*bookAccount), holds: make(map[string]bookHold)}
+	return &book{accounts: make(map[int64]*bookAccount), holds: make(map[string]bookHold),
+		budgets: make(map[budgetKey]*bookBudget)}
+}
+
+// budgetShort says why a hold within a budget was refused: what was spent
+// and is held under it.
+type budgetShort struct {
+	spent, held meter.Amount
+}
+
+// reserveWithin is reserve that also keeps the hold's budget within
+// limit. loaded is false when the account or the budget is not in the
+// book yet; short is set when the budget refused the hold.
+func (b *book) reserveWithin(holdID string, h bookHold, limit meter.Amount) (loaded bool, available meter.Amount, short *budgetShort, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	a, bb := b.accounts[h.accountID], b.budgets[*h.budget]
+	if a == nil || bb == nil {
+		return false, 0, nil, false
+	}
+	if bb.spent+bb.held+h.amount > limit {
+		return true, a.balance - a.held, &budgetShort{spent: bb.spent, held: bb.held}, false
+	}
+	if available = a.balance - a.held; available < h.amount {
+		return true, available, nil, false
+	}
+	a.held += h.amount
+	bb.held += h.amount
+	b.holds[holdID] = h
+	return true, available, nil, true
+}
+
+// loadBudget enters a budget with what its subject has spent, unless it is
+// there already: then the book's figures, which count holds and captures
+// the journal does not show yet, stand.
+func (b *book) loadBudget(k budgetKey, spent meter.Amount) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.budgets[k] != nil {
+		return
+	}
+	if len(b.budgets) >= maxBudgets {
+		for key, bb := range b.budgets {
+			if bb.held == 0 {
+				delete(b.budgets, key)
+			}
+		}
+	}
+	b.budgets[k] = &bookBudget{spent: spent}
 }
 
 // reserve records a hold on the account if its available credit covers
@@ -97,9 +169,18 @@ func (b *book) settle(settled map[string]bookHold, balances map[int64]meter.Amou
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for id, h := range settled {
+		// A hold settled from its stored row (expired) carries no budget:
+		// the book's own record of it does.
+		own, inBook := b.holds[id]
 		delete(b.holds, id)
 		if a := b.accounts[h.accountID]; a != nil {
 			a.held -= h.amount
+		}
+		if inBook && own.budget != nil {
+			if bb := b.budgets[*own.budget]; bb != nil {
+				bb.held -= h.amount
+				bb.spent += h.charged
+			}
 		}
 	}
 	for id, bal := range balances {

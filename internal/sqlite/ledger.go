@@ -185,27 +185,87 @@ func (l *Ledger) send(o *op) error {
 // against the book, without waiting for the writer, and written in the
 // next batch (see batch.go for why a hold need not wait to be durable).
 func (l *Ledger) Hold(ctx context.Context, accountID int64, amount meter.Amount, ttl time.Duration) (*meter.Hold, error) {
+	return l.hold(accountID, amount, ttl, nil)
+}
+
+// HoldWithin is Hold that also keeps the budget's subject within its cap:
+// what its usage entries since budget.Since charged plus its active holds,
+// this one included. The book decides both under one lock, so concurrent
+// holds cannot overspend the cap. A capture is bounded by its hold, so the
+// cap also bounds what is charged.
+func (l *Ledger) HoldWithin(ctx context.Context, accountID int64, amount meter.Amount, ttl time.Duration, budget meter.Budget) (*meter.Hold, error) {
+	if budget.Subject == "" {
+		return nil, fmt.Errorf("hold: budget without a subject")
+	}
+	return l.hold(accountID, amount, ttl, &budget)
+}
+
+func (l *Ledger) hold(accountID int64, amount meter.Amount, ttl time.Duration, budget *meter.Budget) (*meter.Hold, error) {
 	if amount < 0 {
 		return nil, fmt.Errorf("hold: negative amount %s", amount)
 	}
 	now := l.db.Now()
 	h := &meter.Hold{ID: newHoldID(), AccountID: accountID, Amount: amount, ExpiresAt: now.Add(ttl)}
 	bh := bookHold{accountID: accountID, amount: amount, created: now.UnixMilli(), expires: h.ExpiresAt.UnixMilli()}
-	_, available, ok := l.book.reserve(h.ID, bh)
-	if !ok {
-		// The account is not in the book yet, or looks short: read its
-		// balance afresh through the writer (credits may have been booked
-		// by another process), then decide once more.
+	reserve := func() (loaded bool, available meter.Amount, short *budgetShort, ok bool) {
+		if budget == nil {
+			loaded, available, ok = l.book.reserve(h.ID, bh)
+			return loaded, available, nil, ok
+		}
+		return l.book.reserveWithin(h.ID, bh, budget.Cap)
+	}
+	if budget != nil {
+		bh.budget = &budgetKey{accountID: accountID, subject: budget.Subject, since: budget.Since.UnixMilli()}
+	}
+	_, available, short, ok := reserve()
+	if !ok && short == nil {
+		// The account (or budget) is not in the book yet, or looks short:
+		// read its balance afresh through the writer (credits may have been
+		// booked by another process), then decide once more.
 		if err := l.loadAccount(accountID); err != nil {
 			return nil, err
 		}
-		if _, available, ok = l.book.reserve(h.ID, bh); !ok {
-			return nil, meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", amount, available).
-				WithDetail("required", amount.String()).
-				WithDetail("available", available.String())
+		if bh.budget != nil {
+			if err := l.loadBudget(*bh.budget); err != nil {
+				return nil, err
+			}
 		}
+		_, available, short, ok = reserve()
+	}
+	switch {
+	case short != nil:
+		left := max(0, budget.Cap-short.spent-short.held)
+		return nil, meter.Errorf(meter.ECodeSpendCapExceeded, "spend cap reached: this request may cost up to %s, %s of the cap of %s is left", amount, left, budget.Cap).
+			WithDetail("cap", budget.Cap.String()).
+			WithDetail("spent", short.spent.String()).
+			WithDetail("held", short.held.String()).
+			WithDetail("required", amount.String())
+	case !ok:
+		return nil, meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", amount, available).
+			WithDetail("required", amount.String()).
+			WithDetail("available", available.String())
 	}
 	return h, nil
+}
+
+// loadBudget enters a budget in the book with its subject's usage since
+// its start, read in the writer's order.
+func (l *Ledger) loadBudget(k budgetKey) error {
+	var spent meter.Amount
+	o := newOp(opFunc)
+	defer o.free()
+	o.fn = func(b *batch) (outcome, err error) {
+		err = b.stmt("budgetSpent").QueryRowContext(b.ctx, k.accountID, k.subject, k.since).Scan(&spent)
+		if err != nil {
+			return nil, fmt.Errorf("read budget of %s: %w", k.subject, err)
+		}
+		return nil, nil
+	}
+	if err := l.submit(o); err != nil {
+		return err
+	}
+	l.book.loadBudget(k, spent)
+	return nil
 }
 
 // PersistHolds sends the holds older than PersistAfter to the writer, to

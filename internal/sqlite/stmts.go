@@ -36,14 +36,17 @@ var rareSQL = map[string]string{
 	"selectSettle": `SELECT key, wallet, amount, purpose, state FROM payments WHERE id = ?`,
 	"settlePayment": `UPDATE payments SET state = 'settled', tx_hash = ?, reason = '',
 		account_id = ?, applied_at = ?, updated_at = ? WHERE id = ?`,
-	"selectApply":  `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at FROM payments WHERE id = ?`,
-	"applyPayment": `UPDATE payments SET applied_at = ? WHERE id = ?`,
+	"selectApply":   `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at FROM payments WHERE id = ?`,
+	"applyPayment":  `UPDATE payments SET applied_at = ? WHERE id = ?`,
+	"purgeSessions": `DELETE FROM sessions WHERE expires_at <= ?`,
+	"budgetSpent": `SELECT COALESCE(-SUM(amount), 0) FROM entries
+		WHERE account_id = ? AND subject = ? AND created_at >= ? AND subject != '' AND kind = 'usage'`,
 }
 
 // maxUsageRows is the most rows one usage insert takes.
 const maxUsageRows = 64
 
-const entryInsert = `INSERT INTO entries (account_id, kind, amount, ref, request_id, model, input_tokens, output_tokens, estimated, created_at) VALUES `
+const entryInsert = `INSERT INTO entries (account_id, kind, amount, ref, request_id, model, input_tokens, output_tokens, estimated, subject, created_at) VALUES `
 
 // usageInsert returns the statement that inserts n usage rows.
 func usageInsert(n int) string {
@@ -53,7 +56,7 @@ func usageInsert(n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(" ON CONFLICT (kind, ref) DO NOTHING")
 	return b.String()
@@ -96,8 +99,7 @@ func prepareStmts(db *sql.DB) (*stmts, error) {
 		{&s.insertHold, `INSERT INTO holds (id, account_id, amount, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`},
 		{&s.selectHold, `SELECT account_id, amount FROM holds WHERE id = ?`},
 		{&s.deleteHold, `DELETE FROM holds WHERE id = ?`},
-		{&s.insertEntry, `INSERT INTO entries (account_id, kind, amount, ref, request_id, model, input_tokens, output_tokens, estimated, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO NOTHING`},
+		{&s.insertEntry, entryInsert + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO NOTHING`},
 		{&s.selectExpired, `SELECT id, account_id, amount FROM holds WHERE expires_at <= ? LIMIT 10000`},
 		{&s.claimMessage, `INSERT INTO seen_messages (hash, expires_at) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING`},
 		{&s.purgeMessages, `DELETE FROM seen_messages WHERE expires_at <= ?`},

@@ -1,0 +1,151 @@
+package sqlite_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/sqlite"
+)
+
+// 100 concurrent holds against a budget with room for 10: at most 10 are
+// held at once, the charges never pass the cap, and a new ledger on the
+// same file (a restart) reads what was spent back from the journal.
+func TestLedger_BudgetCapsConcurrentSpending(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	l := MustOpenLedger(t, db)
+	a := mustApp(t, l, "100") // the account is rich; the budget binds
+	budget := meter.Budget{Subject: "session:1", Cap: amt(t, "1")}
+
+	var wg sync.WaitGroup
+	var captured, capped atomic.Int32
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := l.HoldWithin(ctx, a.ID, amt(t, "0.1"), time.Minute, budget)
+			if meter.ErrorCode(err) == meter.ECodeSpendCapExceeded {
+				capped.Add(1)
+				return
+			} else if err != nil {
+				t.Error(err)
+				return
+			}
+			// Charge the whole hold for half, a part for the rest: both
+			// count against the cap once captured.
+			cost := h.Amount
+			if i%2 == 0 {
+				cost = amt(t, "0.05")
+			}
+			if _, err := l.Capture(ctx, meter.Charge{HoldID: h.ID, AccountID: a.ID, Cost: cost, Subject: budget.Subject}); err != nil {
+				t.Error(err)
+				return
+			}
+			captured.Add(1)
+		}()
+	}
+	wg.Wait()
+	spent := subjectSpent(t, l, a.ID, budget.Subject)
+	if spent > budget.Cap {
+		t.Fatalf("spent %s under a cap of %s", spent, budget.Cap)
+	}
+	if captured.Load() < 10 || captured.Load()+capped.Load() != 100 {
+		t.Fatalf("captured=%d capped=%d, want at least 10 captured and 100 in all", captured.Load(), capped.Load())
+	}
+	if bal, _ := balances(t, l, a.ID); bal != amt(t, "100")-spent {
+		t.Fatalf("balance=%s, want 100 - %s", bal, spent)
+	}
+
+	// What is left is exactly cap - spent: a hold of it fits, a hair more does not.
+	left := budget.Cap - spent
+	if _, err := l.HoldWithin(ctx, a.ID, left+1, time.Minute, budget); meter.ErrorCode(err) != meter.ECodeSpendCapExceeded {
+		t.Fatalf("hold past the cap err=%v, want spend_cap_exceeded", err)
+	}
+	if left > 0 {
+		h, err := l.HoldWithin(ctx, a.ID, left, time.Minute, budget)
+		if err != nil {
+			t.Fatalf("hold of the rest of the cap: %v", err)
+		}
+		if err := l.Release(ctx, h.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Another subject, or the same one counted from a later start, has its own room.
+	if _, err := l.HoldWithin(ctx, a.ID, amt(t, "1"), time.Minute, meter.Budget{Subject: "session:2", Cap: amt(t, "1")}); err != nil {
+		t.Fatalf("other subject: %v", err)
+	}
+	later := budget
+	later.Since = time.Now().Add(time.Hour)
+	if _, err := l.HoldWithin(ctx, a.ID, amt(t, "1"), time.Minute, later); err != nil {
+		t.Fatalf("later start: %v", err)
+	}
+
+	// A restart reads the spending back from the journal.
+	l2, err := sqlite.NewLedger(db, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	if _, err := l2.HoldWithin(ctx, a.ID, left+1, time.Minute, budget); meter.ErrorCode(err) != meter.ECodeSpendCapExceeded {
+		t.Fatalf("after restart, hold past the cap err=%v, want spend_cap_exceeded", err)
+	}
+	mustVerify(t, l)
+}
+
+// A hold whose budget is released, or expires, gives its room back.
+func TestLedger_BudgetRoomComesBack(t *testing.T) {
+	ctx := context.Background()
+	l := MustOpenLedger(t, MustOpenDB(t))
+	a := mustApp(t, l, "10")
+	budget := meter.Budget{Subject: "user:alice", Cap: amt(t, "1")}
+
+	h, err := l.HoldWithin(ctx, a.ID, amt(t, "1"), time.Minute, budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.HoldWithin(ctx, a.ID, 1, time.Minute, budget); meter.ErrorCode(err) != meter.ECodeSpendCapExceeded {
+		t.Fatalf("second hold err=%v, want spend_cap_exceeded", err)
+	}
+	if err := l.Release(ctx, h.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Written to the database, then expired by the sweep.
+	if _, err := l.HoldWithin(ctx, a.ID, amt(t, "1"), time.Millisecond, budget); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	l.PersistAfter = 0
+	time.Sleep(5 * time.Millisecond)
+	if err := l.PersistHolds(); err != nil {
+		t.Fatal(err)
+	}
+	if _, held := eventualBalances(t, l, a.ID, amt(t, "1")); held != amt(t, "1") {
+		t.Fatalf("held=%s, want the hold written", held)
+	}
+	if n, err := l.ReleaseExpired(ctx, time.Now()); err != nil || n != 1 {
+		t.Fatalf("released %d (%v), want 1", n, err)
+	}
+	if _, err := l.HoldWithin(ctx, a.ID, amt(t, "1"), time.Minute, budget); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+}
+
+// subjectSpent sums the subject's usage entries.
+func subjectSpent(t *testing.T, l *sqlite.Ledger, accountID int64, subject string) meter.Amount {
+	t.Helper()
+	entries, err := l.FindEntries(context.Background(), meter.EntryFilter{AccountID: accountID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spent meter.Amount
+	for _, e := range entries {
+		if e.Kind == meter.EntryUsage && e.Subject == subject {
+			spent -= e.Amount
+		}
+	}
+	return spent
+}
