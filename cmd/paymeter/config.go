@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
 	"go.yaml.in/yaml/v3"
@@ -35,6 +37,9 @@ type Config struct {
 	SIWE     SIWEConfig     `yaml:"siwe"`
 	Log      LogConfig      `yaml:"log"`
 	X402     X402Config     `yaml:"x402"`
+	Auth     AuthConfig     `yaml:"auth"`
+	// RateLimits are requests per minute, by kind of caller.
+	RateLimits RateLimitConfig `yaml:"rate_limits"`
 	// Models is the price table, by model id.
 	Models map[string]ModelConfig `yaml:"models"`
 }
@@ -123,6 +128,42 @@ type NetworkConfig struct {
 	// RPCURL is a JSON-RPC endpoint of the chain: required for chain
 	// settlement, and enables EIP-1271 smart-wallet signatures.
 	RPCURL string `yaml:"rpc_url"`
+}
+
+// AuthConfig configures credentials beyond API keys and wallets.
+type AuthConfig struct {
+	JWT JWTConfig `yaml:"jwt"`
+}
+
+// JWTConfig lets an app's signed-in users through with the ES256 JWTs of
+// their identity provider (Privy and the like). On when issuer is set.
+type JWTConfig struct {
+	Issuer   string `yaml:"issuer"`
+	Audience string `yaml:"audience"`
+	// PublicKey is the provider's P-256 public key, PEM (SPKI); or name a
+	// file holding it in PublicKeyFile.
+	PublicKey     string `yaml:"public_key"`
+	PublicKeyFile string `yaml:"public_key_file"`
+	// AppID is the app account that pays for its users.
+	AppID  int64    `yaml:"app_id"`
+	Scopes []string `yaml:"scopes"`
+	// DailySpendCap caps each user's spending per UTC day; 0: no cap.
+	DailySpendCap meter.Amount `yaml:"daily_spend_cap"`
+	Leeway        Duration     `yaml:"leeway"`
+}
+
+// Enabled reports whether JWT users are configured.
+func (j *JWTConfig) Enabled() bool { return j.Issuer != "" }
+
+// RateLimitConfig is requests per minute: the default of each kind of
+// principal (an API key's own rate limit overrides its kind's), and per
+// client IP on routes without credentials. 0 turns a limit off.
+type RateLimitConfig struct {
+	APIKey  int `yaml:"api_key"`
+	Session int `yaml:"session"`
+	Wallet  int `yaml:"wallet"`
+	JWTUser int `yaml:"jwt_user"`
+	IP      int `yaml:"ip"`
 }
 
 // LogConfig selects the log level and format.
@@ -333,6 +374,13 @@ func (c *Config) Validate() error {
 		bad("log.format", "%q is not one of json, text", c.Log.Format)
 	}
 	c.validateX402(bad)
+	c.validateJWT(bad)
+	for path, n := range map[string]int{"rate_limits.api_key": c.RateLimits.APIKey, "rate_limits.session": c.RateLimits.Session,
+		"rate_limits.wallet": c.RateLimits.Wallet, "rate_limits.jwt_user": c.RateLimits.JWTUser, "rate_limits.ip": c.RateLimits.IP} {
+		if n < 0 || n > 1_000_000 {
+			bad(path, "%d is outside 0 (off) … 1000000 requests per minute", n)
+		}
+	}
 	if len(c.Models) == 0 {
 		bad("models", "at least one priced model is required")
 	}
@@ -353,6 +401,49 @@ func (c *Config) Validate() error {
 	}
 	sortErrors(errs)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateJWT(bad func(path, format string, args ...any)) {
+	j := &c.Auth.JWT
+	if !j.Enabled() {
+		return
+	}
+	if j.Audience == "" {
+		bad("auth.jwt.audience", "required: the app id the provider puts in aud")
+	}
+	if _, err := j.publicKey(); err != nil {
+		bad("auth.jwt.public_key", "%v", err)
+	}
+	if j.AppID <= 0 {
+		bad("auth.jwt.app_id", "required: the id of the app account that pays (paymeter apps list)")
+	}
+	if _, err := meter.ParseScopes(strings.Join(j.Scopes, ",")); err != nil {
+		bad("auth.jwt.scopes", "%v", err)
+	}
+	if j.DailySpendCap < 0 {
+		bad("auth.jwt.daily_spend_cap", "must not be negative")
+	}
+	if l := time.Duration(j.Leeway); l < 0 || l > 5*time.Minute {
+		bad("auth.jwt.leeway", "%s is outside 0s … 5m", l)
+	}
+}
+
+// publicKey reads the configured ES256 key, inline or from its file.
+func (j *JWTConfig) publicKey() (*ecdsa.PublicKey, error) {
+	pemText := []byte(j.PublicKey)
+	switch {
+	case j.PublicKey != "" && j.PublicKeyFile != "":
+		return nil, errors.New("set public_key or public_key_file, not both")
+	case j.PublicKeyFile != "":
+		b, err := os.ReadFile(j.PublicKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		pemText = b
+	case j.PublicKey == "":
+		return nil, errors.New("required: the identity provider's ES256 public key, PEM")
+	}
+	return auth.ParseES256PublicKey(pemText)
 }
 
 func (c *Config) validateX402(bad func(path, format string, args ...any)) {

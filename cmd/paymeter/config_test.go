@@ -93,7 +93,8 @@ func TestConfig_ValidateNamesFields(t *testing.T) {
 		t.Fatal("invalid config accepted")
 	}
 	for _, field := range []string{"listen:", "upstream.url:", "upstream.timeout:", "limits.max_body_bytes:",
-		"log.level:", "models.cheap:", "models.cheap.max_output_tokens:"} {
+		"log.level:", "models.cheap:", "models.cheap.max_output_tokens:", "auth.jwt.audience:", "auth.jwt.public_key:",
+		"auth.jwt.app_id:", "auth.jwt.scopes:", "auth.jwt.leeway:", "rate_limits.ip:"} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("error does not name %s:\n%v", field, err)
 		}

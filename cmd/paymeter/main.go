@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/httpapi"
+	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/sqlite"
 	"github.com/paymeter/paymeter/internal/upstream"
 	"github.com/paymeter/paymeter/internal/x402"
@@ -122,6 +124,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger:          m.Logger,
 		HoldTTL:         time.Duration(cfg.Ledger.HoldTTL),
 		MaxBodyBytes:    cfg.Limits.MaxBodyBytes,
+	}
+	if m.Server.JWT, err = m.setupJWT(ctx); err != nil {
+		return err
 	}
 	if m.Server.X402, err = m.setupX402(ctx); err != nil {
 		return err
@@ -272,4 +277,29 @@ func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// setupJWT builds the JWT users' verifier, if configured, and checks that
+// the app that pays for them exists.
+func (m *Main) setupJWT(ctx context.Context) (*auth.JWTVerifier, error) {
+	j := &m.Config.Auth.JWT
+	if !j.Enabled() {
+		return nil, nil
+	}
+	key, err := j.publicKey()
+	if err != nil {
+		return nil, fmt.Errorf("auth.jwt.public_key: %w", err)
+	}
+	app, err := m.Ledger.FindAccountByID(ctx, j.AppID)
+	if meter.ErrorCode(err) == meter.ECodeNotFound || (err == nil && app.Kind != meter.AccountApp) {
+		return nil, fmt.Errorf("auth.jwt.app_id: no app account %d (paymeter apps list)", j.AppID)
+	} else if err != nil {
+		return nil, err
+	}
+	scopes, err := meter.ParseScopes(strings.Join(j.Scopes, ","))
+	if err != nil {
+		return nil, fmt.Errorf("auth.jwt.scopes: %w", err)
+	}
+	return &auth.JWTVerifier{Issuer: j.Issuer, Audience: j.Audience, Key: key, AppID: j.AppID, Scopes: scopes,
+		DailyCap: j.DailySpendCap, Leeway: time.Duration(j.Leeway)}, nil
 }

@@ -154,8 +154,14 @@ func (s *Server) principal(c *fiber.Ctx) (*meter.Principal, error) {
 	if !ok {
 		return nil, nil
 	}
-	if auth.IsKeyShaped(token) || auth.IsSessionShaped(token) {
+	switch {
+	case auth.IsKeyShaped(token) || auth.IsSessionShaped(token):
 		return s.Keys.Authenticate(c.UserContext(), token)
+	case auth.IsJWTShaped(token):
+		if s.JWT == nil {
+			return nil, meter.Errorf(meter.ECodeInvalidToken, "JWT users are not enabled on this proxy")
+		}
+		return s.JWT.Authenticate(token)
 	}
 	return nil, meter.Errorf(meter.ECodeInvalidAPIKey, "unrecognised credential: API keys start with pm_live_ or pm_test_, session tokens with pm_sess_")
 }

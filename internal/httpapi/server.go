@@ -22,7 +22,9 @@ type Server struct {
 	// Sessions is where session tokens are minted.
 	Sessions meter.SessionStore
 	Wallets  *auth.WalletVerifier
-	SignIn   *auth.SignIn
+	// JWT verifies an app's users' tokens; nil refuses JWTs.
+	JWT    *auth.JWTVerifier
+	SignIn *auth.SignIn
 	// SignInPerMinute limits requests per IP to the sign-in routes.
 	SignInPerMinute int
 	Upstream        *upstream.Client
