@@ -68,6 +68,11 @@ func BenchmarkLoad(b *testing.B) {
 		"PAYMETER_DATABASE=" + dbPath,
 		"PAYMETER_UPSTREAM_URL=" + upstreamURL,
 		"PAYMETER_UPSTREAM_API_KEY=" + demoKey,
+		// Rate limits on (each request pays for its bucket) but too high
+		// for one key, one wallet or one IP to reach.
+		"PAYMETER_RATE_LIMITS_API_KEY=1000000",
+		"PAYMETER_RATE_LIMITS_WALLET=1000000",
+		"PAYMETER_RATE_LIMITS_IP=1000000",
 		// x402 too, settled by a facilitator stub that answers at once.
 		"PAYMETER_X402_FACILITATOR_URL=http://" + facilitatorAddr,
 		fmt.Sprintf("PAYMETER_X402_NETWORKS=[{name: base-sepolia, asset: %q, token_name: USDC, token_version: \"2\", pay_to: %q, settlement: facilitator}]",

@@ -119,11 +119,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Wallets:         wallets,
 		SignIn:          signIn,
 		SignInPerMinute: cfg.SIWE.RateLimitPerMinute,
-		Upstream:        m.Upstream,
-		Prices:          cfg.Prices(),
-		Logger:          m.Logger,
-		HoldTTL:         time.Duration(cfg.Ledger.HoldTTL),
-		MaxBodyBytes:    cfg.Limits.MaxBodyBytes,
+		RateLimits: httpapi.RateLimits{APIKey: cfg.RateLimits.APIKey, Session: cfg.RateLimits.Session,
+			Wallet: cfg.RateLimits.Wallet, JWTUser: cfg.RateLimits.JWTUser, IP: cfg.RateLimits.IP},
+		Upstream:     m.Upstream,
+		Prices:       cfg.Prices(),
+		Logger:       m.Logger,
+		HoldTTL:      time.Duration(cfg.Ledger.HoldTTL),
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
 	}
 	if m.Server.JWT, err = m.setupJWT(ctx); err != nil {
 		return err

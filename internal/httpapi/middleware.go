@@ -62,6 +62,7 @@ func (s *Server) withRequestID(c *fiber.Ctx) error {
 	// Set last: a forwarded response replaces the headers set before it.
 	c.Set("X-Request-Id", id)
 	setReceipt(c)
+	setRateHeaders(c)
 	return err
 }
 

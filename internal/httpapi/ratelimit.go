@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"hash/maphash"
 	"strconv"
 	"sync"
 	"time"
@@ -10,60 +11,191 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// ipLimiter limits requests per client IP on unauthenticated routes, so
-// that nobody can mint nonces without bound. Memory is bounded: idle
-// entries are swept once the table is large.
-type ipLimiter struct {
-	perMinute int
-	mu        sync.Mutex
-	clients   map[string]*ipClient
+// RateLimits are requests per minute by kind of caller (DESIGN.md §2 step
+// 4); 0 turns one off. An API key's own rate limit overrides APIKey.
+type RateLimits struct {
+	APIKey, Session, Wallet, JWTUser int
+	// IP limits requests without credentials (x402 payers, quotes,
+	// top-ups) per client address.
+	IP int
 }
 
-type ipClient struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// maxTrackedIPs bounds the table; past it, entries idle for a minute go.
-const maxTrackedIPs = 100_000
-
-func newIPLimiter(perMinute int) *ipLimiter {
-	return &ipLimiter{perMinute: perMinute, clients: make(map[string]*ipClient)}
-}
-
-// middleware answers 429 rate_limited, with Retry-After, past the limit,
-// and sets X-RateLimit-* on every response it limits.
-func (l *ipLimiter) middleware(c *fiber.Ctx) error {
-	now := time.Now()
-	l.mu.Lock()
-	cl := l.clients[c.IP()]
-	if cl == nil {
-		if len(l.clients) >= maxTrackedIPs {
-			for ip, x := range l.clients {
-				if now.Sub(x.seen) > time.Minute {
-					delete(l.clients, ip)
-				}
-			}
-		}
-		cl = &ipClient{lim: rate.NewLimiter(rate.Every(time.Minute/time.Duration(l.perMinute)), l.perMinute)}
-		l.clients[string([]byte(c.IP()))] = cl
+// perMinute is the limit of a principal, 0 for none.
+func (r RateLimits) perMinute(p *meter.Principal) int {
+	if p.RateLimit > 0 {
+		return p.RateLimit
 	}
-	cl.seen = now
-	r := cl.lim.ReserveN(now, 1)
+	switch p.Kind {
+	case meter.PrincipalAPIKey:
+		return r.APIKey
+	case meter.PrincipalSession:
+		return r.Session
+	case meter.PrincipalWallet:
+		return r.Wallet
+	case meter.PrincipalUser:
+		return r.JWTUser
+	}
+	return 0
+}
+
+// limiter keeps one token bucket (golang.org/x/time/rate) per caller: a
+// burst of the per-minute limit, refilled evenly over the minute.
+//
+// Memory is bounded whatever the number of callers: the table holds at
+// most maxEntries buckets. A full shard first drops the buckets that have
+// refilled (forgetting a full bucket loses nothing: a new one is full
+// too); if every bucket is in use, it drops an eighth of them, chosen
+// arbitrarily. A flood of new callers can thus only reset other callers'
+// buckets, never grow the process.
+type limiter struct {
+	seed     maphash.Seed
+	perShard int
+	shards   [limiterShards]limiterShard
+}
+
+const limiterShards = 64
+
+type limiterShard struct {
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+}
+
+// defaultMaxBuckets bounds the limiter: about 20 MB at most.
+const defaultMaxBuckets = 100_000
+
+func newLimiter(maxEntries int) *limiter {
+	l := &limiter{seed: maphash.MakeSeed(), perShard: max(1, maxEntries/limiterShards)}
+	for i := range l.shards {
+		l.shards[i].buckets = make(map[string]*rate.Limiter)
+	}
+	return l
+}
+
+// rateState is one request's standing against its limit, for the
+// X-RateLimit-* headers.
+type rateState struct {
+	limit, remaining int
+	reset            time.Time     // when the bucket is full again
+	retryAfter       time.Duration // > 0: refused, retry after this long
+}
+
+// take spends one request of key's perMinute budget.
+func (l *limiter) take(key string, perMinute int, now time.Time) rateState {
+	sh := &l.shards[maphash.String(l.seed, key)%limiterShards]
+	every := time.Minute / time.Duration(perMinute)
+	sh.mu.Lock()
+	b := sh.buckets[key]
+	if b == nil {
+		if len(sh.buckets) >= l.perShard {
+			sh.evict(now, l.perShard)
+		}
+		b = rate.NewLimiter(rate.Every(every), perMinute)
+		sh.buckets[key] = b
+	} else if old := b.Burst(); old != perMinute {
+		// The key's limit was changed: a new bucket, as full in
+		// proportion as the old one.
+		spent := float64(old) - b.TokensAt(now)
+		b = rate.NewLimiter(rate.Every(every), perMinute)
+		b.ReserveN(now, int(spent*float64(perMinute)/float64(old)))
+		sh.buckets[key] = b
+	}
+	r := b.ReserveN(now, 1)
 	delay := r.DelayFrom(now)
 	if delay > 0 {
 		r.CancelAt(now)
 	}
-	remaining := int(cl.lim.TokensAt(now))
-	l.mu.Unlock()
+	tokens := b.TokensAt(now)
+	sh.mu.Unlock()
 
-	c.Set("X-RateLimit-Limit", strconv.Itoa(l.perMinute))
-	c.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, remaining)))
-	c.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(time.Minute/time.Duration(l.perMinute)*time.Duration(l.perMinute-max(0, remaining))).Unix(), 10))
-	if delay > 0 {
-		secs := int((delay + time.Second - 1) / time.Second)
+	st := rateState{limit: perMinute, remaining: max(0, int(tokens)), retryAfter: delay}
+	st.reset = now.Add(time.Duration((float64(perMinute) - tokens) * float64(every)))
+	return st
+}
+
+// evict makes room in a full shard; the caller holds its lock.
+func (sh *limiterShard) evict(now time.Time, capacity int) {
+	for k, b := range sh.buckets {
+		if b.TokensAt(now) >= float64(b.Burst()) {
+			delete(sh.buckets, k)
+		}
+	}
+	if len(sh.buckets) < capacity {
+		return
+	}
+	drop := max(1, capacity/8)
+	for k := range sh.buckets { // map order: arbitrary
+		delete(sh.buckets, k)
+		if drop--; drop == 0 {
+			return
+		}
+	}
+}
+
+// size is the number of buckets held.
+func (l *limiter) size() int {
+	n := 0
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n += len(sh.buckets)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+const localRate = "paymeter.rate"
+
+// rateLimit limits the request's principal, or, without one, its client
+// IP, and answers 429 rate_limited with Retry-After past the limit. The
+// X-RateLimit-* headers are set on the response whatever it is
+// (setRateHeaders).
+func (s *Server) rateLimit(c *fiber.Ctx) error {
+	var key string
+	var perMinute int
+	if p := principalOf(c); p != nil {
+		key, perMinute = p.RateKey(), s.RateLimits.perMinute(p)
+	} else {
+		key, perMinute = "ip:"+c.IP(), s.RateLimits.IP
+	}
+	return s.limitBy(c, s.limiter, key, perMinute)
+}
+
+// limitIP limits requests per client IP at perMinute, in a limiter of
+// its own: for routes such as sign-in, open to anyone.
+func (s *Server) limitIP(perMinute int) fiber.Handler {
+	l := newLimiter(defaultMaxBuckets)
+	return func(c *fiber.Ctx) error { return s.limitBy(c, l, c.IP(), perMinute) }
+}
+
+func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
+	if perMinute <= 0 {
+		return c.Next()
+	}
+	st := l.take(key, perMinute, time.Now())
+	c.Locals(localRate, st)
+	if st.retryAfter > 0 {
+		secs := int((st.retryAfter + time.Second - 1) / time.Second)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-		return meter.Errorf(meter.ECodeRateLimited, "too many requests from this address; retry in %d s", secs)
+		return meter.Errorf(meter.ECodeRateLimited, "rate limit of %d requests per minute reached; retry in %d s", perMinute, secs).
+			WithDetail("limit", perMinute).
+			WithDetail("retry_after", secs)
 	}
 	return c.Next()
+}
+
+// setRateHeaders writes the X-RateLimit-* headers of a limited request;
+// it runs after the route, whose forwarded response replaces the headers
+// set before it.
+func setRateHeaders(c *fiber.Ctx) {
+	st, ok := c.Locals(localRate).(rateState)
+	if !ok {
+		return
+	}
+	h := &c.Response().Header
+	h.Set("X-RateLimit-Limit", strconv.Itoa(st.limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(st.remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(st.reset.Unix(), 10))
+	if st.retryAfter > 0 {
+		h.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((st.retryAfter+time.Second-1)/time.Second)))
+	}
 }

@@ -38,11 +38,14 @@ type Server struct {
 	MaxBodyBytes int
 	// MaxEventBytes caps one server-sent event from the upstream.
 	MaxEventBytes int
+	// RateLimits are the requests per minute of each kind of caller.
+	RateLimits RateLimits
 	// X402 enables x402 payments; nil answers requests without
 	// credentials with 401 missing_credentials.
 	X402 *X402
 
-	app *fiber.App
+	app     *fiber.App
+	limiter *limiter
 }
 
 // route describes one proxy route.
@@ -78,10 +81,11 @@ func (s *Server) Init() {
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
 	})
+	s.limiter = newLimiter(defaultMaxBuckets)
 	s.app.Use(s.withRequestID, s.withAccessLog)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 
-	v1 := s.app.Group("/v1", s.authenticateOrPay)
+	v1 := s.app.Group("/v1", s.authenticateOrPay, s.rateLimit)
 	for _, r := range proxyRoutes {
 		r := r
 		v1.Post(r.path[len("/v1"):], func(c *fiber.Ctx) error { return s.proxy(c, r) })
@@ -91,11 +95,11 @@ func (s *Server) Init() {
 	if s.SignInPerMinute == 0 {
 		s.SignInPerMinute = 30
 	}
-	siwe := s.app.Group("/api/auth/siwe", newIPLimiter(s.SignInPerMinute).middleware)
+	siwe := s.app.Group("/api/auth/siwe", s.limitIP(s.SignInPerMinute))
 	siwe.Get("/nonce", s.siweNonce)
 	siwe.Post("/verify", s.siweVerify)
-	s.app.Post("/api/v1/topup/:amount", s.topup)
-	api := s.app.Group("/api/v1", s.authenticate)
+	s.app.Post("/api/v1/topup/:amount", s.limitIP(s.RateLimits.IP), s.topup)
+	api := s.app.Group("/api/v1", s.authenticate, s.rateLimit)
 	api.Get("/account", s.getAccount)
 	api.Get("/usage", s.getUsage)
 	api.Get("/api-keys", s.listKeys)
