@@ -126,7 +126,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger:       m.Logger,
 		HoldTTL:      time.Duration(cfg.Ledger.HoldTTL),
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
+		Metrics:      httpapi.NewMetrics(),
+		ReadyChecks: []httpapi.ReadyCheck{
+			{Name: "database", Check: m.Ledger.Ping},
+			{Name: "upstream", Check: m.Upstream.Ping},
+		},
 	}
+	m.Ledger.SetCommitObserver(m.Server.Metrics.ObserveCommit)
+	m.Server.Metrics.HoldsActive(m.Ledger.ActiveHolds)
 	if m.Server.JWT, err = m.setupJWT(ctx); err != nil {
 		return err
 	}

@@ -86,6 +86,7 @@ func (s *Server) withAccessLog(c *fiber.Ctx) error {
 			return herr
 		}
 	}
+	s.Metrics.observeRequest(c, time.Since(start))
 	if !s.Logger.Enabled(c.UserContext(), slog.LevelInfo) {
 		return nil
 	}

@@ -100,6 +100,7 @@ func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (
 			"pay for this request with x402, or send an API key or wallet signature"), ch)
 	}
 	paid, err := s.X402.Processor.Pay(c.UserContext(), version, header, ch(), meter.PurposeRequest, "", requestID(c))
+	s.Metrics.observePayment(meter.PurposeRequest, err)
 	if err != nil {
 		return nil, s.askPayment(err, ch)
 	}
@@ -174,6 +175,7 @@ func (s *Server) topup(c *fiber.Ctx) error {
 		wallet = p.Label
 	}
 	paid, err := s.X402.Processor.Pay(c.UserContext(), version, header, ch(), meter.PurposeTopup, wallet, requestID(c))
+	s.Metrics.observePayment(meter.PurposeTopup, err)
 	if err != nil {
 		return s.askPayment(err, ch)
 	}

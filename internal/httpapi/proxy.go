@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/meter"
@@ -79,7 +80,10 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 // client's response: the body is never copied.
 func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 	resp := c.Response()
-	if err := s.Upstream.Do(s.upstreamRequest(c, c.Body()), resp); err != nil {
+	start := time.Now()
+	err := s.Upstream.Do(s.upstreamRequest(c, c.Body()), resp)
+	s.Metrics.observeUpstream(m.route.path, time.Since(start), upstreamErr(err, resp.StatusCode()))
+	if err != nil {
 		s.release(m)
 		return err
 	}
@@ -165,10 +169,26 @@ func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amoun
 		HoldID: m.hold.ID, AccountID: m.principal.AccountID, Cost: cost, RequestID: m.requestID,
 		Model: m.info.Model, Usage: u, Estimated: estimated, Subject: m.principal.Subject,
 	}
+	var charged meter.Amount
+	var err error
 	if m.payment != nil {
-		return s.X402.Processor.Ledger.ApplyPayment(context.Background(), m.payment.ID, charge)
+		charged, err = s.X402.Processor.Ledger.ApplyPayment(context.Background(), m.payment.ID, charge)
+	} else {
+		charged, err = s.Ledger.Capture(context.Background(), charge)
 	}
-	return s.Ledger.Capture(context.Background(), charge)
+	if err == nil {
+		s.Metrics.observeCharge(charged)
+	}
+	return charged, err
+}
+
+// upstreamErr is the outcome of an upstream call for the metrics: its
+// error, or its 5xx status.
+func upstreamErr(err error, status int) error {
+	if err == nil && status >= 500 {
+		return upstreamFailed(status)
+	}
+	return err
 }
 
 // release drops the hold of a request that consumed nothing. A failure is

@@ -38,6 +38,10 @@ type Server struct {
 	MaxBodyBytes int
 	// MaxEventBytes caps one server-sent event from the upstream.
 	MaxEventBytes int
+	// Metrics, when set, are kept and served at /metrics.
+	Metrics *Metrics
+	// ReadyChecks are what /readyz checks: the database, the upstream.
+	ReadyChecks []ReadyCheck
 	// RateLimits are the requests per minute of each kind of caller.
 	RateLimits RateLimits
 	// X402 enables x402 payments; nil answers requests without
@@ -84,6 +88,10 @@ func (s *Server) Init() {
 	s.limiter = newLimiter(defaultMaxBuckets)
 	s.app.Use(s.withRequestID, s.withAccessLog)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", s.readyz)
+	if s.Metrics != nil {
+		s.app.Get("/metrics", s.Metrics.handler())
+	}
 
 	v1 := s.app.Group("/v1", s.authenticateOrPay, s.rateLimit)
 	for _, r := range proxyRoutes {
@@ -108,6 +116,38 @@ func (s *Server) Init() {
 	api.Delete("/api-keys/:id", s.deleteKey)
 	api.Post("/auth/session-token", s.mintSessionToken)
 	v1.Get("/models/:id", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
+}
+
+// ReadyCheck is one dependency /readyz checks.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// readyTimeout bounds each readiness check.
+const readyTimeout = 2 * time.Second
+
+// readyz serves /readyz: 200 when every check passes, else 503
+// unavailable naming the failed ones (without their internal causes).
+func (s *Server) readyz(c *fiber.Ctx) error {
+	checks := make(map[string]string, len(s.ReadyChecks))
+	failed := false
+	for _, rc := range s.ReadyChecks {
+		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
+		err := rc.Check(ctx)
+		cancel()
+		if err != nil {
+			failed = true
+			checks[rc.Name] = "failing"
+			s.Logger.Warn("readiness check failed", "check", rc.Name, "err", err)
+			continue
+		}
+		checks[rc.Name] = "ok"
+	}
+	if failed {
+		return meter.Errorf(meter.ECodeUnavailable, "not ready").WithDetail("checks", checks)
+	}
+	return c.JSON(fiber.Map{"status": "ready", "checks": checks})
 }
 
 // Serve answers requests on ln until Shutdown.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/meter"
@@ -32,7 +33,13 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	}
 	// The upstream request lives as long as the relay, not the handler.
 	ctx, cancel := context.WithCancel(context.Background())
+	start := time.Now()
 	resp, err := s.Upstream.Stream(ctx, s.upstreamRequest(c, body))
+	var status int
+	if err == nil {
+		status = resp.StatusCode
+	}
+	s.Metrics.observeUpstream(m.route.path, time.Since(start), upstreamErr(err, status))
 	if err != nil {
 		cancel()
 		s.release(m)

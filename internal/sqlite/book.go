@@ -145,6 +145,13 @@ func (b *book) load(accountID int64, balance, held meter.Amount) {
 	b.accounts[accountID] = &bookAccount{balance: balance, held: held}
 }
 
+// size is the number of active holds.
+func (b *book) size() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.holds)
+}
+
 // hold returns an active hold.
 func (b *book) hold(id string) (bookHold, bool) {
 	b.mu.Lock()

@@ -149,3 +149,15 @@ func subjectSpent(t *testing.T, l *sqlite.Ledger, accountID int64, subject strin
 	}
 	return spent
 }
+
+// Ping commits a write through the writer; a closed ledger fails it.
+func TestLedger_Ping(t *testing.T) {
+	l := MustOpenLedger(t, MustOpenDB(t))
+	if err := l.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if err := l.Ping(context.Background()); err == nil {
+		t.Fatal("a closed ledger answered the ping")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
@@ -31,6 +32,8 @@ type Ledger struct {
 	// PersistAfter is how long a hold lives in memory only; PersistHolds
 	// writes the holds older than that.
 	PersistAfter time.Duration
+
+	observe atomic.Pointer[func(ops int, took time.Duration)]
 
 	mu     sync.RWMutex // guards closed against sends on a closed ops
 	closed bool
@@ -98,7 +101,11 @@ func (l *Ledger) run() {
 // accounts CHECK), each op is retried alone, so that one bad op cannot take
 // its neighbours down with it.
 func (l *Ledger) commit(ops []*op) {
+	start := time.Now()
 	err := l.commitBatch(ops)
+	if observe := l.observe.Load(); observe != nil {
+		(*observe)(len(ops), time.Since(start))
+	}
 	if err != nil && len(ops) > 1 {
 		l.logger.Warn("ledger batch failed; retrying its ops one by one", "ops", len(ops), "err", err)
 		for _, o := range ops {
@@ -246,6 +253,42 @@ func (l *Ledger) hold(accountID int64, amount meter.Amount, ttl time.Duration, b
 			WithDetail("available", available.String())
 	}
 	return h, nil
+}
+
+// Ping checks that the database takes writes, through the writer: a write
+// statement (deleting nothing) in a committed transaction. It fails if the
+// writer is stuck or the file is read-only, the disk full or gone.
+func (l *Ledger) Ping(ctx context.Context) error {
+	o := newOp(opFunc)
+	o.fn = func(b *batch) (outcome, err error) {
+		if _, err := b.s.purgeMessages.ExecContext(b.ctx, 0); err != nil {
+			return nil, fmt.Errorf("write: %w", err)
+		}
+		return nil, nil
+	}
+	if err := l.send(o); err != nil {
+		o.free()
+		return err
+	}
+	select {
+	case <-o.done:
+		err := o.err
+		o.free()
+		return err
+	case <-ctx.Done():
+		// The op is still queued; the writer answers into its buffered
+		// channel, and the op is left to the garbage collector.
+		return fmt.Errorf("database: no commit within the deadline: %w", ctx.Err())
+	}
+}
+
+// ActiveHolds is the number of holds reserving credit now.
+func (l *Ledger) ActiveHolds() int { return l.book.size() }
+
+// SetCommitObserver has observe called after every ledger transaction
+// with its number of operations and the time it took to apply and commit.
+func (l *Ledger) SetCommitObserver(observe func(ops int, took time.Duration)) {
+	l.observe.Store(&observe)
 }
 
 // loadBudget enters a budget in the book with its subject's usage since

@@ -234,3 +234,14 @@ func classify(err error) error {
 	}
 	return &meter.Error{Code: meter.ECodeUpstreamError, Message: "the upstream could not be reached", Err: err}
 }
+
+// Ping checks that the upstream accepts connections: a TCP connect to its
+// host, nothing sent, so that readiness probes cost the upstream nothing.
+func (c *Client) Ping(ctx context.Context) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", c.fast.Addr)
+	if err != nil {
+		return fmt.Errorf("upstream %s unreachable: %w", c.fast.Addr, err)
+	}
+	return conn.Close()
+}

@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are paymeter's Prometheus series, on a registry of their own
+// (served at /metrics). Their values are for monitoring: the ledger, not
+// a float64 counter, is the record of money.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	upstream        *prometheus.HistogramVec
+	charged         prometheus.Counter
+	payments        *prometheus.CounterVec
+	batchSize       prometheus.Histogram
+	commit          prometheus.Histogram
+}
+
+// NewMetrics registers paymeter's series, and the Go runtime's and the
+// process's, on a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "paymeter_http_requests_total",
+			Help: "HTTP requests answered, by route pattern, status code and authentication method.",
+		}, []string{"route", "status", "auth"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "paymeter_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request (to its first byte, for streams), by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"route"}),
+		upstream: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "paymeter_upstream_duration_seconds",
+			Help:    "Time until the upstream's response headers, by proxy route and outcome (ok, error).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"route", "outcome"}),
+		charged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "paymeter_credits_charged_total",
+			Help: "Credits charged for metered requests (monitoring only; the ledger is exact).",
+		}),
+		payments: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "paymeter_payments_total",
+			Help: "x402 payments presented, by purpose (request, topup) and result (settled, refused, replayed, pending, error).",
+		}, []string{"purpose", "result"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "paymeter_ledger_batch_ops",
+			Help:    "Operations committed per ledger transaction (group commit).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+		}),
+		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "paymeter_ledger_commit_seconds",
+			Help:    "Time to apply and durably commit one ledger transaction.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}),
+	}
+	m.Registry.MustRegister(m.requests, m.requestDuration, m.upstream, m.charged, m.payments, m.batchSize, m.commit,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveCommit records one ledger transaction: the ledger's commit hook.
+func (m *Metrics) ObserveCommit(ops int, took time.Duration) {
+	m.batchSize.Observe(float64(ops))
+	m.commit.Observe(took.Seconds())
+}
+
+// HoldsActive registers a gauge read from active at each scrape.
+func (m *Metrics) HoldsActive(active func() int) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "paymeter_holds_active",
+		Help: "Holds reserving credit for requests in flight.",
+	}, func() float64 { return float64(active()) }))
+}
+
+// handler serves the registry in the Prometheus text format.
+func (m *Metrics) handler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+}
+
+// observeRequest counts an answered request; the route is the matched
+// pattern (bounded cardinality), never the raw path.
+func (m *Metrics) observeRequest(c *fiber.Ctx, took time.Duration) {
+	if m == nil {
+		return
+	}
+	status := c.Response().StatusCode()
+	route := "unmatched"
+	if r := c.Route(); r != nil && status != fiber.StatusNotFound && status != fiber.StatusMethodNotAllowed {
+		route = r.Path
+	}
+	auth := "none"
+	if p := principalOf(c); p != nil {
+		auth = string(p.Kind)
+	}
+	m.requests.WithLabelValues(route, strconv.Itoa(status), auth).Inc()
+	m.requestDuration.WithLabelValues(route).Observe(took.Seconds())
+}
+
+func (m *Metrics) observeUpstream(route string, took time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.upstream.WithLabelValues(route, outcome).Observe(took.Seconds())
+}
+
+func (m *Metrics) observeCharge(a meter.Amount) {
+	if m == nil || a <= 0 {
+		return
+	}
+	m.charged.Add(float64(a) / float64(meter.Credit))
+}
+
+func (m *Metrics) observePayment(purpose meter.PaymentPurpose, err error) {
+	if m == nil {
+		return
+	}
+	result := "error"
+	switch meter.ErrorCode(err) {
+	case "":
+		result = "settled"
+	case meter.ECodeInvalidPayment:
+		result = "refused"
+	case meter.ECodePaymentUsed:
+		result = "replayed"
+	case meter.ECodePaymentPending:
+		result = "pending"
+	}
+	m.payments.WithLabelValues(string(purpose), result).Inc()
+}
