@@ -28,16 +28,19 @@ var defaultsYAML []byte
 // Config is paymeter's whole configuration: embedded defaults, then the
 // config file, then PAYMETER_* environment variables, then flags.
 type Config struct {
-	Listen   string         `yaml:"listen"`
-	Database string         `yaml:"database"`
-	Upstream UpstreamConfig `yaml:"upstream"`
-	Limits   LimitsConfig   `yaml:"limits"`
-	Ledger   LedgerConfig   `yaml:"ledger"`
-	Wallet   WalletConfig   `yaml:"wallet"`
-	SIWE     SIWEConfig     `yaml:"siwe"`
-	Log      LogConfig      `yaml:"log"`
-	X402     X402Config     `yaml:"x402"`
-	Auth     AuthConfig     `yaml:"auth"`
+	Listen string `yaml:"listen"`
+	// ShutdownTimeout is how long in-flight requests (streams included)
+	// may run on after SIGTERM before the process exits anyway.
+	ShutdownTimeout Duration       `yaml:"shutdown_timeout"`
+	Database        string         `yaml:"database"`
+	Upstream        UpstreamConfig `yaml:"upstream"`
+	Limits          LimitsConfig   `yaml:"limits"`
+	Ledger          LedgerConfig   `yaml:"ledger"`
+	Wallet          WalletConfig   `yaml:"wallet"`
+	SIWE            SIWEConfig     `yaml:"siwe"`
+	Log             LogConfig      `yaml:"log"`
+	X402            X402Config     `yaml:"x402"`
+	Auth            AuthConfig     `yaml:"auth"`
 	// RateLimits are requests per minute, by kind of caller.
 	RateLimits RateLimitConfig `yaml:"rate_limits"`
 	// Models is the price table, by model id.
@@ -311,6 +314,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen == "" {
 		bad("listen", "required, e.g. \":8080\"")
+	}
+	if d := time.Duration(c.ShutdownTimeout); d < time.Second || d > time.Hour {
+		bad("shutdown_timeout", "%s is outside 1s … 1h", d)
 	}
 	if c.Database == "" {
 		bad("database", "required: the SQLite file")

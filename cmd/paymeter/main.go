@@ -202,12 +202,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 // URL is the server's base URL.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 
-// Close stops accepting requests, lets in-flight ones finish for up to 30
-// seconds, then closes the ledger and the database.
+// Close stops accepting requests, lets in-flight ones finish for up to
+// shutdown_timeout, then closes the ledger, which releases the holds of
+// any request still running, and the database.
 func (m *Main) Close() error {
 	var errs []error
 	if m.Server != nil && m.ln != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Config.ShutdownTimeout))
 		errs = append(errs, m.Server.Shutdown(ctx))
 		cancel()
 		<-m.serving

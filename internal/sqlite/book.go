@@ -152,6 +152,17 @@ func (b *book) size() int {
 	return len(b.holds)
 }
 
+// snapshot copies the active holds.
+func (b *book) snapshot() map[string]bookHold {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string]bookHold, len(b.holds))
+	for id, h := range b.holds {
+		out[id] = h
+	}
+	return out
+}
+
 // hold returns an active hold.
 func (b *book) hold(id string) (bookHold, bool) {
 	b.mu.Lock()

@@ -161,3 +161,43 @@ func TestLedger_Ping(t *testing.T) {
 		t.Fatal("a closed ledger answered the ping")
 	}
 }
+
+// Closing the ledger releases the holds of requests still in flight, in
+// memory or stored: none outlives the process.
+func TestLedger_CloseReleasesAbandonedHolds(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	l, err := sqlite.NewLedger(db, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustApp(t, l, "10")
+	if _, err := l.Hold(ctx, a.ID, amt(t, "1"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	l.PersistAfter = 0
+	if err := l.PersistHolds(); err != nil {
+		t.Fatal(err)
+	}
+	if _, held := eventualBalances(t, l, a.ID, amt(t, "1")); held != amt(t, "1") {
+		t.Fatalf("held=%s, want the stored hold", held)
+	}
+	if _, err := l.Hold(ctx, a.ID, amt(t, "2"), time.Hour); err != nil { // in memory only
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2 := MustOpenLedger(t, db)
+	acct, err := l2.FindAccountByID(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Balance != amt(t, "10") || acct.Held != 0 {
+		t.Fatalf("after close: balance=%s held=%s, want 10 and nothing held", acct.Balance, acct.Held)
+	}
+	if _, err := l2.Hold(ctx, a.ID, amt(t, "10"), time.Minute); err != nil {
+		t.Fatalf("the whole balance is available again: %v", err)
+	}
+	mustVerify(t, l2)
+}

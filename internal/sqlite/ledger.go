@@ -62,10 +62,17 @@ func NewLedger(db *DB, logger *slog.Logger) (*Ledger, error) {
 	return l, nil
 }
 
-// Close commits what was submitted and stops the writer.
+// Close commits what was submitted and stops the writer. Holds still
+// active belong to requests the process is abandoning (they outlived the
+// shutdown deadline): the last batch releases them, so that no hold
+// outlives the process; their requests can no longer be charged.
 func (l *Ledger) Close() error {
 	l.mu.Lock()
 	if !l.closed {
+		release := newOp(opFunc)
+		release.async = true
+		release.fn = l.releaseAll
+		l.ops <- release
 		l.closed = true
 		close(l.ops)
 	}
@@ -125,7 +132,7 @@ func (l *Ledger) commit(ops []*op) {
 	}
 }
 
-// answer wakes an op's caller, or, for a hold nobody waits for, frees it;
+// answer wakes an op's caller, or, for an op nobody waits for, frees it;
 // a hold that could not be written leaves the book, so that its credit is
 // not reserved forever (its request is charged from the available balance).
 func (l *Ledger) answer(o *op) {
@@ -133,9 +140,12 @@ func (l *Ledger) answer(o *op) {
 		o.done <- struct{}{}
 		return
 	}
-	if o.err != nil {
+	switch {
+	case o.err != nil && o.kind == opHold:
 		l.logger.Error("write hold", "hold", o.holdID, "err", o.err)
 		l.book.forget(o.holdID)
+	case o.err != nil:
+		l.logger.Error("ledger write", "err", o.err)
 	}
 	o.free()
 }
@@ -253,6 +263,26 @@ func (l *Ledger) hold(accountID int64, amount meter.Amount, ttl time.Duration, b
 			WithDetail("available", available.String())
 	}
 	return h, nil
+}
+
+// releaseAll settles every hold still in the book, in the writer's last batch.
+func (l *Ledger) releaseAll(b *batch) (outcome, err error) {
+	for id, h := range l.book.snapshot() {
+		if _, gone := b.settled[id]; gone {
+			continue
+		}
+		a, err := b.account(h.accountID)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			continue
+		}
+		if err := b.settle(id, h, a); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // Ping checks that the database takes writes, through the writer: a write

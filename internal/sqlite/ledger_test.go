@@ -3,6 +3,8 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -251,6 +253,12 @@ func TestLedger_HoldsSurviveRestart(t *testing.T) {
 	if err := l.PersistHolds(); err != nil {
 		t.Fatal(err)
 	}
+	if _, held := eventualBalances(t, l, a.ID, amt(t, "2")); held != amt(t, "2") {
+		t.Fatalf("held=%s, want the hold stored", held)
+	}
+	// The process dies: what is on disk now is all a restart finds (a
+	// clean Close would release the hold).
+	path = crashImage(t, path)
 	l.Close()
 	db.Close()
 
@@ -322,4 +330,21 @@ func TestLedger_OnlyLongHoldsAreStored(t *testing.T) {
 		t.Fatalf("balance=%s held=%s, want 3.5 and 0", bal, held)
 	}
 	mustVerify(t, l)
+}
+
+// crashImage copies a live database's files (the main file and its
+// write-ahead log) as a crash would leave them, and returns the copy's path.
+func crashImage(t *testing.T, path string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "crashed.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
 }
