@@ -29,9 +29,8 @@ type KeyAuthenticator struct {
 	// CacheTTL is how long a looked-up key is trusted.
 	CacheTTL time.Duration
 
-	mu       sync.RWMutex
-	cache    map[[32]byte]cachedKey
-	sessions map[[32]byte]cachedSession
+	keys     recordCache[*meter.Key]
+	sessions recordCache[*meter.Session]
 
 	// used collects when each key was last used, for FlushLastUsed: one
 	// write every few seconds instead of one per request.
@@ -39,15 +38,10 @@ type KeyAuthenticator struct {
 	used   map[int64]time.Time
 }
 
-type cachedKey struct {
-	key      *meter.Key
-	loadedAt time.Time
-}
-
 // NewKeyAuthenticator returns a KeyAuthenticator on keys.
 func NewKeyAuthenticator(keys meter.KeyStore) *KeyAuthenticator {
 	return &KeyAuthenticator{Keys: keys, Now: time.Now, CacheTTL: DefaultKeyCacheTTL,
-		cache: make(map[[32]byte]cachedKey), sessions: make(map[[32]byte]cachedSession), used: make(map[int64]time.Time)}
+		used: make(map[int64]time.Time)}
 }
 
 // Authenticate checks a raw API key or session token. A bad key is a
@@ -111,32 +105,11 @@ func (a *KeyAuthenticator) FlushLastUsed(ctx context.Context) error {
 }
 
 func (a *KeyAuthenticator) lookup(ctx context.Context, hash [32]byte) (*meter.Key, error) {
-	now := a.Now()
-	a.mu.RLock()
-	c, ok := a.cache[hash]
-	a.mu.RUnlock()
-	if ok && now.Sub(c.loadedAt) < a.CacheTTL {
-		return c.key, nil
-	}
-	k, err := a.Keys.FindKeyByHash(ctx, hash)
+	k, err := a.keys.get(ctx, hash, a.Now(), a.CacheTTL, a.Keys.FindKeyByHash)
 	if meter.ErrorCode(err) == meter.ECodeNotFound {
 		return nil, meter.Errorf(meter.ECodeInvalidAPIKey, "unknown API key")
-	} else if err != nil {
-		return nil, err
 	}
-	a.mu.Lock()
-	if len(a.cache) >= maxCachedKeys {
-		for h, c := range a.cache {
-			if now.Sub(c.loadedAt) >= a.CacheTTL {
-				delete(a.cache, h)
-			}
-		}
-	}
-	if len(a.cache) < maxCachedKeys {
-		a.cache[hash] = cachedKey{key: k, loadedAt: now}
-	}
-	a.mu.Unlock()
-	return k, nil
+	return k, err
 }
 
 // IssueKey generates a key for k's account, fills k's prefix and hash,

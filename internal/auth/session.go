@@ -128,37 +128,11 @@ func (a *KeyAuthenticator) authenticateSession(ctx context.Context, raw string) 
 }
 
 func (a *KeyAuthenticator) lookupSession(ctx context.Context, hash [32]byte) (*meter.Session, error) {
-	now := a.Now()
-	a.mu.RLock()
-	c, ok := a.sessions[hash]
-	a.mu.RUnlock()
-	if ok && now.Sub(c.loadedAt) < a.CacheTTL {
-		return c.session, nil
-	}
-	s, err := a.Sessions.FindSessionByHash(ctx, hash)
+	s, err := a.sessions.get(ctx, hash, a.Now(), a.CacheTTL, a.Sessions.FindSessionByHash)
 	if meter.ErrorCode(err) == meter.ECodeNotFound {
 		return nil, invalidToken("unknown session token")
-	} else if err != nil {
-		return nil, err
 	}
-	a.mu.Lock()
-	if len(a.sessions) >= maxCachedKeys {
-		for h, c := range a.sessions {
-			if now.Sub(c.loadedAt) >= a.CacheTTL {
-				delete(a.sessions, h)
-			}
-		}
-	}
-	if len(a.sessions) < maxCachedKeys {
-		a.sessions[hash] = cachedSession{session: s, loadedAt: now}
-	}
-	a.mu.Unlock()
-	return s, nil
-}
-
-type cachedSession struct {
-	session  *meter.Session
-	loadedAt time.Time
+	return s, err
 }
 
 func invalidToken(format string, args ...any) error {
