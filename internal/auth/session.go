@@ -120,7 +120,10 @@ func (a *KeyAuthenticator) authenticateSession(ctx context.Context, raw string) 
 	}
 	a.markUsed(s.KeyID, now)
 	p := &meter.Principal{Kind: meter.PrincipalSession, AccountID: s.AccountID, KeyID: s.KeyID, SessionID: s.ID,
-		Scopes: s.Scopes, Label: s.Prefix, Models: s.Models, Subject: "session:" + strconv.FormatInt(s.ID, 10)}
+		Scopes: s.Scopes, Label: s.Prefix, Models: s.Models, Subject: "session:" + strconv.FormatInt(s.ID, 10),
+		// A key limited below the default passes its limit on: minting
+		// sessions must not multiply it.
+		RateLimit: s.ParentRateLimit}
 	if s.SpendCap != nil {
 		p.Budget = &meter.Budget{Subject: p.Subject, Cap: *s.SpendCap}
 	}

@@ -234,7 +234,7 @@ func (l *Ledger) hold(accountID int64, amount meter.Amount, ttl time.Duration, b
 	if budget != nil {
 		bh.budget = &budgetKey{accountID: accountID, subject: budget.Subject, since: budget.Since.UnixMilli()}
 	}
-	_, available, short, ok := reserve()
+	loaded, available, short, ok := reserve()
 	if !ok && short == nil {
 		// The account (or budget) is not in the book yet, or looks short:
 		// read its balance afresh through the writer (credits may have been
@@ -242,14 +242,22 @@ func (l *Ledger) hold(accountID int64, amount meter.Amount, ttl time.Duration, b
 		if err := l.loadAccount(accountID); err != nil {
 			return nil, err
 		}
-		if bh.budget != nil {
-			if err := l.loadBudget(*bh.budget); err != nil {
-				return nil, err
+		// A budget can be dropped again before the next try, when the book
+		// is full of budgets: a few tries.
+		for try := 0; try < 3; try++ {
+			if bh.budget != nil {
+				if err := l.loadBudget(*bh.budget); err != nil {
+					return nil, err
+				}
+			}
+			if loaded, available, short, ok = reserve(); ok || loaded {
+				break
 			}
 		}
-		_, available, short, ok = reserve()
 	}
 	switch {
+	case !loaded:
+		return nil, fmt.Errorf("hold: account %d or its budget could not be kept in the book", accountID)
 	case short != nil:
 		left := max(0, budget.Cap-short.spent-short.held)
 		return nil, meter.Errorf(meter.ECodeSpendCapExceeded, "spend cap reached: this request may cost up to %s, %s of the cap of %s is left", amount, left, budget.Cap).
