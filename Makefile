@@ -43,7 +43,7 @@ lint:
 bench: bench-ledger bench-load ## every benchmark DESIGN.md §8 names
 
 bench-ledger:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/upstream ./internal/demo ./internal/x402
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/httpapi ./internal/upstream ./internal/demo ./internal/x402
 
 bench-load:
 	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 1x -timeout 20m ./cmd/paymeter

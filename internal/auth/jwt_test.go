@@ -24,7 +24,7 @@ type jwtFixture struct {
 	now    time.Time
 }
 
-func newJWTFixture(t *testing.T) *jwtFixture {
+func newJWTFixture(t testing.TB) *jwtFixture {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -169,6 +169,24 @@ func TestParseES256PublicKey(t *testing.T) {
 	} {
 		if _, err := auth.ParseES256PublicKey(in); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// BenchmarkJWTVerify is the cost a JWT user adds to each request: parse
+// and verify one ES256 token offline.
+func BenchmarkJWTVerify(b *testing.B) {
+	f := newJWTFixture(b)
+	f.now = time.Now()
+	c := jwt.MapClaims{"iss": "privy.io", "aud": "app-123", "sub": "did:privy:alice", "iat": f.now.Unix(), "exp": f.now.Add(time.Hour).Unix()}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, c).SignedString(f.key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.v.Authenticate(tok); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

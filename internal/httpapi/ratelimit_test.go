@@ -109,3 +109,21 @@ func TestRateLimits_PerKindAndOverride(t *testing.T) {
 		t.Fatalf("rate keys %v, want 4 distinct", keys)
 	}
 }
+
+// BenchmarkLimiterTake is the cost rate limiting adds to each request,
+// from many goroutines over a thousand callers.
+func BenchmarkLimiterTake(b *testing.B) {
+	l := newLimiter(defaultMaxBuckets)
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			l.take(keys[i%len(keys)], 1_000_000, time.Now())
+			i++
+		}
+	})
+}
