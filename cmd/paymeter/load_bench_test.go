@@ -16,8 +16,10 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,6 +36,7 @@ import (
 	"github.com/paymeter/paymeter/internal/loadtest"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
+	"github.com/prometheus/common/expfmt"
 )
 
 // BenchmarkLoad is the load comparison of DESIGN.md §8, in one run on one
@@ -49,7 +52,7 @@ import (
 //	go test -run '^$' -bench BenchmarkLoad -benchtime 1x ./cmd/paymeter
 //
 // PMBENCH_SECONDS sets the measured seconds per target (default 5);
-// PMBENCH_ONLY=name runs one target alone; PMBENCH_CPUPROFILE=file and
+// PMBENCH_ONLY=name[,name…] runs only the targets named; PMBENCH_CPUPROFILE=file and
 // PMBENCH_TRACE=file profile or trace one server process (see playRole).
 func BenchmarkLoad(b *testing.B) {
 	seconds := 5
@@ -113,7 +116,7 @@ func BenchmarkLoad(b *testing.B) {
 	for _, conns := range []int{64, 256} {
 		rps := map[string]float64{}
 		for _, t := range targets {
-			if only != "" && t.name != only {
+			if only != "" && !slices.Contains(strings.Split(only, ","), t.name) {
 				continue
 			}
 			opts := loadtest.Options{Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second}
@@ -127,15 +130,20 @@ func BenchmarkLoad(b *testing.B) {
 				t.target.Variants = paymentVariants(b, payerKey, quote, (seconds+1)*6_000)
 				opts.MaxRequests = int64(len(t.target.Variants))
 			}
+			before := ledgerStats(b, paymeterAddr)
 			res, err := loadtest.Run(context.Background(), t.target, opts)
 			if err != nil {
 				b.Fatal(err)
 			}
+			after := ledgerStats(b, paymeterAddr)
 			if res.Errors > 0 {
 				b.Fatalf("%s: %d errors (statuses %v)", t.name, res.Errors, res.Statuses)
 			}
 			rps[t.name] = res.RPS
 			fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n", conns, t.name, res)
+			if d := after.sub(before); d.commits > 0 {
+				fmt.Fprintf(os.Stdout, "           ledger: %s\n", d)
+			}
 			b.ReportMetric(res.RPS, fmt.Sprintf("%s-c%d-req/s", t.name, conns))
 			b.ReportMetric(float64(res.P99.Microseconds()), fmt.Sprintf("%s-c%d-p99-µs", t.name, conns))
 		}
@@ -243,6 +251,15 @@ func playRole(role, addr string) error {
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
 		}
+		if path := os.Getenv("PMBENCH_MEMPROFILE"); path != "" {
+			// Written at exit: its alloc_* samples cover the whole run.
+			defer func() {
+				if f, err := os.Create(path); err == nil {
+					pprof.Lookup("allocs").WriteTo(f, 0)
+					f.Close()
+				}
+			}()
+		}
 		if path := os.Getenv("PMBENCH_TRACE"); path != "" {
 			f, err := os.Create(path)
 			if err != nil {
@@ -254,6 +271,9 @@ func playRole(role, addr string) error {
 	}
 	switch role {
 	case "paymeter":
+		if n, err := strconv.Atoi(os.Getenv("PMBENCH_GOMAXPROCS")); err == nil {
+			runtime.GOMAXPROCS(n)
+		}
 		// The real command, configured through the environment.
 		return run(ctx, []string{"serve", "--listen", addr}, io.Discard, io.Discard)
 	case "upstream":
@@ -450,4 +470,41 @@ http {
 	}
 	b.Fatal("nginx did not start")
 	return ""
+}
+
+// ledgerCounters are paymeter's cumulative group-commit figures, read from
+// its /metrics.
+type ledgerCounters struct {
+	commits, ops float64
+	seconds      float64
+}
+
+func (a ledgerCounters) sub(b ledgerCounters) ledgerCounters {
+	return ledgerCounters{a.commits - b.commits, a.ops - b.ops, a.seconds - b.seconds}
+}
+
+func (d ledgerCounters) String() string {
+	return fmt.Sprintf("%.0f commits, %.1f ops and %.2f ms per commit", d.commits, d.ops/d.commits, 1000*d.seconds/d.commits)
+}
+
+func ledgerStats(b *testing.B, addr string) ledgerCounters {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p expfmt.TextParser
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var c ledgerCounters
+	if f := fams["paymeter_ledger_batch_ops"]; f != nil && len(f.Metric) > 0 {
+		c.commits = float64(f.Metric[0].Histogram.GetSampleCount())
+		c.ops = f.Metric[0].Histogram.GetSampleSum()
+	}
+	if f := fams["paymeter_ledger_commit_seconds"]; f != nil && len(f.Metric) > 0 {
+		c.seconds = f.Metric[0].Histogram.GetSampleSum()
+	}
+	return c
 }
