@@ -51,9 +51,16 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkLoad -benchtime 1x ./cmd/paymeter
 //
+// Besides req/s and latency, each target reports the CPU time its server
+// process spent per request (from /proc), and paymeter's targets how the
+// ledger grouped its commits: CPU per request is the steadier figure on a
+// shared machine, and the one the ratios follow.
+//
 // PMBENCH_SECONDS sets the measured seconds per target (default 5);
-// PMBENCH_ONLY=name[,name…] runs only the targets named; PMBENCH_CPUPROFILE=file and
-// PMBENCH_TRACE=file profile or trace one server process (see playRole).
+// PMBENCH_ONLY=name[,name…] runs only the targets named;
+// PMBENCH_CPUPROFILE, PMBENCH_MEMPROFILE and PMBENCH_TRACE=file profile
+// or trace one server process (see playRole); PMBENCH_GOMAXPROCS=n sets
+// paymeter's GOMAXPROCS.
 func BenchmarkLoad(b *testing.B) {
 	seconds := 5
 	if s := os.Getenv("PMBENCH_SECONDS"); s != "" {
@@ -130,17 +137,32 @@ func BenchmarkLoad(b *testing.B) {
 				t.target.Variants = paymentVariants(b, payerKey, quote, (seconds+1)*6_000)
 				opts.MaxRequests = int64(len(t.target.Variants))
 			}
+			// The CPU time of the process serving the target, and of the
+			// upstream, over the run (warmup included).
+			server := map[string]string{"direct": "upstream", "barehop": "barehop"}[t.name]
+			if server == "" && t.name != "nginx" {
+				server = "paymeter"
+			}
+			cpu0, upCPU0 := cpuTime(rolePID[server]), cpuTime(rolePID["upstream"])
 			before := ledgerStats(b, paymeterAddr)
 			res, err := loadtest.Run(context.Background(), t.target, opts)
 			if err != nil {
 				b.Fatal(err)
 			}
 			after := ledgerStats(b, paymeterAddr)
+			// Requests over the whole run, at the measured rate.
+			served := res.RPS * (opts.Warmup + opts.Duration).Seconds()
+			cpu, upCPU := cpuTime(rolePID[server])-cpu0, cpuTime(rolePID["upstream"])-upCPU0
 			if res.Errors > 0 {
 				b.Fatalf("%s: %d errors (statuses %v)", t.name, res.Errors, res.Statuses)
 			}
 			rps[t.name] = res.RPS
 			fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n", conns, t.name, res)
+			if server != "" && cpu > 0 {
+				fmt.Fprintf(os.Stdout, "           cpu: %s %.0f µs/req, upstream %.0f µs/req\n", server,
+					float64(cpu.Microseconds())/served, float64(upCPU.Microseconds())/served)
+				b.ReportMetric(float64(cpu.Microseconds())/served, fmt.Sprintf("%s-c%d-cpu-µs/req", t.name, conns))
+			}
 			if d := after.sub(before); d.commits > 0 {
 				fmt.Fprintf(os.Stdout, "           ledger: %s\n", d)
 			}
@@ -318,7 +340,29 @@ func playRole(role, addr string) error {
 	return fmt.Errorf("unknown role %q", role)
 }
 
-var roles []*exec.Cmd
+var (
+	roles   []*exec.Cmd
+	rolePID = map[string]int{}
+)
+
+// cpuTime is the CPU time (user and system) process pid has used so far,
+// from /proc; 0 where there is no /proc.
+func cpuTime(pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: utime and stime are the 12th and 13th, in clock ticks
+	// (USER_HZ, 100 on Linux).
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
 
 // startRole starts this binary in a role on a free loopback port and
 // waits until it accepts connections.
@@ -333,6 +377,7 @@ func startRole(b *testing.B, role string, env []string) string {
 		b.Fatal(err)
 	}
 	roles = append(roles, cmd)
+	rolePID[role] = cmd.Process.Pid
 	b.Cleanup(func() { stopRoles(b) })
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {

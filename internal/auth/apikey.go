@@ -45,7 +45,8 @@ func generate(prefix string) string {
 	var secret [32]byte
 	rand.Read(secret[:]) // never returns an error (crypto/rand, Go ≥ 1.24)
 	body := prefix + base62(new(big.Int).SetBytes(secret[:]), keyBodyLen)
-	return body + checksum(body)
+	sum := checksum(body)
+	return body + string(sum[:])
 }
 
 // IsKeyShaped reports whether s looks like an API key (by its prefix), so
@@ -90,7 +91,7 @@ func checkFormat(s string) formatError {
 		}
 	}
 	body := s[:len(s)-keyChecksumLen]
-	if checksum(body) != s[len(body):] {
+	if sum := checksum(body); string(sum[:]) != s[len(body):] {
 		return errChecksum
 	}
 	return formatOK
@@ -117,14 +118,13 @@ var isBase62 = func() (t [256]bool) {
 
 // checksum is the CRC32 of body in six base62 digits. It runs on every
 // request, so it avoids big.Int.
-func checksum(body string) string {
-	var out [keyChecksumLen]byte
+func checksum(body string) (out [keyChecksumLen]byte) {
 	n := crc32.ChecksumIEEE([]byte(body))
 	for i := keyChecksumLen - 1; i >= 0; i-- {
 		out[i] = base62Alphabet[n%62]
 		n /= 62
 	}
-	return string(out[:])
+	return out
 }
 
 // base62 encodes n in exactly width digits, zero-padded on the left.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -25,6 +26,29 @@ type Metrics struct {
 	payments        *prometheus.CounterVec
 	batchSize       prometheus.Histogram
 	commit          prometheus.Histogram
+
+	// Children of the labelled series, by label values: finding one in a
+	// vec hashes and allocates its label values on every call, and these
+	// are looked up for every request.
+	mu          sync.RWMutex
+	reqSeries   map[requestLabels]requestSeries
+	upstrSeries map[upstreamLabels]prometheus.Observer
+}
+
+type requestLabels struct {
+	route  string
+	status int
+	auth   string
+}
+
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+type upstreamLabels struct {
+	route string
+	ok    bool
 }
 
 // NewMetrics registers paymeter's series, and the Go runtime's and the
@@ -65,6 +89,8 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}),
 	}
+	m.reqSeries = make(map[requestLabels]requestSeries)
+	m.upstrSeries = make(map[upstreamLabels]prometheus.Observer)
 	m.Registry.MustRegister(m.requests, m.requestDuration, m.upstream, m.charged, m.payments, m.batchSize, m.commit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -104,19 +130,48 @@ func (m *Metrics) observeRequest(c *fiber.Ctx, took time.Duration) {
 	if p := principalOf(c); p != nil {
 		auth = string(p.Kind)
 	}
-	m.requests.WithLabelValues(route, strconv.Itoa(status), auth).Inc()
-	m.requestDuration.WithLabelValues(route).Observe(took.Seconds())
+	series := m.requestSeries(requestLabels{route, status, auth})
+	series.count.Inc()
+	series.duration.Observe(took.Seconds())
+}
+
+// requestSeries returns the request series of the label values k.
+func (m *Metrics) requestSeries(k requestLabels) requestSeries {
+	m.mu.RLock()
+	series, ok := m.reqSeries[k]
+	m.mu.RUnlock()
+	if ok {
+		return series
+	}
+	series = requestSeries{
+		count:    m.requests.WithLabelValues(k.route, strconv.Itoa(k.status), k.auth),
+		duration: m.requestDuration.WithLabelValues(k.route),
+	}
+	m.mu.Lock()
+	m.reqSeries[k] = series
+	m.mu.Unlock()
+	return series
 }
 
 func (m *Metrics) observeUpstream(route string, took time.Duration, err error) {
 	if m == nil {
 		return
 	}
-	outcome := "ok"
-	if err != nil {
-		outcome = "error"
+	k := upstreamLabels{route: route, ok: err == nil}
+	m.mu.RLock()
+	series, ok := m.upstrSeries[k]
+	m.mu.RUnlock()
+	if !ok {
+		outcome := "ok"
+		if !k.ok {
+			outcome = "error"
+		}
+		series = m.upstream.WithLabelValues(route, outcome)
+		m.mu.Lock()
+		m.upstrSeries[k] = series
+		m.mu.Unlock()
 	}
-	m.upstream.WithLabelValues(route, outcome).Observe(took.Seconds())
+	series.Observe(took.Seconds())
 }
 
 func (m *Metrics) observeCharge(a meter.Amount) {

@@ -149,10 +149,16 @@ func (s *Server) upstreamRequest(c *fiber.Ctx, body []byte) *upstream.Request {
 		Method: c.Method(),
 		Path:   c.Path(),
 		Query:  string(c.Request().URI().QueryString()),
-		Header: func(name string) string { return c.Get(name) },
+		Header: ctxHeader{c},
 		Body:   body,
 	}
 }
+
+// ctxHeader reads the client's request headers for the upstream request.
+// (One pointer: an interface holds it without allocating.)
+type ctxHeader struct{ c *fiber.Ctx }
+
+func (h ctxHeader) Get(name string) string { return h.c.Get(name) }
 
 // capture books the actual cost against the hold, capped at the hold when
 // the usage was only estimated, and returns what was charged.

@@ -192,10 +192,11 @@ func setRateHeaders(c *fiber.Ctx) {
 		return
 	}
 	h := &c.Response().Header
-	h.Set("X-RateLimit-Limit", strconv.Itoa(st.limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(st.remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(st.reset.Unix(), 10))
+	var buf [20]byte // SetBytesV copies: one buffer serves every header
+	h.SetBytesV("X-RateLimit-Limit", strconv.AppendInt(buf[:0], int64(st.limit), 10))
+	h.SetBytesV("X-RateLimit-Remaining", strconv.AppendInt(buf[:0], int64(st.remaining), 10))
+	h.SetBytesV("X-RateLimit-Reset", strconv.AppendInt(buf[:0], st.reset.Unix(), 10))
 	if st.retryAfter > 0 {
-		h.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((st.retryAfter+time.Second-1)/time.Second)))
+		h.SetBytesV(fiber.HeaderRetryAfter, strconv.AppendInt(buf[:0], int64((st.retryAfter+time.Second-1)/time.Second), 10))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strconv"
 
 	"github.com/shopspring/decimal"
 )
@@ -56,8 +57,38 @@ func AmountFromDecimal(d decimal.Decimal) (Amount, error) {
 // Decimal returns a as a decimal number of credits.
 func (a Amount) Decimal() decimal.Decimal { return decimal.New(int64(a), -AmountScale) }
 
-// String formats a as a decimal number of credits without trailing zeros.
-func (a Amount) String() string { return a.Decimal().String() }
+// String formats a as a decimal number of credits without trailing zeros
+// ("1.5", "0.000000001", "-2"), as decimal.Decimal.String would, but with
+// integer arithmetic: it runs for every metered response.
+func (a Amount) String() string {
+	var buf [24]byte // the longest, math.MinInt64, is "-9223372036.854775808"
+	return string(a.append(buf[:0]))
+}
+
+func (a Amount) append(b []byte) []byte {
+	u := uint64(a)
+	if a < 0 {
+		b = append(b, '-')
+		u = -u // also right for math.MinInt64
+	}
+	b = strconv.AppendUint(b, u/uint64(Credit), 10)
+	frac := u % uint64(Credit)
+	if frac == 0 {
+		return b
+	}
+	digits := AmountScale
+	for frac%10 == 0 {
+		frac /= 10
+		digits--
+	}
+	b = append(b, '.')
+	var d [AmountScale]byte
+	for i := digits - 1; i >= 0; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(b, d[:digits]...)
+}
 
 // MarshalText implements encoding.TextMarshaler: amounts travel as decimal strings.
 func (a Amount) MarshalText() ([]byte, error) { return []byte(a.String()), nil }

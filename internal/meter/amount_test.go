@@ -3,9 +3,11 @@ package meter_test
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/shopspring/decimal"
 )
 
 func TestParseAmount(t *testing.T) {
@@ -55,6 +57,25 @@ func TestAmount_RoundTrip(t *testing.T) {
 		var back meter.Amount
 		if err := back.UnmarshalText([]byte(s)); err != nil || back != a {
 			t.Fatalf("UnmarshalText(%q)=%d %v, want %d", s, back, err, a)
+		}
+	}
+}
+
+// String formats with integer arithmetic; decimal.Decimal is the reference.
+func TestAmount_StringMatchesDecimal(t *testing.T) {
+	values := []meter.Amount{0, 1, -1, 9, 10, 100, meter.Credit, -meter.Credit, meter.Credit + 1, 1_500_000_000,
+		meter.Credit - 1, 120_000_000, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10_000 {
+		v := meter.Amount(r.Int64() >> r.UintN(63))
+		if r.IntN(2) == 0 {
+			v = -v
+		}
+		values = append(values, v)
+	}
+	for _, v := range values {
+		if got, want := v.String(), decimal.New(int64(v), -meter.AmountScale).String(); got != want {
+			t.Fatalf("Amount(%d).String()=%q, want %q", int64(v), got, want)
 		}
 	}
 }

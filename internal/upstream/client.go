@@ -111,7 +111,7 @@ func (c *Client) path(proxyPath string) string {
 // setHeaders passes on the forwarded headers of r and the upstream's key.
 func (c *Client) setHeaders(r *Request, set func(name, value string)) {
 	for _, h := range forwardedHeaders {
-		if v := r.Header(h); v != "" {
+		if v := r.Header.Get(h); v != "" {
 			set(h, v)
 		}
 	}
@@ -125,12 +125,17 @@ func (c *Client) setHeaders(r *Request, set func(name, value string)) {
 // X-API-Key, wallet and payment headers, cookies), stays behind.
 var forwardedHeaders = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Beta", "X-Request-Id"}
 
+// Header reads a request header by name; "" when absent.
+type Header interface {
+	Get(name string) string
+}
+
 // Request is one request to forward.
 type Request struct {
 	Method string
 	Path   string // the proxy path, starting with /v1
 	Query  string
-	Header func(name string) string // reads the client's request headers
+	Header Header // the client's request headers
 	Body   []byte
 }
 
