@@ -108,20 +108,22 @@ type batch struct {
 	// end of the batch (insertUsage) rather than one statement each.
 	usage []any
 	refs  map[string]struct{}
-	// rare holds the rare statements bound to tx so far.
-	rare map[string]*sql.Stmt
+	// bound holds the statements bound to tx so far.
+	bound map[string]*sql.Stmt
 }
 
-// stmt returns a rare statement (stmts.rare) bound to the batch's transaction.
+// stmt returns the named statement (stmtSQL) bound to the batch's
+// transaction, binding it on first use.
 func (b *batch) stmt(name string) *sql.Stmt {
-	if st, ok := b.rare[name]; ok {
+	if st, ok := b.bound[name]; ok {
 		return st
 	}
-	if b.rare == nil {
-		b.rare = make(map[string]*sql.Stmt, 2)
+	raw, ok := b.s.named[name]
+	if !ok {
+		panic("sqlite: no statement " + name) // a typo in this package, caught by any test
 	}
-	st := b.tx.StmtContext(b.ctx, b.s.rare[name])
-	b.rare[name] = st
+	st := b.tx.StmtContext(b.ctx, raw)
+	b.bound[name] = st
 	return st
 }
 
@@ -130,7 +132,8 @@ const usageColumns = 11
 
 func newBatch(ctx context.Context, tx *sql.Tx, s *stmts, bk *book) *batch {
 	return &batch{ctx: ctx, tx: tx, s: s, book: bk, accounts: make(map[int64]*acctState, 4),
-		settled: make(map[string]bookHold), settledHeld: make(map[int64]meter.Amount), refs: make(map[string]struct{})}
+		settled: make(map[string]bookHold), settledHeld: make(map[int64]meter.Amount), refs: make(map[string]struct{}),
+		bound: make(map[string]*sql.Stmt, 4)}
 }
 
 // balances returns the final balance of every account the batch wrote.
@@ -160,7 +163,7 @@ func (b *batch) run(ops []*op) error {
 		if !a.dirty {
 			continue
 		}
-		if _, err := b.s.updateAccount.ExecContext(b.ctx, a.balance, a.held, id); err != nil {
+		if _, err := b.stmt("updateAccount").ExecContext(b.ctx, a.balance, a.held, id); err != nil {
 			return fmt.Errorf("update account %d: %w", id, err)
 		}
 	}
@@ -175,7 +178,7 @@ func (b *batch) account(id int64) (*acctState, error) {
 		return a, nil
 	}
 	a := &acctState{}
-	err := b.s.selectAccount.QueryRowContext(b.ctx, id).Scan(&a.balance, &a.held)
+	err := b.stmt("selectAccount").QueryRowContext(b.ctx, id).Scan(&a.balance, &a.held)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -224,7 +227,7 @@ func (b *batch) hold(o *op) (outcome, err error) {
 	if err != nil || a == nil {
 		return accountNotFound(o.accountID), err
 	}
-	if _, err := b.s.insertHold.ExecContext(b.ctx, o.holdID, o.accountID, o.amount, o.now, o.expiresAt); err != nil {
+	if _, err := b.stmt("insertHold").ExecContext(b.ctx, o.holdID, o.accountID, o.amount, o.now, o.expiresAt); err != nil {
 		return nil, fmt.Errorf("insert hold: %w", err)
 	}
 	a.held += o.amount
@@ -241,7 +244,7 @@ func (b *batch) findHold(id string) (h bookHold, found bool, err error) {
 	if h, ok := b.book.hold(id); ok {
 		return h, true, nil
 	}
-	err = b.s.selectHold.QueryRowContext(b.ctx, id).Scan(&h.accountID, &h.amount)
+	err = b.stmt("selectHold").QueryRowContext(b.ctx, id).Scan(&h.accountID, &h.amount)
 	if err == sql.ErrNoRows {
 		return bookHold{}, false, nil
 	}
@@ -256,7 +259,7 @@ func (b *batch) findHold(id string) (h bookHold, found bool, err error) {
 func (b *batch) settle(id string, h bookHold, a *acctState) error {
 	// A hold never sent to be stored has no row to delete.
 	if h.queued {
-		res, err := b.s.deleteHold.ExecContext(b.ctx, id)
+		res, err := b.stmt("deleteHold").ExecContext(b.ctx, id)
 		if err != nil {
 			return fmt.Errorf("delete hold %s: %w", id, err)
 		}
@@ -315,7 +318,7 @@ func (b *batch) capture(o *op) (outcome, err error) {
 		if _, dup := b.refs[c.HoldID]; dup {
 			return meter.Errorf(meter.ECodeConflict, "hold %s was already captured", c.HoldID), nil
 		}
-		res, err := b.s.insertEntry.ExecContext(b.ctx, row...)
+		res, err := b.stmt("insertEntry").ExecContext(b.ctx, row...)
 		if err != nil {
 			return nil, fmt.Errorf("insert usage entry: %w", err)
 		}
@@ -386,7 +389,7 @@ func (b *batch) credit(o *op) (outcome, err error) {
 // b.account) and moves its balance. booked is false, with nothing written,
 // when the reference is already booked for the kind.
 func (b *batch) entry(a *acctState, accountID int64, kind meter.EntryKind, amount meter.Amount, ref string, c meter.Charge, now int64) (id int64, booked bool, err error) {
-	res, err := b.s.insertEntry.ExecContext(b.ctx, accountID, string(kind), int64(amount), ref, c.RequestID, c.Model,
+	res, err := b.stmt("insertEntry").ExecContext(b.ctx, accountID, string(kind), int64(amount), ref, c.RequestID, c.Model,
 		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, c.Subject, now)
 	if err != nil {
 		return 0, false, fmt.Errorf("insert %s entry: %w", kind, err)
@@ -401,7 +404,7 @@ func (b *batch) entry(a *acctState, accountID int64, kind meter.EntryKind, amoun
 }
 
 func (b *batch) expire(o *op) error {
-	rows, err := b.s.selectExpired.QueryContext(b.ctx, o.now)
+	rows, err := b.stmt("selectExpired").QueryContext(b.ctx, o.now)
 	if err != nil {
 		return fmt.Errorf("find expired holds: %w", err)
 	}
@@ -435,7 +438,7 @@ func (b *batch) expire(o *op) error {
 		}
 	}
 	o.n = len(found)
-	if _, err := b.s.purgeMessages.ExecContext(b.ctx, o.now); err != nil {
+	if _, err := b.stmt("purgeMessages").ExecContext(b.ctx, o.now); err != nil {
 		return fmt.Errorf("purge expired wallet messages: %w", err)
 	}
 	if _, err := b.stmt("purgeSessions").ExecContext(b.ctx, o.now-sessionRetention.Milliseconds()); err != nil {

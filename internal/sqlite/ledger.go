@@ -299,7 +299,7 @@ func (l *Ledger) releaseAll(b *batch) (outcome, err error) {
 func (l *Ledger) Ping(ctx context.Context) error {
 	o := newOp(opFunc)
 	o.fn = func(b *batch) (outcome, err error) {
-		if _, err := b.s.purgeMessages.ExecContext(b.ctx, 0); err != nil {
+		if _, err := b.stmt("purgeMessages").ExecContext(b.ctx, 0); err != nil {
 			return nil, fmt.Errorf("write: %w", err)
 		}
 		return nil, nil

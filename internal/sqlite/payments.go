@@ -188,14 +188,14 @@ func (l *Ledger) UnappliedPayments(ctx context.Context, before time.Time) ([]*me
 // walletAccountID finds the wallet's account or creates it without free
 // credits: a wallet first seen through a payment gets none, then or later.
 func (b *batch) walletAccountID(address string, now int64) (id int64, created bool, err error) {
-	err = b.s.walletAccount.QueryRowContext(b.ctx, address).Scan(&id)
+	err = b.stmt("walletAccount").QueryRowContext(b.ctx, address).Scan(&id)
 	if err == nil {
 		return id, false, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, false, fmt.Errorf("find wallet account: %w", err)
 	}
-	res, err := b.s.insertWallet.ExecContext(b.ctx, address, now)
+	res, err := b.stmt("insertWallet").ExecContext(b.ctx, address, now)
 	if err != nil {
 		return 0, false, fmt.Errorf("create wallet account: %w", err)
 	}

@@ -8,24 +8,28 @@ import (
 )
 
 // stmts are the writer's prepared statements, prepared once on its single
-// connection and bound to each batch's transaction.
+// connection. A batch binds to its transaction only those it uses
+// (batch.stmt), when it first uses them: most batches use three or four.
 type stmts struct {
-	selectAccount, updateAccount       *sql.Stmt
-	insertHold, selectHold, deleteHold *sql.Stmt
-	insertEntry, selectExpired         *sql.Stmt
-	claimMessage, purgeMessages        *sql.Stmt
-	walletAccount, insertWallet        *sql.Stmt
-	setFreeGranted                     *sql.Stmt
+	named map[string]*sql.Stmt
 	// insertUsage inserts n usage rows, for n = 1, 2, 4, … maxUsageRows.
 	insertUsage usageStmts
-	// rare are the statements of rare writes (payments), by name: prepared
-	// on the connection, bound to a batch's transaction when first used
-	// in it (batch.stmt), so that most batches never bind them.
-	rare map[string]*sql.Stmt
 }
 
-// rareSQL are the statements of stmts.rare.
-var rareSQL = map[string]string{
+// stmtSQL are the statements of stmts.named.
+var stmtSQL = map[string]string{
+	"selectAccount":  `SELECT balance, held FROM accounts WHERE id = ?`,
+	"updateAccount":  `UPDATE accounts SET balance = ?, held = ? WHERE id = ?`,
+	"insertHold":     `INSERT INTO holds (id, account_id, amount, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+	"selectHold":     `SELECT account_id, amount FROM holds WHERE id = ?`,
+	"deleteHold":     `DELETE FROM holds WHERE id = ?`,
+	"insertEntry":    entryInsert + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO NOTHING`,
+	"selectExpired":  `SELECT id, account_id, amount FROM holds WHERE expires_at <= ? LIMIT 10000`,
+	"claimMessage":   `INSERT INTO seen_messages (hash, expires_at) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING`,
+	"purgeMessages":  `DELETE FROM seen_messages WHERE expires_at <= ?`,
+	"walletAccount":  `SELECT id FROM accounts WHERE address = ?`,
+	"insertWallet":   `INSERT INTO accounts (kind, address, created_at) VALUES ('wallet', ?, ?)`,
+	"setFreeGranted": `UPDATE accounts SET free_granted = ? WHERE id = ?`,
 	"claimPayment": `INSERT INTO payments
 		(key, network, payer, wallet, amount, purpose, request_id, state, payload, requirement, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
@@ -89,39 +93,14 @@ func (l lazyBind) get(n int) *sql.Stmt {
 }
 
 func prepareStmts(db *sql.DB) (*stmts, error) {
-	s := &stmts{}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&s.selectAccount, `SELECT balance, held FROM accounts WHERE id = ?`},
-		{&s.updateAccount, `UPDATE accounts SET balance = ?, held = ? WHERE id = ?`},
-		{&s.insertHold, `INSERT INTO holds (id, account_id, amount, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`},
-		{&s.selectHold, `SELECT account_id, amount FROM holds WHERE id = ?`},
-		{&s.deleteHold, `DELETE FROM holds WHERE id = ?`},
-		{&s.insertEntry, entryInsert + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO NOTHING`},
-		{&s.selectExpired, `SELECT id, account_id, amount FROM holds WHERE expires_at <= ? LIMIT 10000`},
-		{&s.claimMessage, `INSERT INTO seen_messages (hash, expires_at) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING`},
-		{&s.purgeMessages, `DELETE FROM seen_messages WHERE expires_at <= ?`},
-		{&s.walletAccount, `SELECT id FROM accounts WHERE address = ?`},
-		{&s.insertWallet, `INSERT INTO accounts (kind, address, created_at) VALUES ('wallet', ?, ?)`},
-		{&s.setFreeGranted, `UPDATE accounts SET free_granted = ? WHERE id = ?`},
-	} {
-		st, err := db.Prepare(p.sql)
-		if err != nil {
-			s.close()
-			return nil, fmt.Errorf("prepare %q: %w", p.sql, err)
-		}
-		*p.dst = st
-	}
-	s.rare = make(map[string]*sql.Stmt, len(rareSQL))
-	for name, q := range rareSQL {
+	s := &stmts{named: make(map[string]*sql.Stmt, len(stmtSQL))}
+	for name, q := range stmtSQL {
 		st, err := db.Prepare(q)
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("prepare %s: %w", name, err)
 		}
-		s.rare[name] = st
+		s.named[name] = st
 	}
 	raw := rawUsage{}
 	s.insertUsage = raw
@@ -136,38 +115,21 @@ func prepareStmts(db *sql.DB) (*stmts, error) {
 	return s, nil
 }
 
-// bind returns the statements bound to tx; they close with it.
+// bind returns the statements for tx: the named ones are bound by
+// batch.stmt, the usage inserts by lazyBind, each when first used.
 func (s *stmts) bind(ctx context.Context, tx *sql.Tx) *stmts {
 	return &stmts{
-		selectAccount:  tx.StmtContext(ctx, s.selectAccount),
-		updateAccount:  tx.StmtContext(ctx, s.updateAccount),
-		insertHold:     tx.StmtContext(ctx, s.insertHold),
-		selectHold:     tx.StmtContext(ctx, s.selectHold),
-		deleteHold:     tx.StmtContext(ctx, s.deleteHold),
-		insertEntry:    tx.StmtContext(ctx, s.insertEntry),
-		selectExpired:  tx.StmtContext(ctx, s.selectExpired),
-		claimMessage:   tx.StmtContext(ctx, s.claimMessage),
-		purgeMessages:  tx.StmtContext(ctx, s.purgeMessages),
-		walletAccount:  tx.StmtContext(ctx, s.walletAccount),
-		insertWallet:   tx.StmtContext(ctx, s.insertWallet),
-		setFreeGranted: tx.StmtContext(ctx, s.setFreeGranted),
-		insertUsage:    lazyBind{ctx: ctx, tx: tx, raw: s.insertUsage, bound: make(map[int]*sql.Stmt, 2)},
-		rare:           s.rare, // bound by batch.stmt
+		named:       s.named,
+		insertUsage: lazyBind{ctx: ctx, tx: tx, raw: s.insertUsage, bound: make(map[int]*sql.Stmt, 2)},
 	}
 }
 
 func (s *stmts) close() {
-	for _, st := range s.rare {
+	for _, st := range s.named {
 		st.Close()
 	}
 	if raw, ok := s.insertUsage.(rawUsage); ok {
 		for _, st := range raw {
-			st.Close()
-		}
-	}
-	for _, st := range []*sql.Stmt{s.selectAccount, s.updateAccount, s.insertHold, s.selectHold, s.deleteHold, s.insertEntry,
-		s.selectExpired, s.claimMessage, s.purgeMessages, s.walletAccount, s.insertWallet, s.setFreeGranted} {
-		if st != nil {
 			st.Close()
 		}
 	}

@@ -43,7 +43,7 @@ func (l *Ledger) EnsureWallet(ctx context.Context, address string, freeCredits m
 // find or create the wallet's account. o.ref is the checksummed address.
 func (b *batch) wallet(o *op) (outcome, err error) {
 	if o.hash != ([32]byte{}) {
-		res, err := b.s.claimMessage.ExecContext(b.ctx, o.hash[:], o.expiresAt)
+		res, err := b.stmt("claimMessage").ExecContext(b.ctx, o.hash[:], o.expiresAt)
 		if err != nil {
 			return nil, fmt.Errorf("claim wallet message: %w", err)
 		}
@@ -70,7 +70,7 @@ func (b *batch) wallet(o *op) (outcome, err error) {
 	if _, _, err := b.entry(a, o.accountID, meter.EntryGrant, o.amount, "initial:"+o.ref, meter.Charge{}, o.now); err != nil {
 		return nil, fmt.Errorf("grant initial credits: %w", err)
 	}
-	if _, err := b.s.setFreeGranted.ExecContext(b.ctx, o.amount, o.accountID); err != nil {
+	if _, err := b.stmt("setFreeGranted").ExecContext(b.ctx, o.amount, o.accountID); err != nil {
 		return nil, fmt.Errorf("record initial credits: %w", err)
 	}
 	o.charged = o.amount
