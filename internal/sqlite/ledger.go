@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,21 +87,33 @@ func (l *Ledger) run() {
 	defer close(l.done)
 	ops := make([]*op, 0, maxBatch)
 	for o := range l.ops {
-		ops = append(ops[:0], o)
-	fill:
-		for len(ops) < maxBatch {
-			select {
-			case o, ok := <-l.ops:
-				if !ok {
-					break fill
-				}
-				ops = append(ops, o)
-			default:
-				break fill
-			}
+		ops = l.fill(append(ops[:0], o))
+		if len(ops) < maxBatch {
+			// Let the goroutines that are ready to run go first: under
+			// load some of them are about to send ops, which then share
+			// this commit instead of paying for one of their own. When
+			// nothing else is runnable this returns at once.
+			runtime.Gosched()
+			ops = l.fill(ops)
 		}
 		l.commit(ops)
 	}
+}
+
+// fill appends the ops waiting in the queue, up to maxBatch, without waiting.
+func (l *Ledger) fill(ops []*op) []*op {
+	for len(ops) < maxBatch {
+		select {
+		case o, ok := <-l.ops:
+			if !ok {
+				return ops
+			}
+			ops = append(ops, o)
+		default:
+			return ops
+		}
+	}
+	return ops
 }
 
 // commit runs ops in one transaction. If the batch fails as a whole (a
