@@ -144,6 +144,7 @@ func BenchmarkLoad(b *testing.B) {
 				server = "paymeter"
 			}
 			cpu0, upCPU0 := cpuTime(rolePID[server]), cpuTime(rolePID["upstream"])
+			busy0, total0 := boxTime()
 			before := ledgerStats(b, paymeterAddr)
 			res, err := loadtest.Run(context.Background(), t.target, opts)
 			if err != nil {
@@ -153,14 +154,16 @@ func BenchmarkLoad(b *testing.B) {
 			// Requests over the whole run, at the measured rate.
 			served := res.RPS * (opts.Warmup + opts.Duration).Seconds()
 			cpu, upCPU := cpuTime(rolePID[server])-cpu0, cpuTime(rolePID["upstream"])-upCPU0
+			busy1, total1 := boxTime()
 			if res.Errors > 0 {
 				b.Fatalf("%s: %d errors (statuses %v)", t.name, res.Errors, res.Statuses)
 			}
 			rps[t.name] = res.RPS
 			fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n", conns, t.name, res)
 			if server != "" && cpu > 0 {
-				fmt.Fprintf(os.Stdout, "           cpu: %s %.0f µs/req, upstream %.0f µs/req\n", server,
-					float64(cpu.Microseconds())/served, float64(upCPU.Microseconds())/served)
+				fmt.Fprintf(os.Stdout, "           cpu: %s %.0f µs/req, upstream %.0f µs/req, machine %.0f%% busy\n", server,
+					float64(cpu.Microseconds())/served, float64(upCPU.Microseconds())/served,
+					100*float64(busy1-busy0)/float64(max(total1-total0, 1)))
 				b.ReportMetric(float64(cpu.Microseconds())/served, fmt.Sprintf("%s-c%d-cpu-µs/req", t.name, conns))
 			}
 			if d := after.sub(before); d.commits > 0 {
@@ -362,6 +365,25 @@ func cpuTime(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// boxTime returns the machine's busy and total CPU time so far, in clock
+// ticks summed over all CPUs, from the first line of /proc/stat.
+func boxTime() (busy, total int64) {
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	// cpu user nice system idle iowait irq softirq steal …
+	for i, f := range strings.Fields(string(line))[1:] {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		total += n
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return busy, total
 }
 
 // startRole starts this binary in a role on a free loopback port and
