@@ -42,7 +42,8 @@ import (
 // BenchmarkLoad is the load comparison of DESIGN.md §8, in one run on one
 // machine: the demo upstream answered directly, through nginx proxy_pass
 // (when nginx is installed), through a bare fiber proxy hop, through
-// paymeter with wallet-signed requests (each signature used once), and through
+// paymeter with wallet-signed requests (each signature used once) and with
+// x402-paid requests (each authorization used once), and through
 // paymeter with metered API-key requests (auth, hold, forward, capture,
 // synchronous=FULL, answer only once the charge is durable). Every figure
 // is taken in the same run, so the ratios are what to read. Each server
@@ -52,9 +53,11 @@ import (
 //	go test -run '^$' -bench BenchmarkLoad -benchtime 1x ./cmd/paymeter
 //
 // Besides req/s and latency, each target reports the CPU time its server
-// process spent per request (from /proc), and paymeter's targets how the
-// ledger grouped its commits: CPU per request is the steadier figure on a
-// shared machine, and the one the ratios follow.
+// process spent per request and how busy the whole machine was (from
+// /proc), and paymeter's targets how the ledger grouped its commits. CPU
+// per request is the steadier figure on a shared machine; a machine well
+// short of fully busy means the target was bound by latency (at 64
+// connections, mostly the wait for a durable commit) rather than by CPU.
 //
 // PMBENCH_SECONDS sets the measured seconds per target (default 5);
 // PMBENCH_ONLY=name[,name…] runs only the targets named;
