@@ -164,8 +164,11 @@ func BenchmarkLoad(b *testing.B) {
 			rps[t.name] = res.RPS
 			fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n", conns, t.name, res)
 			if server != "" && cpu > 0 {
-				fmt.Fprintf(os.Stdout, "           cpu: %s %.0f µs/req, upstream %.0f µs/req, machine %.0f%% busy\n", server,
-					float64(cpu.Microseconds())/served, float64(upCPU.Microseconds())/served,
+				line := fmt.Sprintf("%s %.0f µs/req", server, float64(cpu.Microseconds())/served)
+				if server != "upstream" {
+					line += fmt.Sprintf(", upstream %.0f µs/req", float64(upCPU.Microseconds())/served)
+				}
+				fmt.Fprintf(os.Stdout, "           cpu: %s, machine %.0f%% busy\n", line,
 					100*float64(busy1-busy0)/float64(max(total1-total0, 1)))
 				b.ReportMetric(float64(cpu.Microseconds())/served, fmt.Sprintf("%s-c%d-cpu-µs/req", t.name, conns))
 			}
@@ -378,8 +381,14 @@ func boxTime() (busy, total int64) {
 		return 0, 0
 	}
 	line, _, _ := bytes.Cut(stat, []byte("\n"))
-	// cpu user nice system idle iowait irq softirq steal …
-	for i, f := range strings.Fields(string(line))[1:] {
+	// cpu user nice system idle iowait irq softirq steal guest guest_nice:
+	// the guest times are already counted in user and nice, so they stop
+	// the sum.
+	fields := strings.Fields(string(line))
+	if len(fields) < 9 {
+		return 0, 0
+	}
+	for i, f := range fields[1:9] {
 		n, _ := strconv.ParseInt(f, 10, 64)
 		total += n
 		if i != 3 && i != 4 {
