@@ -48,6 +48,11 @@ contract TestUSDC {
     event Transfer(address indexed from, address indexed to, uint256 value);
     event Approval(address indexed owner, address indexed spender, uint256 value);
     event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce);
+    event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce);
+
+    /// @notice The EIP-712 type hash of an EIP-3009 cancellation.
+    bytes32 public constant CANCEL_AUTHORIZATION_TYPEHASH =
+        keccak256("CancelAuthorization(address authorizer,bytes32 nonce)");
 
     /// @param name_ EIP-712 domain name and token name ("USDC" on Base Sepolia, "USD Coin" on Base).
     /// @param version_ EIP-712 domain version ("2" for USDC).
@@ -129,6 +134,17 @@ contract TestUSDC {
         bytes memory signature
     ) external {
         _transferWithAuthorization(from, to, value, validAfter, validBefore, nonce, signature);
+    }
+
+    /// @notice Cancels an unused authorization of authorizer (EIP-3009): its nonce becomes used,
+    /// with no transfer, as USDC's cancelAuthorization does.
+    function cancelAuthorization(address authorizer, bytes32 nonce, bytes memory signature) external {
+        require(!_authorizationStates[authorizer][nonce], "FiatTokenV2: authorization is used or canceled");
+        bytes32 structHash = keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce));
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", _domainSeparator, structHash));
+        require(_isValidSignatureNow(authorizer, digest, signature), "FiatTokenV2: invalid signature");
+        _authorizationStates[authorizer][nonce] = true;
+        emit AuthorizationCanceled(authorizer, nonce);
     }
 
     function _transferWithAuthorization(

@@ -32,6 +32,7 @@ Usage:
   paymeter credits balance --account ID
   paymeter credits history --account ID [--limit N]
   paymeter ledger verify
+  paymeter ledger reconcile [--config FILE]           check every x402 credit against its chain (rpc_url)
   paymeter config check [--config FILE]
   paymeter version
 

@@ -27,17 +27,20 @@ func withLedger(f *dbFlags, fn func(*sqlite.DB, *sqlite.Ledger) error) error {
 }
 
 // runLedger implements `paymeter ledger verify`, which exits non-zero on
-// any invariant violation.
+// any invariant violation, and `paymeter ledger reconcile`.
 func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
-	_, rest, err := subcommand("ledger", args, "verify")
+	verb, rest, err := subcommand("ledger", args, "verify", "reconcile")
 	if err != nil {
 		return err
 	}
-	fs := newFlags("ledger verify")
+	fs := newFlags("ledger " + verb)
 	var f dbFlags
 	f.register(fs)
 	if err := parseFlags(fs, rest); err != nil {
 		return err
+	}
+	if verb == "reconcile" {
+		return runReconcile(ctx, &f, stdout, dialChain)
 	}
 	return withLedger(&f, func(_ *sqlite.DB, l *sqlite.Ledger) error {
 		violations, err := l.Verify(ctx)

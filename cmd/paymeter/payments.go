@@ -38,7 +38,7 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 		}
 		b, err := dial(ctx, url)
 		if err != nil {
-			return nil, fmt.Errorf("x402: connect to %s: %w", url, err)
+			return nil, fmt.Errorf("x402: connect to %s: %s", x402.RedactURL(url), x402.Redact(err))
 		}
 		backends[url] = b
 		if c, ok := b.(interface{ Close() }); ok {
@@ -79,6 +79,12 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 				fac = &x402.Facilitator{URL: cfg.Facilitator.URL, Timeout: time.Duration(cfg.Facilitator.Timeout)}
 			}
 			settlers[n] = fac
+			if c, ok := checkers[n]; ok {
+				// A facilitator's "settled" is confirmed on chain where
+				// paymeter can read it: only this payment's own transfer
+				// to payTo counts (docs/security.md, C1).
+				settlers[n] = &x402.ConfirmOnChain{Settler: fac, Checker: c}
+			}
 		case "chain":
 			r, ok := relayers[nc.RPCURL]
 			if !ok {

@@ -43,6 +43,10 @@ type facilitatorStub struct {
 	Mode    string // "", "fail", "timeout", "pending", "error"
 	settled map[string]int
 	calls   int
+	// Resettle is how /settle answers for a nonce it settled before:
+	// "idempotent" with the same transaction, else with a refusal, as a
+	// facilitator that re-simulates the transfer does.
+	Resettle string
 }
 
 func newFacilitatorStub(t *testing.T) *facilitatorStub {
@@ -133,8 +137,16 @@ func (f *facilitatorStub) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.mu.Lock()
-		f.settled[nonce]++
+		again, resettle := f.settled[nonce] > 0, f.Resettle
+		if !again {
+			f.settled[nonce]++
+		}
 		f.mu.Unlock()
+		if again && resettle != "idempotent" {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(x402.SettleResponse{Success: false, ErrorReason: x402.ReasonTransactionState, Network: "base-sepolia"})
+			return
+		}
 		json.NewEncoder(w).Encode(x402.SettleResponse{Success: true, Transaction: "0x" + strings.Repeat("ab", 32),
 			Network: "base-sepolia", Payer: p.Authorization.From.Hex()})
 	default:
@@ -482,11 +494,38 @@ func TestX402_FacilitatorFaults(t *testing.T) {
 		})
 	}
 
-	// The facilitator settles but its answer is lost; asked again it
-	// refuses the spent nonce. Without a chain to look at, that refusal is
-	// not taken as final (the tokens may have moved): the payment stays
-	// open, neither credited nor failed, until the attempts run out.
-	t.Run("answer lost", func(t *testing.T) {
+	// M4: the facilitator settles but its answer is lost. The retry asks
+	// /settle again, not /verify, which would refuse the spent nonce: a
+	// facilitator that answers a repeated /settle with its transaction gets
+	// the payment credited.
+	t.Run("answer lost, settle repeated", func(t *testing.T) {
+		fac.setMode("timeout")
+		key, _ := crypto.GenerateKey()
+		c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+		h, v, a := payment(t, key, c, 2)
+		mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusGatewayTimeout, meter.ECodePaymentPending)
+		fac.mu.Lock()
+		fac.Mode, fac.Resettle = "", "idempotent"
+		fac.mu.Unlock()
+		defer func() { fac.mu.Lock(); fac.Resettle = ""; fac.mu.Unlock() }()
+		if n, err := m.Payments.RetryOpen(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+			t.Fatalf("retry settled %d, err %v; want the payment whose answer was lost", n, err)
+		}
+		w := walletOf(t, m, crypto.PubkeyToAddress(key.PublicKey))
+		if want := meter.USDC(a.Value.Int64()).Amount(); w == nil || w.Balance != want {
+			t.Fatalf("wallet %+v, want the unserved payment's %s as change", w, want)
+		}
+		if fac.settlements(fmt.Sprintf("0x%x", a.Nonce)) != 1 {
+			t.Fatal("settled more than once")
+		}
+		mustVerify(t, m)
+	})
+
+	// A facilitator that refuses the repeated /settle leaves nothing to go
+	// on without a chain: the payment stays open, neither credited nor
+	// failed, also once its attempts run out (the tokens may have moved;
+	// the operator reconciles it), and is no longer sent.
+	t.Run("answer lost, settle refused", func(t *testing.T) {
 		fac.setMode("timeout")
 		key, _ := crypto.GenerateKey()
 		c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
@@ -505,17 +544,28 @@ func TestX402_FacilitatorFaults(t *testing.T) {
 		if err != nil || len(open) != 1 || open[0].RequestID != e.Error.RequestID {
 			t.Fatalf("open payments %+v %v, want the one whose answer was lost", open, err)
 		}
-		if fac.settlements(fmt.Sprintf("0x%x", a.Nonce)) != 1 {
-			t.Fatal("settled more than once")
-		}
-		// Out of attempts, it is given up (and logged for reconciliation).
 		m.Payments.MaxAttempts = 2
 		defer func() { m.Payments.MaxAttempts = 0 }()
-		if n, err := m.Payments.RetryOpen(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
-			t.Fatalf("give-up round finished %d, err %v", n, err)
+		fac.mu.Lock()
+		calls := fac.calls
+		fac.mu.Unlock()
+		for range 2 {
+			if n, err := m.Payments.RetryOpen(ctx, time.Now().Add(time.Minute)); err != nil || n != 0 {
+				t.Fatalf("a round past the attempts finished %d, err %v", n, err)
+			}
 		}
-		if p, _ := m.Ledger.FindPayment(ctx, open[0].ID); p.State != meter.PaymentFailed {
-			t.Fatalf("payment state %s after its attempts ran out", p.State)
+		p, _ := m.Ledger.FindPayment(ctx, open[0].ID)
+		if p.State != meter.PaymentSettling {
+			t.Fatalf("payment state %s after its attempts ran out, want it left open (settling)", p.State)
+		}
+		fac.mu.Lock()
+		calls = fac.calls - calls
+		fac.mu.Unlock()
+		if calls != 0 {
+			t.Fatalf("the facilitator was called %d times past the attempts", calls)
+		}
+		if fac.settlements(fmt.Sprintf("0x%x", a.Nonce)) != 1 {
+			t.Fatal("settled more than once")
 		}
 		mustVerify(t, m)
 	})

@@ -22,7 +22,12 @@ const tokenABIJSON = `[
  {"type":"function","name":"balanceOf","stateMutability":"view","inputs":[{"name":"account","type":"address"}],
   "outputs":[{"name":"","type":"uint256"}]},
  {"type":"event","name":"AuthorizationUsed","anonymous":false,"inputs":[
-  {"name":"authorizer","type":"address","indexed":true},{"name":"nonce","type":"bytes32","indexed":true}]}
+  {"name":"authorizer","type":"address","indexed":true},{"name":"nonce","type":"bytes32","indexed":true}]},
+ {"type":"event","name":"AuthorizationCanceled","anonymous":false,"inputs":[
+  {"name":"authorizer","type":"address","indexed":true},{"name":"nonce","type":"bytes32","indexed":true}]},
+ {"type":"event","name":"Transfer","anonymous":false,"inputs":[
+  {"name":"from","type":"address","indexed":true},{"name":"to","type":"address","indexed":true},
+  {"name":"value","type":"uint256","indexed":false}]}
 ]`
 
 const wallet1271ABIJSON = `[

@@ -248,53 +248,6 @@ func RevertReason(ctx context.Context, b Backend, rc *types.Receipt) string {
 	return x402.ReasonUnexpectedSettle
 }
 
-// Checker reads the state of EIP-3009 authorizations on one chain.
-type Checker struct {
-	Backend Backend
-}
-
-// logWindow bounds the search for an authorization's use: providers refuse
-// unbounded log queries, and an authorization lives at most an hour.
-const logWindow = 50_000
-
-// Check implements x402.AuthorizationChecker: whether a was used on n's
-// token and by which transaction. Any use paid PayTo the signed value,
-// whoever sent it.
-func (c *Checker) Check(ctx context.Context, n *x402.Network, a *x402.Authorization) (res x402.Result, used bool, err error) {
-	data, err := tokenABI.Pack("authorizationState", a.From, a.Nonce)
-	if err != nil {
-		return x402.Result{}, false, err
-	}
-	token := n.Asset
-	out, err := c.Backend.CallContract(ctx, ethereum.CallMsg{To: &token, Data: data}, nil)
-	if err != nil {
-		return x402.Result{}, false, err
-	}
-	vals, err := tokenABI.Unpack("authorizationState", out)
-	if err != nil || len(vals) != 1 {
-		return x402.Result{}, false, fmt.Errorf("authorizationState: undecodable answer")
-	}
-	if spent, _ := vals[0].(bool); !spent {
-		return x402.Result{}, false, nil
-	}
-	q := ethereum.FilterQuery{
-		Addresses: []common.Address{token},
-		Topics: [][]common.Hash{{tokenABI.Events["AuthorizationUsed"].ID},
-			{common.BytesToHash(a.From.Bytes())}, {common.Hash(a.Nonce)}},
-	}
-	if head, err := c.Backend.HeaderByNumber(ctx, nil); err == nil && head.Number.Int64() > logWindow {
-		q.FromBlock = big.NewInt(head.Number.Int64() - logWindow)
-	}
-	logs, err := c.Backend.FilterLogs(ctx, q)
-	if err != nil || len(logs) == 0 {
-		// Used, but its transaction is not found (a cancellation, or a
-		// node that does not keep logs that far): not a failure to act
-		// on, but one to reconcile.
-		return x402.Result{Outcome: x402.Pending, Reason: "authorization used on chain; its transaction was not found"}, true, nil
-	}
-	return x402.Result{Outcome: x402.Settled, TxHash: logs[0].TxHash.Hex()}, true, nil
-}
-
 // revertReason maps a token's revert message to an x402 reason. ok is
 // false when err is not a revert (a connection failure).
 func revertReason(err error) (string, bool) {

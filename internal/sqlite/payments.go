@@ -239,8 +239,12 @@ func (l *Ledger) OpenPayments(ctx context.Context, before time.Time) ([]*meter.P
 }
 
 func (l *Ledger) listPayments(ctx context.Context, where string, before time.Time) ([]*meter.Payment, error) {
-	rows, err := l.db.read.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where+` ORDER BY id LIMIT 1000`,
+	return l.queryPayments(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where+` ORDER BY id LIMIT 1000`,
 		before.UnixMilli())
+}
+
+func (l *Ledger) queryPayments(ctx context.Context, query string, args ...any) ([]*meter.Payment, error) {
+	rows, err := l.db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -254,4 +258,11 @@ func (l *Ledger) listPayments(ctx context.Context, where string, before time.Tim
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// SettledPayments lists settled payments by id, from the one after
+// afterID, at most limit: the credits `paymeter ledger reconcile` checks.
+func (l *Ledger) SettledPayments(ctx context.Context, afterID int64, limit int) ([]*meter.Payment, error) {
+	return l.queryPayments(ctx, `SELECT `+paymentColumns+` FROM payments WHERE state = 'settled' AND id > ? ORDER BY id LIMIT ?`,
+		afterID, limit)
 }

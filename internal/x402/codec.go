@@ -38,7 +38,10 @@ type Payment struct {
 	Accepted      *Requirement
 	Authorization Authorization
 	Signature     []byte
-	// JSON is the decoded header, for passing on to a facilitator as is.
+	// JSON is the payment as decoded and verified, encoded anew: what is
+	// stored and what a facilitator is sent, so that it reads exactly the
+	// fields paymeter checked (never a duplicate key or a field in another
+	// case that its parser might prefer).
 	JSON json.RawMessage
 }
 
@@ -88,8 +91,12 @@ func DecodePaymentJSON(raw []byte) (*Payment, error) {
 }
 
 func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
-	p := &Payment{Version: version, JSON: raw}
+	if err := checkKeys(raw); err != nil {
+		return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
+	}
+	p := &Payment{Version: version}
 	var payload ExactPayload
+	var canonical any
 	switch version {
 	case 1:
 		var v PaymentPayloadV1
@@ -99,7 +106,7 @@ func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 		if v.X402Version != 1 {
 			return nil, Invalid(ReasonInvalidVersion, "%s carries x402Version %d; it must be 1", HeaderPaymentV1, v.X402Version)
 		}
-		p.Scheme, p.Network, payload = v.Scheme, v.Network, v.Payload
+		p.Scheme, p.Network, payload, canonical = v.Scheme, v.Network, v.Payload, &v
 		id, ok := ChainIDOf(v.Network)
 		if !ok {
 			return nil, Invalid(ReasonInvalidNetwork, "network %q is not an x402 v1 EVM network", v.Network)
@@ -113,7 +120,7 @@ func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 		if v.X402Version != 2 {
 			return nil, Invalid(ReasonInvalidVersion, "%s carries x402Version %d; it must be 2", HeaderPaymentV2, v.X402Version)
 		}
-		p.Scheme, p.Network, payload, p.Accepted = v.Accepted.Scheme, v.Accepted.Network, v.Payload, &v.Accepted
+		p.Scheme, p.Network, payload, p.Accepted, canonical = v.Accepted.Scheme, v.Accepted.Network, v.Payload, &v.Accepted, &v
 		id, err := ParseCAIP2(v.Accepted.Network)
 		if err != nil {
 			return nil, Invalid(ReasonInvalidNetwork, "%v", err)
@@ -128,6 +135,11 @@ func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 	if err := p.setAuthorization(&payload); err != nil {
 		return nil, err
 	}
+	b, err := json.Marshal(canonical)
+	if err != nil {
+		return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
+	}
+	p.JSON = b
 	return p, nil
 }
 

@@ -67,7 +67,7 @@ type SupportedKind struct {
 // Settle verifies and settles s with the facilitator.
 func (f *Facilitator) Settle(ctx context.Context, s *Settlement) (Result, error) {
 	req := facilitatorRequest{X402Version: s.Payment.Version, PaymentPayload: s.Payment.JSON, PaymentRequirements: s.Requirement}
-	if s.TxHash == "" { // a retry of a settle whose answer was lost skips /verify: the nonce may be spent already
+	if !s.Retry && s.TxHash == "" { // a retry skips /verify: its earlier /settle may have spent the nonce, answer lost
 		var v verifyResponse
 		status, err := f.post(ctx, "/verify", req, &v)
 		if err != nil || status >= 500 || status == http.StatusAccepted {
@@ -170,7 +170,7 @@ func describe(call string, status int, err error) string {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return "facilitator " + call + ": timed out"
 		}
-		return "facilitator " + call + ": " + err.Error()
+		return "facilitator " + call + ": " + Redact(err)
 	}
 	return fmt.Sprintf("facilitator %s: HTTP %d", call, status)
 }

@@ -23,8 +23,10 @@ type Processor struct {
 	// can reach over JSON-RPC: they tell a retry's "nonce already used"
 	// from a real refusal.
 	Checkers map[*Network]AuthorizationChecker
-	// MaxAttempts bounds how often an open payment is retried before it
-	// is given up as failed and left to reconcile by hand (default 20).
+	// MaxAttempts bounds how often an open payment on a network without a
+	// chain to check is retried; then it is left open, unresolved, for the
+	// operator to reconcile, never failed: its tokens may have moved
+	// (default 20). With a chain, retries go on until the chain decides.
 	MaxAttempts int
 	// ApplyAfter is how long a settled request payment may wait for its
 	// request to be metered before the sweep credits it whole as change
@@ -116,7 +118,7 @@ func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, 
 		}
 	}
 	res, err := s.Settle(ctx, &Settlement{
-		Payment: p, Network: n, Requirement: mp.Requirement, TxHash: mp.TxHash,
+		Payment: p, Network: n, Requirement: mp.Requirement, TxHash: mp.TxHash, Retry: !first,
 		Submitted: func(tx string) {
 			mp.TxHash = tx
 			if err := pr.Ledger.MarkPayment(context.WithoutCancel(ctx), mp.ID, meter.PaymentSettling, tx, ""); err != nil {
@@ -125,27 +127,30 @@ func (pr *Processor) settle(ctx context.Context, mp *meter.Payment, p *Payment, 
 		},
 	})
 	if err != nil {
-		pr.Logger.Error("settle payment", "payment", mp.ID, "network", n.Name, "err", err)
+		pr.Logger.Error("settle payment", "payment", mp.ID, "network", n.Name, "err", Redact(err))
 		res = Result{Outcome: Pending, Reason: "settler error"}
 	}
 	if res.Outcome == Failed {
-		// A refusal may be for a nonce already spent — by our own earlier
-		// attempt whose answer was lost, or by anyone: then PayTo was paid.
-		// Only the chain can say. Without a checker a retry's refusal is
-		// not taken as final until the attempts run out.
+		// A refusal may be for a nonce already spent, by our own earlier
+		// attempt whose answer was lost: then PayTo was paid. Only the
+		// chain can say, by the transaction that spent it (Check). Without
+		// a chain, a refusal is final only on the first attempt, before
+		// anything could have spent the nonce; a retry's refusal leaves the
+		// payment open, neither credited nor failed, for reconciliation.
 		switch {
 		case checker != nil:
 			if used, ok, err := checker.Check(ctx, n, &p.Authorization); err != nil {
-				res = Result{Outcome: Pending, TxHash: res.TxHash, Reason: "check authorization: " + err.Error()}
+				res = Result{Outcome: Pending, TxHash: res.TxHash, Reason: "check authorization: " + Redact(err)}
 			} else if ok {
 				res = used
 			}
 		case first:
-		case mp.Attempts < pr.maxAttempts():
-			res = Result{Outcome: Pending, TxHash: res.TxHash, Reason: "refused on retry (" + res.Reason + "); an earlier attempt may have settled"}
 		default:
-			pr.Logger.Error("payment given up after retries; reconcile it by hand: the authorization may have been spent",
-				"payment", mp.ID, "key", mp.Key, "reason", res.Reason)
+			res = Result{Outcome: Pending, TxHash: res.TxHash, Reason: "refused on retry (" + res.Reason + "); an earlier attempt may have settled"}
+			if mp.Attempts >= pr.maxAttempts() {
+				pr.Logger.Error("payment unresolved after retries: reconcile it by hand (paymeter ledger reconcile); the authorization may have been spent",
+					"payment", mp.ID, "key", mp.Key, "reason", res.Reason)
+			}
 		}
 	}
 	return pr.record(ctx, mp, res)
@@ -208,6 +213,11 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 		n := pr.Verifier.Network(p)
 		if n == nil {
 			pr.Logger.Error("stored payment's network is no longer configured", "payment", mp.ID, "network", mp.Network)
+			continue
+		}
+		if mp.Attempts >= pr.maxAttempts() && pr.Checkers[n] == nil {
+			// Out of attempts with no chain to ask: left open, unresolved,
+			// for the operator (paymeter ledger reconcile lists it).
 			continue
 		}
 		sctx, cancel := context.WithTimeout(ctx, pr.settleTimeout())

@@ -19,3 +19,13 @@ const (
 	ReasonUnexpectedSettle    = "unexpected_settle_error"
 	ReasonUnexpectedVerify    = "unexpected_verify_error"
 )
+
+// paymeter's own reasons, where the chain shows an authorization's nonce
+// spent without this payment's transfer to payTo (docs/security.md, C1).
+const (
+	// ReasonAuthorizationCanceled: the authorizer canceled the nonce.
+	ReasonAuthorizationCanceled = "authorization_canceled"
+	// ReasonTransferMismatch: the transaction that used the nonce did not
+	// transfer the authorized value from the payer to payTo.
+	ReasonTransferMismatch = "authorization_used_without_payment"
+)

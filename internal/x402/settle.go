@@ -37,6 +37,10 @@ type Settlement struct {
 	// TxHash is the transaction an earlier attempt sent, if any: a retry
 	// waits for it instead of sending another.
 	TxHash string
+	// Retry is set on every attempt after the first: an earlier one may
+	// have spent the nonce already (its answer lost), so a check that
+	// refuses spent nonces (a facilitator's /verify) must not be asked.
+	Retry bool
 	// Submitted, if set, is called with the transaction hash as soon as it
 	// is sent and before waiting for it, so that it is recorded before a
 	// crash could lose it.
@@ -74,11 +78,39 @@ func (c *Challenge) RequirementJSON(version int, n *Network) json.RawMessage {
 	return b
 }
 
-// AuthorizationChecker reads a payment's authorization on chain. used
-// reports whether it was spent, by anyone: then res is Settled with the
-// transaction that spent it, or Pending while that is not found. With a
-// checker, a retried settlement that is refused because the nonce is
-// spent is recognised as our own earlier success.
+// AuthorizationChecker reads a payment's authorization on chain. A used
+// nonce is no proof of payment: only a transaction that holds this very
+// authorization's transfer to PayTo is (docs/design.md, "Evidence of
+// payment").
 type AuthorizationChecker interface {
+	// Check reports whether a's nonce is spent, by anyone: then res is
+	// Settled with the transaction that paid PayTo, Failed when the nonce
+	// was canceled or spent on another transfer, or Pending while that
+	// transaction is not found.
 	Check(ctx context.Context, n *Network, a *Authorization) (res Result, used bool, err error)
+	// Confirm checks that transaction txHash, which someone else (a
+	// facilitator) says settled a, did pay PayTo: Settled, Failed, or
+	// Pending while its receipt is not found.
+	Confirm(ctx context.Context, n *Network, a *Authorization, txHash string) (Result, error)
+}
+
+// ConfirmOnChain is a Settler whose word alone is not proof of payment (a
+// facilitator): each settlement it reports is confirmed on chain by
+// Checker before it counts.
+type ConfirmOnChain struct {
+	Settler Settler
+	Checker AuthorizationChecker
+}
+
+// Settle implements Settler.
+func (c *ConfirmOnChain) Settle(ctx context.Context, s *Settlement) (Result, error) {
+	res, err := c.Settler.Settle(ctx, s)
+	if err != nil || res.Outcome != Settled {
+		return res, err
+	}
+	confirmed, err := c.Checker.Confirm(ctx, s.Network, &s.Payment.Authorization, res.TxHash)
+	if err != nil {
+		return Result{Outcome: Pending, TxHash: res.TxHash, Reason: "confirm on chain: " + Redact(err)}, nil
+	}
+	return confirmed, nil
 }
