@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/meter"
@@ -66,5 +69,43 @@ func TestX402_PaymentJSONDecodedByExactNames(t *testing.T) {
 	}
 	if n := len(up.seen()); n != 4 {
 		t.Fatalf("upstream served %d requests, want the 4 clean ones", n)
+	}
+}
+
+// A credential in the facilitator's URL (as hosted facilitators and RPC
+// providers put API keys in the path or query) reaches neither a log line
+// nor the reason stored with a payment when a call to it fails.
+func TestX402_FacilitatorURLCredentialRedacted(t *testing.T) {
+	up := newFixtureUpstream(t)
+	const secret = "sk-facilitator-SECRET-123"
+	cfg := x402Config(t, up.URL(), strings.TrimSuffix(closedPortURL(t), "/v1")+"/"+secret+"?apikey="+secret)
+	logs := &syncBuffer{}
+	m := MustRunMain(t, cfg, func(m *Main) { m.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
+	key, _ := crypto.GenerateKey()
+	c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+	h, v, _ := payment(t, key, c, 2)
+	resp := postWith(t, m, "/v1/chat/completions", chatBody, h, v)
+	body := readAll(t, resp)
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Fatalf("status %d %s, want 504 payment_pending while the facilitator is down", resp.StatusCode, body)
+	}
+	open, err := m.Ledger.OpenPayments(context.Background(), time.Now().Add(time.Minute))
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open payments %v %v", open, err)
+	}
+	if _, err := m.Payments.RetryOpen(context.Background(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Ledger.FindPayment(context.Background(), open[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "127.0.0.1") {
+		t.Fatalf("the logs do not show the failing call at all:\n%s", logs.String())
+	}
+	for what, s := range map[string]string{"log": logs.String(), "stored reason": p.Reason, "answer": string(body)} {
+		if strings.Contains(s, secret) {
+			t.Errorf("the %s holds the facilitator URL's credential:\n%s", what, s)
+		}
 	}
 }
