@@ -51,17 +51,16 @@ bench-load:
 demo: build ## run paymeter in front of its built-in demo upstream
 	./bin/paymeter demo
 
-fuzz: ## each fuzz target for 30 s
-	$(GO) test -run '^$$' -fuzz FuzzBearerToken -fuzztime 30s ./internal/auth
-	$(GO) test -run '^$$' -fuzz FuzzWalletHeaders -fuzztime 30s ./internal/auth
-	$(GO) test -run '^$$' -fuzz FuzzParseSIWE -fuzztime 30s ./internal/auth
-	$(GO) test -run '^$$' -fuzz FuzzInspectRequest -fuzztime 30s ./internal/upstream
-	$(GO) test -run '^$$' -fuzz FuzzParseUsage -fuzztime 30s ./internal/upstream
-	$(GO) test -run '^$$' -fuzz FuzzStreamMeter -fuzztime 30s ./internal/upstream
-	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime 30s ./internal/upstream
-	$(GO) test -run '^$$' -fuzz FuzzDecodePayment -fuzztime 30s ./internal/x402
-	$(GO) test -run '^$$' -fuzz FuzzPaymentRoundTrip -fuzztime 30s ./internal/x402
-	$(GO) test -run '^$$' -fuzz FuzzChallenge -fuzztime 30s ./internal/x402
+# Every fuzz target in the tree (each func Fuzz… in a _test.go file), FUZZTIME each; .ci/run runs them
+# for 10 s after the tests.
+FUZZTIME ?= 30s
+fuzz: ## every fuzz target for FUZZTIME (default 30s)
+	@set -e; for file in $$(git ls-files -co --exclude-standard '*_test.go' | xargs grep -l '^func Fuzz'); do \
+	  for f in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+	    echo "fuzz ./$$(dirname $$file) $$f for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file); \
+	  done; \
+	done
 
 clean:
 	rm -rf bin
