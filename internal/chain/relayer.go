@@ -104,14 +104,14 @@ func (r *Relayer) Settle(ctx context.Context, s *x402.Settlement) (x402.Result, 
 		if reason, ok := revertReason(err); ok {
 			return r.recheck(ctx, check, s.Network, a, x402.Result{Outcome: x402.Failed, Reason: reason}), nil
 		}
-		return x402.Result{Outcome: x402.Pending, Reason: "simulate: " + err.Error()}, nil
+		return x402.Result{Outcome: x402.Pending, Reason: "simulate: " + x402.Redact(err)}, nil
 	}
 	tx, err := r.send(ctx, msg)
 	if err != nil {
 		if reason, ok := revertReason(err); ok {
 			return r.recheck(ctx, check, s.Network, a, x402.Result{Outcome: x402.Failed, Reason: reason}), nil
 		}
-		return x402.Result{Outcome: x402.Pending, Reason: "send: " + err.Error()}, nil
+		return x402.Result{Outcome: x402.Pending, Reason: "send: " + x402.Redact(err)}, nil
 	}
 	if s.Submitted != nil {
 		s.Submitted(tx.Hex())
@@ -131,7 +131,7 @@ func (r *Relayer) recheck(ctx context.Context, check *Checker, n *x402.Network, 
 	}
 	used, spent, err := check.Check(ctx, n, a)
 	if err != nil {
-		return x402.Result{Outcome: x402.Pending, TxHash: res.TxHash, Reason: "authorizationState: " + err.Error()}
+		return x402.Result{Outcome: x402.Pending, TxHash: res.TxHash, Reason: "authorizationState: " + x402.Redact(err)}
 	}
 	if spent {
 		return used
