@@ -65,7 +65,7 @@ func runKeys(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "revoked key %d; it stops working within a second\n", id)
 		case "rotate":
-			secret, k, err := auth.RotateKey(ctx, keys, id, time.Now())
+			secret, k, err := auth.RotateKey(ctx, keys, id, time.Now(), nil)
 			if err != nil {
 				return err
 			}

@@ -423,8 +423,10 @@ func (c *Config) validateJWT(bad func(path, format string, args ...any)) {
 	if j.AppID <= 0 {
 		bad("auth.jwt.app_id", "required: the id of the app account that pays (paymeter apps list)")
 	}
-	if _, err := meter.ParseScopes(strings.Join(j.Scopes, ",")); err != nil {
+	if scopes, err := meter.ParseScopes(strings.Join(j.Scopes, ",")); err != nil {
 		bad("auth.jwt.scopes", "%v", err)
+	} else if never := scopes & meter.Scopes(meter.ScopeKeys|meter.ScopeAdmin); never != 0 {
+		bad("auth.jwt.scopes", "a JWT user can never hold %s", never)
 	}
 	if j.DailySpendCap < 0 {
 		bad("auth.jwt.daily_spend_cap", "must not be negative")

@@ -187,3 +187,22 @@ func TestJWTUsers_UnknownApp(t *testing.T) {
 		t.Fatalf("err=%v, want it to name auth.jwt.app_id", err)
 	}
 }
+
+// JWT users may never manage keys or administer: auth.jwt.scopes naming
+// keys or admin is refused by name, and paymeter does not start.
+func TestJWTUsers_ScopesNeverKeysOrAdmin(t *testing.T) {
+	idp := newIdentityProvider(t)
+	for _, scopes := range [][]string{{"chat", "keys"}, {"admin"}, {"chat", " keys "}} {
+		cfg, _ := jwtConfig(t, "http://127.0.0.1:1/v1", idp, "1")
+		cfg.Auth.JWT.Scopes = scopes
+		err := cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), "auth.jwt.scopes") {
+			t.Fatalf("scopes %q: err=%v, want one naming auth.jwt.scopes", scopes, err)
+		}
+		m := NewMain(cfg, discardLogger())
+		if err := m.Run(context.Background()); err == nil {
+			m.Close()
+			t.Fatalf("started with JWT users holding %q", scopes)
+		}
+	}
+}

@@ -74,7 +74,7 @@ func TestKeys_EndToEnd(t *testing.T) {
 		}
 		readAll(t, send("X-API-Key", old))
 		rotatedAt := time.Now()
-		fresh, _, err := auth.RotateKey(ctx, m.Keys, k.ID, rotatedAt)
+		fresh, _, err := auth.RotateKey(ctx, m.Keys, k.ID, rotatedAt, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -127,3 +127,55 @@ func TestRateLimit_DefaultsPerKindAndPerIP(t *testing.T) {
 		t.Fatalf("key after the IP was limited: %d", resp.StatusCode)
 	}
 }
+
+// Every session token minted from a key spends from that key's own
+// bucket: minting fresh tokens (itself a request of the key) never adds
+// requests. With a limit of its own, the key's limit binds the key and
+// all its sessions together; without, the api_key default does, and
+// rate_limits.session further limits each token.
+func TestRateLimit_SessionsShareTheirKeysBucket(t *testing.T) {
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	cfg.RateLimits = RateLimitConfig{APIKey: 4, Session: 100, Wallet: 100, JWTUser: 100, IP: 100}
+	m := MustRunMain(t, cfg)
+	chat := func(token string) *http.Response {
+		resp := post(t, m, "/v1/chat/completions", token, helloChat)
+		readAll(t, resp)
+		return resp
+	}
+
+	t.Run("own limit", func(t *testing.T) {
+		a, _ := mustApp(t, m, "1", meter.DefaultKeyScopes)
+		_, key := issueKey(t, m, &meter.Key{AccountID: a.ID, Name: "limited", Scopes: meter.DefaultKeyScopes, RateLimit: 6})
+		var sessions []string
+		for range 3 {
+			sessions = append(sessions, mintSession(t, m, key, "").SessionToken)
+		}
+		for i, s := range sessions {
+			resp := chat(s)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("session %d: status %d", i, resp.StatusCode)
+			}
+			if got := mustRateHeaders(t, resp, 6); got != 2-i {
+				t.Fatalf("session %d: remaining %d, want %d of the key's 6", i, got, 2-i)
+			}
+		}
+		for _, s := range append(sessions, key) {
+			mustError(t, post(t, m, "/v1/chat/completions", s, helloChat), http.StatusTooManyRequests, meter.ECodeRateLimited)
+		}
+		mustError(t, post(t, m, "/api/v1/auth/session-token", key, ""), http.StatusTooManyRequests, meter.ECodeRateLimited)
+	})
+
+	t.Run("default limit", func(t *testing.T) {
+		_, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+		s1, s2 := mintSession(t, m, key, "").SessionToken, mintSession(t, m, key, "").SessionToken
+		if resp := chat(s1); resp.StatusCode != http.StatusOK || mustRateHeaders(t, resp, 4) != 1 {
+			t.Fatalf("first session: status %d", resp.StatusCode)
+		}
+		if resp := chat(s2); resp.StatusCode != http.StatusOK || mustRateHeaders(t, resp, 4) != 0 {
+			t.Fatalf("second session: status %d", resp.StatusCode)
+		}
+		mustError(t, post(t, m, "/v1/chat/completions", s1, helloChat), http.StatusTooManyRequests, meter.ECodeRateLimited)
+		mustError(t, post(t, m, "/v1/chat/completions", key, helloChat), http.StatusTooManyRequests, meter.ECodeRateLimited)
+	})
+}

@@ -104,7 +104,10 @@ func (v *JWTVerifier) Authenticate(raw string) (*meter.Principal, error) {
 	if sub == "" || len(sub) > maxSubjectLen || strings.IndexFunc(sub, func(r rune) bool { return !unicode.IsPrint(r) || r == ' ' }) >= 0 {
 		return nil, meter.Errorf(meter.ECodeInvalidToken, "invalid JWT: sub must be 1 … %d printable characters", maxSubjectLen)
 	}
-	p := &meter.Principal{Kind: meter.PrincipalUser, AccountID: v.AppID, Scopes: v.Scopes, Subject: "user:" + sub,
+	// A user never manages keys or administers, whatever the verifier was
+	// given (configuration refuses it too): sessionForbidden is the same
+	// rule for browsers' session tokens.
+	p := &meter.Principal{Kind: meter.PrincipalUser, AccountID: v.AppID, Scopes: v.Scopes &^ sessionForbidden, Subject: "user:" + sub,
 		Label: "user:" + sub}
 	if v.DailyCap > 0 {
 		day := now().UTC().Truncate(24 * time.Hour)

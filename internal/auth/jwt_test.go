@@ -190,3 +190,17 @@ func BenchmarkJWTVerify(b *testing.B) {
 		}
 	}
 }
+
+// A verifier configured, against validation, with keys or admin never
+// gives them to a user.
+func TestJWT_NeverKeysOrAdmin(t *testing.T) {
+	f := newJWTFixture(t)
+	f.v.Scopes = meter.AllScopes
+	p, err := f.v.Authenticate(f.sign(t, f.claims(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Scopes.Has(meter.ScopeKeys) || p.Scopes.Has(meter.ScopeAdmin) || !p.Scopes.Has(meter.ScopeChat) {
+		t.Fatalf("scopes %s, want every scope but keys and admin", p.Scopes)
+	}
+}

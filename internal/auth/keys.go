@@ -126,7 +126,9 @@ func IssueKey(ctx context.Context, keys meter.KeyStore, k *meter.Key, test bool)
 
 // RotateKey replaces the key oldID with a new secret carrying the same
 // name, scopes, rate limit and expiry, revoking the old one at once.
-func RotateKey(ctx context.Context, keys meter.KeyStore, oldID int64, now time.Time) (string, *meter.Key, error) {
+// bound, if not nil, may lower the replacement's settings first (the key
+// API bounds them by its caller's own).
+func RotateKey(ctx context.Context, keys meter.KeyStore, oldID int64, now time.Time, bound func(*meter.Key)) (string, *meter.Key, error) {
 	old, err := keys.FindKeyByID(ctx, oldID)
 	if err != nil {
 		return "", nil, err
@@ -134,6 +136,9 @@ func RotateKey(ctx context.Context, keys meter.KeyStore, oldID int64, now time.T
 	secret := GenerateKey(old.Prefix[:len(TestKeyPrefix)] == TestKeyPrefix)
 	k := &meter.Key{Name: old.Name, Scopes: old.Scopes, RateLimit: old.RateLimit, ExpiresAt: old.ExpiresAt,
 		Prefix: DisplayKey(secret), Hash: HashKey(secret)}
+	if bound != nil {
+		bound(k)
+	}
 	if err := keys.RotateKey(ctx, oldID, k, now); err != nil {
 		return "", nil, err
 	}

@@ -155,7 +155,7 @@ func TestKeyAuthenticator_RevocationWithinOneSecond(t *testing.T) {
 	if _, err := f.auth.Authenticate(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	fresh, nk, err := auth.RotateKey(ctx, f.store, k2.ID, f.now)
+	fresh, nk, err := auth.RotateKey(ctx, f.store, k2.ID, f.now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestKeyAuthenticator_RevocationWithinOneSecond(t *testing.T) {
 	if err != nil || p.KeyID != nk.ID || nk.Name != "rotating" {
 		t.Fatalf("rotated key: principal=%+v err=%v, want key %d named rotating", p, err, nk.ID)
 	}
-	if _, _, err := auth.RotateKey(ctx, f.store, k2.ID, f.now); meter.ErrorCode(err) != meter.ECodeConflict {
+	if _, _, err := auth.RotateKey(ctx, f.store, k2.ID, f.now, nil); meter.ErrorCode(err) != meter.ECodeConflict {
 		t.Fatalf("rotating a revoked key err=%v, want conflict", err)
 	}
 }

@@ -27,8 +27,48 @@ func toAccountJSON(a *meter.Account) accountJSON {
 		Available: a.Available(), Held: a.Held, FreeCreditsGranted: a.FreeGranted, CreatedAt: a.CreatedAt}
 }
 
-// getAccount serves GET /api/v1/account for any authenticated principal.
+// subjectJSON is what a sub-principal (a JWT user, a session token) sees
+// of its account: its own spending and cap, never the balance of the app
+// that pays for it. Cap and Remaining are null without a cap; Held is
+// null when no cap counts its holds.
+type subjectJSON struct {
+	Kind      string        `json:"kind"`
+	Subject   string        `json:"subject"`
+	Cap       *meter.Amount `json:"cap"`
+	Spent     meter.Amount  `json:"spent"`
+	Held      *meter.Amount `json:"held"`
+	Remaining *meter.Amount `json:"remaining"`
+	// Since is when the cap's count starts (a JWT user's UTC day).
+	Since *time.Time `json:"since,omitempty"`
+}
+
+// getSubject answers GET /api/v1/account for a sub-principal.
+func (s *Server) getSubject(c *fiber.Ctx, p *meter.Principal) error {
+	budget := meter.Budget{Subject: p.Subject}
+	if p.Budget != nil {
+		budget = *p.Budget
+	}
+	use, err := s.Ledger.FindBudgetUse(c.UserContext(), p.AccountID, budget)
+	if err != nil {
+		return err
+	}
+	out := subjectJSON{Kind: string(p.Kind), Subject: p.Subject, Spent: use.Spent}
+	if p.Budget != nil {
+		left := max(0, budget.Cap-use.Spent-use.Held)
+		out.Cap, out.Held, out.Remaining = &budget.Cap, &use.Held, &left
+	}
+	if !budget.Since.IsZero() {
+		out.Since = &budget.Since
+	}
+	return c.JSON(out)
+}
+
+// getAccount serves GET /api/v1/account for any authenticated principal;
+// a sub-principal sees only its own part (getSubject).
 func (s *Server) getAccount(c *fiber.Ctx) error {
+	if p := principalOf(c); p.Subject != "" {
+		return s.getSubject(c, p)
+	}
 	a, err := s.Ledger.FindAccountByID(c.UserContext(), principalOf(c).AccountID)
 	if err != nil {
 		return err
@@ -51,6 +91,8 @@ type entryJSON struct {
 
 // getUsage serves GET /api/v1/usage?limit=&cursor=: the principal's
 // journal, newest first; nextCursor, when present, fetches the next page.
+// A sub-principal's journal is its own entries only: those whose subject
+// it is.
 func (s *Server) getUsage(c *fiber.Ctx) error {
 	limit, err := queryInt(c, "limit", 50, 1, 200)
 	if err != nil {
@@ -60,7 +102,9 @@ func (s *Server) getUsage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	entries, err := s.Ledger.FindEntries(c.UserContext(), meter.EntryFilter{AccountID: principalOf(c).AccountID, BeforeID: int64(cursor), Limit: limit + 1})
+	p := principalOf(c)
+	entries, err := s.Ledger.FindEntries(c.UserContext(), meter.EntryFilter{AccountID: p.AccountID, Subject: p.Subject,
+		BeforeID: int64(cursor), Limit: limit + 1})
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,9 @@ func keyManager(c *fiber.Ctx) (*meter.Principal, error) {
 }
 
 // ownKey finds the key named by the :id parameter among the principal's
-// account's keys; another account's key is as good as absent.
+// account's keys; another account's key is as good as absent. A key with
+// scopes the principal lacks is refused: regenerating it would hand the
+// principal a broader secret, revoking it would cut off a broader key.
 func (s *Server) ownKey(c *fiber.Ctx, p *meter.Principal) (*meter.Key, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -58,7 +60,39 @@ func (s *Server) ownKey(c *fiber.Ctx, p *meter.Principal) (*meter.Key, error) {
 	if meter.ErrorCode(err) == meter.ECodeNotFound || (err == nil && k.AccountID != p.AccountID) {
 		return nil, meter.Errorf(meter.ECodeNotFound, "no key %d on this account", id)
 	}
-	return k, err
+	if err != nil {
+		return nil, err
+	}
+	if lacking := k.Scopes &^ p.Scopes; lacking != 0 {
+		return nil, meter.Errorf(meter.ECodeInsufficientScope, "key %d has scopes this credential lacks: %s", id, lacking).
+			WithDetail("lacking", lacking.String())
+	}
+	return k, nil
+}
+
+// boundedRate is the rate limit of a key p makes or regenerates with
+// rate asked (0: the api_key default): at most p's own effective limit,
+// so that no key outruns the key that made it.
+func (s *Server) boundedRate(p *meter.Principal, rate int) int {
+	limit := s.RateLimits.perMinute(p)
+	if limit <= 0 {
+		return rate // p is not limited: nor is what it makes
+	}
+	if rate > limit || (rate == 0 && (s.RateLimits.APIKey <= 0 || s.RateLimits.APIKey > limit)) {
+		return limit
+	}
+	return rate
+}
+
+// boundedExpiry is the expiry of a key p makes or regenerates: at most
+// p's own, so that a key about to expire cannot outlive itself through
+// another.
+func boundedExpiry(p *meter.Principal, at *time.Time) *time.Time {
+	if p.KeyExpiresAt != nil && (at == nil || at.After(*p.KeyExpiresAt)) {
+		bound := *p.KeyExpiresAt
+		return &bound
+	}
+	return at
 }
 
 // listKeys serves GET /api/v1/api-keys.
@@ -118,7 +152,12 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	if req.RateLimit < 0 || req.RateLimit > 1_000_000 {
 		return meter.Errorf(meter.ECodeBadRequest, "rateLimit must be 0 (the default) … 1000000 requests per minute")
 	}
-	k := &meter.Key{AccountID: p.AccountID, Name: req.Name, Scopes: scopes, RateLimit: req.RateLimit}
+	rate := s.boundedRate(p, req.RateLimit)
+	if req.RateLimit > rate {
+		return meter.Errorf(meter.ECodeForbidden, "a key cannot have a rate limit above its creator's %d requests per minute", rate).
+			WithDetail("limit", rate)
+	}
+	k := &meter.Key{AccountID: p.AccountID, Name: req.Name, Scopes: scopes, RateLimit: rate}
 	if req.ExpiresInDays != nil {
 		days := *req.ExpiresInDays
 		if days < 1 || days > 3650 {
@@ -127,6 +166,11 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 		at := time.Now().Add(time.Duration(days) * 24 * time.Hour).UTC()
 		k.ExpiresAt = &at
 	}
+	if end := p.KeyExpiresAt; k.ExpiresAt != nil && end != nil && k.ExpiresAt.After(*end) {
+		return meter.Errorf(meter.ECodeForbidden, "a key cannot outlive its creator, which expires at %s", end.Format(time.RFC3339)).
+			WithDetail("expiresAt", end.Format(time.RFC3339))
+	}
+	k.ExpiresAt = boundedExpiry(p, k.ExpiresAt)
 	secret, err := auth.IssueKey(c.UserContext(), s.KeyStore, k, false)
 	if err != nil {
 		return err
@@ -135,8 +179,9 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 }
 
 // regenerateKey serves POST /api/v1/api-keys/:id/regenerate: a new secret
-// for the same key settings; the old secret dies at once (within the
-// authenticator's cache lifetime).
+// for the same key settings, its rate limit and expiry bounded by the
+// caller's own; the old secret dies at once (within the authenticator's
+// cache lifetime).
 func (s *Server) regenerateKey(c *fiber.Ctx) error {
 	p, err := keyManager(c)
 	if err != nil {
@@ -149,7 +194,9 @@ func (s *Server) regenerateKey(c *fiber.Ctx) error {
 	if old.RevokedAt != nil {
 		return meter.Errorf(meter.ECodeConflict, "key %d is revoked", old.ID)
 	}
-	secret, k, err := auth.RotateKey(c.UserContext(), s.KeyStore, old.ID, time.Now())
+	secret, k, err := auth.RotateKey(c.UserContext(), s.KeyStore, old.ID, time.Now(), func(k *meter.Key) {
+		k.RateLimit, k.ExpiresAt = s.boundedRate(p, k.RateLimit), boundedExpiry(p, k.ExpiresAt)
+	})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 
 // RateLimits are requests per minute by kind of caller (DESIGN.md §2 step
 // 4); 0 turns one off. An API key's own rate limit overrides APIKey.
+// Session tokens spend from their parent key's bucket, at its limit;
+// Session further limits each token of a key without a limit of its own.
 type RateLimits struct {
 	APIKey, Session, Wallet, JWTUser int
 	// IP limits requests without credentials (x402 payers, quotes,
@@ -20,16 +22,15 @@ type RateLimits struct {
 	IP int
 }
 
-// perMinute is the limit of a principal, 0 for none.
+// perMinute is the limit of a principal's bucket (RateKey), 0 for none:
+// for a session token, its parent key's.
 func (r RateLimits) perMinute(p *meter.Principal) int {
 	if p.RateLimit > 0 {
 		return p.RateLimit
 	}
 	switch p.Kind {
-	case meter.PrincipalAPIKey:
+	case meter.PrincipalAPIKey, meter.PrincipalSession:
 		return r.APIKey
-	case meter.PrincipalSession:
-		return r.Session
 	case meter.PrincipalWallet:
 		return r.Wallet
 	case meter.PrincipalUser:
@@ -154,6 +155,9 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 	var perMinute int
 	if p := principalOf(c); p != nil {
 		key, perMinute = p.RateKey(), s.RateLimits.perMinute(p)
+		if err := s.limitSession(c, p); err != nil {
+			return err
+		}
 	} else {
 		key, perMinute = "ip:"+c.IP(), s.RateLimits.IP
 	}
@@ -167,12 +171,33 @@ func (s *Server) limitIP(perMinute int) fiber.Handler {
 	return func(c *fiber.Ctx) error { return s.limitBy(c, l, c.IP(), perMinute) }
 }
 
+// limitSession spends one request of a session token's own bucket, at
+// rate_limits.session, when its key has no limit of its own (a key's own
+// limit binds its sessions through the key's bucket alone).
+func (s *Server) limitSession(c *fiber.Ctx, p *meter.Principal) error {
+	if p.Kind != meter.PrincipalSession || p.RateLimit > 0 {
+		return nil
+	}
+	return s.spend(c, s.limiter, "s"+strconv.FormatInt(p.SessionID, 10), s.RateLimits.Session)
+}
+
 func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
+	if err := s.spend(c, l, key, perMinute); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// spend takes one request from key's bucket, or refuses it. The
+// X-RateLimit-* headers show the tightest bucket the request spent from.
+func (s *Server) spend(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
 	if perMinute <= 0 {
-		return c.Next()
+		return nil
 	}
 	st := l.take(key, perMinute, time.Now())
-	c.Locals(localRate, st)
+	if prev, ok := c.Locals(localRate).(rateState); !ok || st.retryAfter > 0 || st.remaining < prev.remaining {
+		c.Locals(localRate, st)
+	}
 	if st.retryAfter > 0 {
 		secs := int((st.retryAfter + time.Second - 1) / time.Second)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
@@ -180,7 +205,7 @@ func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) er
 			WithDetail("limit", perMinute).
 			WithDetail("retry_after", secs)
 	}
-	return c.Next()
+	return nil
 }
 
 // setRateHeaders writes the X-RateLimit-* headers of a limited request;

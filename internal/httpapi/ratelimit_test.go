@@ -91,7 +91,9 @@ func TestRateLimits_PerKindAndOverride(t *testing.T) {
 	}{
 		{meter.Principal{Kind: meter.PrincipalAPIKey}, 1},
 		{meter.Principal{Kind: meter.PrincipalAPIKey, RateLimit: 9}, 9},
-		{meter.Principal{Kind: meter.PrincipalSession}, 2},
+		// A session spends from its parent key's bucket, at the key's limit.
+		{meter.Principal{Kind: meter.PrincipalSession}, 1},
+		{meter.Principal{Kind: meter.PrincipalSession, RateLimit: 9}, 9},
 		{meter.Principal{Kind: meter.PrincipalWallet}, 3},
 		{meter.Principal{Kind: meter.PrincipalUser}, 4},
 	} {
@@ -99,14 +101,18 @@ func TestRateLimits_PerKindAndOverride(t *testing.T) {
 			t.Errorf("%s (override %d): %d, want %d", tt.p.Kind, tt.p.RateLimit, got, tt.want)
 		}
 	}
-	// Rate keys never collide across kinds.
+	// Rate keys never collide across kinds, but a session's is its key's.
 	keys := map[string]bool{}
-	for _, p := range []meter.Principal{{Kind: meter.PrincipalAPIKey, KeyID: 1, AccountID: 1}, {Kind: meter.PrincipalSession, SessionID: 1, AccountID: 1},
+	for _, p := range []meter.Principal{{Kind: meter.PrincipalAPIKey, KeyID: 1, AccountID: 1}, {Kind: meter.PrincipalSession, KeyID: 2, SessionID: 1, AccountID: 1},
 		{Kind: meter.PrincipalWallet, AccountID: 1}, {Kind: meter.PrincipalUser, AccountID: 1, Subject: "user:1"}} {
 		keys[p.RateKey()] = true
 	}
 	if len(keys) != 4 {
 		t.Fatalf("rate keys %v, want 4 distinct", keys)
+	}
+	parent, session := meter.Principal{Kind: meter.PrincipalAPIKey, KeyID: 7}, meter.Principal{Kind: meter.PrincipalSession, KeyID: 7, SessionID: 3}
+	if parent.RateKey() != session.RateKey() {
+		t.Fatalf("session rate key %q, want its parent key's %q", session.RateKey(), parent.RateKey())
 	}
 }
 

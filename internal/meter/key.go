@@ -163,14 +163,13 @@ func (p *Principal) AllowsModel(model string) bool {
 	return false
 }
 
-// RateKey names the principal for rate limiting: one budget per key,
-// session token, wallet or user.
+// RateKey names the principal's rate-limit bucket: one per key, wallet
+// or user. A session token spends from its parent key's bucket, so that
+// minting tokens never multiplies the key's limit.
 func (p *Principal) RateKey() string {
 	switch p.Kind {
-	case PrincipalAPIKey:
+	case PrincipalAPIKey, PrincipalSession:
 		return "k" + strconv.FormatInt(p.KeyID, 10)
-	case PrincipalSession:
-		return "s" + strconv.FormatInt(p.SessionID, 10)
 	case PrincipalUser:
 		return "u" + strconv.FormatInt(p.AccountID, 10) + ":" + p.Subject
 	}

@@ -106,9 +106,18 @@ type Budget struct {
 	Cap     Amount
 }
 
+// BudgetUse is what a budget's subject has spent since the budget's start
+// and holds now within it.
+type BudgetUse struct {
+	Spent, Held Amount
+}
+
 // EntryFilter selects journal entries, newest first.
 type EntryFilter struct {
 	AccountID int64
+	// Subject, when set, selects only that subject's entries (a
+	// sub-principal's own), ordered by time, newest first.
+	Subject string
 	// BeforeID, when non-zero, returns only entries older than that id (a cursor).
 	BeforeID int64
 	Limit    int
@@ -142,6 +151,10 @@ type Ledger interface {
 	ReleaseExpired(ctx context.Context, now time.Time) (int, error)
 
 	FindEntries(ctx context.Context, f EntryFilter) ([]*Entry, error)
+	// FindBudgetUse returns what the budget's subject has spent since
+	// budget.Since and holds within it, as HoldWithin counts them (holds
+	// taken by plain Hold are not in Held).
+	FindBudgetUse(ctx context.Context, accountID int64, budget Budget) (BudgetUse, error)
 	// Verify checks every ledger invariant and returns the violations found.
 	Verify(ctx context.Context) ([]string, error)
 }

@@ -86,7 +86,18 @@ func (l *Ledger) FindAccounts(ctx context.Context, kind meter.AccountKind) ([]*m
 	return out, rows.Err()
 }
 
-// FindEntries returns an account's journal entries, newest first.
+// subjectEntries selects one subject's entries older than the cursor
+// entry, in the order of the partial index entries_by_subject (time, then
+// id), so that a page reads only the subject's rows however many others
+// the account has. A cursor naming no entry bounds by id alone.
+const subjectEntries = `SELECT id, account_id, kind, amount, ref, request_id, model,
+		input_tokens, output_tokens, estimated, subject, created_at
+		FROM entries WHERE account_id = ? AND subject = ? AND subject != ''
+		AND (created_at, id) < (COALESCE((SELECT created_at FROM entries WHERE id = ?), 1 << 62), ?)
+		ORDER BY created_at DESC, id DESC LIMIT ?`
+
+// FindEntries returns an account's journal entries, newest first; with
+// f.Subject, only that subject's.
 func (l *Ledger) FindEntries(ctx context.Context, f meter.EntryFilter) ([]*meter.Entry, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
@@ -95,9 +106,13 @@ func (l *Ledger) FindEntries(ctx context.Context, f meter.EntryFilter) ([]*meter
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := l.db.read.QueryContext(ctx, `SELECT id, account_id, kind, amount, ref, request_id, model,
+	query, args := `SELECT id, account_id, kind, amount, ref, request_id, model,
 		input_tokens, output_tokens, estimated, subject, created_at
-		FROM entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, f.AccountID, before, f.Limit)
+		FROM entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, []any{f.AccountID, before, f.Limit}
+	if f.Subject != "" {
+		query, args = subjectEntries, []any{f.AccountID, f.Subject, before, before, f.Limit}
+	}
+	rows, err := l.db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find entries: %w", err)
 	}

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -200,4 +201,77 @@ func TestLedger_CloseReleasesAbandonedHolds(t *testing.T) {
 		t.Fatalf("the whole balance is available again: %v", err)
 	}
 	mustVerify(t, l2)
+}
+
+// A subject's entries page newest first without a gap or a repeat, even
+// when many share one millisecond (paged by time, then id), and never
+// include another subject's; FindBudgetUse counts what the book counts.
+func TestLedger_SubjectEntriesAndBudgetUse(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	frozen := time.Now()
+	db.Now = func() time.Time { return frozen }
+	l := MustOpenLedger(t, db)
+	a := mustApp(t, l, "10")
+	alice := meter.Budget{Subject: "user:alice", Cap: amt(t, "1")}
+	var want []int64
+	for i := range 12 {
+		subject := "user:bob"
+		if i%3 != 0 {
+			subject = alice.Subject
+		}
+		h, err := l.HoldWithin(ctx, a.ID, amt(t, "0.01"), time.Minute, meter.Budget{Subject: subject, Cap: amt(t, "1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Capture(ctx, meter.Charge{HoldID: h.ID, AccountID: a.ID, Cost: amt(t, "0.01"), Subject: subject}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := l.FindEntries(ctx, meter.EntryFilter{AccountID: a.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all {
+		if e.Subject == alice.Subject {
+			want = append(want, e.ID)
+		}
+	}
+	var got []int64
+	for cursor := int64(0); ; {
+		page, err := l.FindEntries(ctx, meter.EntryFilter{AccountID: a.ID, Subject: alice.Subject, BeforeID: cursor, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page {
+			if e.Subject != alice.Subject {
+				t.Fatalf("alice's page holds %+v", e)
+			}
+			got = append(got, e.ID)
+		}
+		if len(page) < 3 {
+			break
+		}
+		cursor = page[len(page)-1].ID
+	}
+	if len(want) != 8 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("alice's pages %v, want %v", got, want)
+	}
+
+	h, err := l.HoldWithin(ctx, a.ID, amt(t, "0.2"), time.Minute, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	use, err := l.FindBudgetUse(ctx, a.ID, alice)
+	if err != nil || use.Spent != amt(t, "0.08") || use.Held != amt(t, "0.2") {
+		t.Fatalf("use=%+v err=%v, want 0.08 spent and 0.2 held", use, err)
+	}
+	if err := l.Release(ctx, h.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A budget the book never saw is read from the journal.
+	use, err = l.FindBudgetUse(ctx, a.ID, meter.Budget{Subject: "user:bob", Since: frozen.Add(-time.Hour)})
+	if err != nil || use.Spent != amt(t, "0.04") || use.Held != 0 {
+		t.Fatalf("bob's use=%+v err=%v, want 0.04 spent", use, err)
+	}
 }

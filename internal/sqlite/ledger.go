@@ -278,6 +278,11 @@ func (l *Ledger) hold(accountID int64, amount meter.Amount, ttl time.Duration, b
 			WithDetail("spent", short.spent.String()).
 			WithDetail("held", short.held.String()).
 			WithDetail("required", amount.String())
+	case !ok && budget != nil:
+		// A budget's subject (a JWT user, a session token) is not told the
+		// balance of the account that pays for it.
+		return nil, meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s", amount).
+			WithDetail("required", amount.String())
 	case !ok:
 		return nil, meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", amount, available).
 			WithDetail("required", amount.String()).
