@@ -139,3 +139,40 @@ func TestEIP1271_SIWEBoundToTheConfiguredChain(t *testing.T) {
 		t.Fatalf("SIWE on the configured chain: %d %s", resp.StatusCode, readAll(t, resp))
 	}
 }
+
+// With two chains reachable, wallet headers check EIP-1271 on the one
+// wallet.eip1271_chain_id names; none named, no chain is asked at all.
+func TestEIP1271_WalletHeadersOnTheNamedChain(t *testing.T) {
+	c := newSimChain(t)
+	ownerKey, _ := crypto.GenerateKey()
+	walletAddr, tx, _, err := contracts.DeployTestWallet(c.deployer, c.client, crypto.PubkeyToAddress(ownerKey.PublicKey))
+	c.mined(t, tx, err)
+	twoChains := func() *Config {
+		cfg := chainConfig(t, newFixtureUpstream(t).URL(), c)
+		base := cfg.X402.Networks[0]
+		base.Name = "base" // 8453, on the same backend
+		cfg.X402.Networks = append(cfg.X402.Networks, base)
+		return cfg
+	}
+
+	m, cb := runCountingChainMain(t, twoChains(), c)
+	mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, walletHeaders(t, ownerKey, walletAddr)...),
+		http.StatusUnauthorized, meter.ECodeInvalidSignature)
+	if n := cb.codeCalls(walletAddr); n != 0 {
+		t.Fatalf("no chain named: %d eth_getCode, want 0", n)
+	}
+
+	cfg := twoChains()
+	cfg.Wallet.EIP1271ChainID = 84532
+	m, cb = runCountingChainMain(t, cfg, c)
+	for range 3 {
+		resp := postWith(t, m, "/v1/chat/completions", chatBody, walletHeaders(t, ownerKey, walletAddr)...)
+		if body := readAll(t, resp); resp.StatusCode != http.StatusOK {
+			t.Fatalf("contract wallet on the named chain: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(2 * time.Millisecond) // a fresh timestamp each time
+	}
+	if n := cb.codeCalls(walletAddr); n != 1 {
+		t.Fatalf("3 requests cost %d eth_getCode, want 1 (cached)", n)
+	}
+}

@@ -249,3 +249,41 @@ func signIn(t *testing.T, m *Main, key *ecdsa.PrivateKey) signInResult {
 	}
 	return r
 }
+
+// The free-credit limits and the EIP-1271 chain are checked by field name;
+// the chain defaults to the one network paymeter can reach, and is none
+// when several chains could be meant.
+func TestConfig_FreeCreditsAndEIP1271Chain(t *testing.T) {
+	cfg := testConfig(t, "http://127.0.0.1:1/v1")
+	if cfg.Wallet.FreeCreditsPerIPPerDay != 3 || cfg.Wallet.FreeCreditsDailyBudget != 100*meter.Credit || cfg.Wallet.EIP1271ChainID != 0 {
+		t.Fatalf("defaults: %+v", cfg.Wallet)
+	}
+	cfg.Wallet.FreeCreditsPerIPPerDay = -1
+	cfg.Wallet.FreeCreditsDailyBudget = -1
+	cfg.Wallet.EIP1271ChainID = 8453 // no network with an rpc_url is on it
+	err := cfg.Validate()
+	for _, field := range []string{"wallet.free_credits_per_ip_per_day:", "wallet.free_credits_daily_budget:", "wallet.eip1271_chain_id:"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("error does not name %s: %v", field, err)
+		}
+	}
+
+	network := func(name string) NetworkConfig {
+		return NetworkConfig{Name: name, Asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e", TokenName: "USDC", TokenVersion: "2",
+			PayTo: "0x00000000000000000000000000000000000Fee01", Settlement: "chain", RPCURL: "http://127.0.0.1:8545"}
+	}
+	cfg = testConfig(t, "http://127.0.0.1:1/v1")
+	cfg.X402.RelayerKey = strings.Repeat("11", 32)
+	cfg.X402.Networks = []NetworkConfig{network("base-sepolia")}
+	if err := cfg.Validate(); err != nil || cfg.ContractChainID() != 84532 {
+		t.Fatalf("one chain: err=%v chain=%d, want 84532", err, cfg.ContractChainID())
+	}
+	cfg.X402.Networks = append(cfg.X402.Networks, network("base"))
+	if cfg.ContractChainID() != 0 {
+		t.Fatalf("two chains, none named: chain=%d, want 0 (off)", cfg.ContractChainID())
+	}
+	cfg.Wallet.EIP1271ChainID = 8453
+	if err := cfg.Validate(); err != nil || cfg.ContractChainID() != 8453 {
+		t.Fatalf("two chains, one named: err=%v chain=%d, want 8453", err, cfg.ContractChainID())
+	}
+}
