@@ -146,7 +146,7 @@ func (b *batch) freeDenied(day int64, client string, g meter.FreeGrant) (string,
 			return "", err
 		}
 		if spent > g.DailyBudget-g.Amount {
-			return "not granted: daily free-credit budget spent (it renews at 00:00 UTC)", nil
+			return "not granted: daily free-credit budget spent for today (UTC)", nil
 		}
 	}
 	return "", nil
