@@ -57,7 +57,7 @@ type op struct {
 	ref       string
 	hash      [32]byte
 	// grant is an opWallet's free credits for a new wallet, and their limits.
-	grant *meter.FreeGrant
+	grant meter.FreeGrant
 	// fn is an opFunc's work: rare writes (payments) that need no
 	// statement of their own in the hot path. It runs inside the batch's
 	// transaction, may run twice (a failed batch is retried op by op), and

@@ -21,7 +21,7 @@ import (
 func (l *Ledger) AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, free meter.FreeGrant) (*meter.Account, error) {
 	o := newOp(opWallet)
 	defer o.free()
-	o.ref, o.hash, o.grant = address, hash, &free
+	o.ref, o.hash, o.grant = address, hash, free
 	o.now, o.expiresAt = l.db.Now().UnixMilli(), until.UnixMilli()
 	if err := l.submit(o); err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func (l *Ledger) AcceptWalletMessage(ctx context.Context, address string, hash [
 func (l *Ledger) EnsureWallet(ctx context.Context, address string, free meter.FreeGrant) (acct *meter.Account, created bool, err error) {
 	o := newOp(opWallet)
 	defer o.free()
-	o.ref, o.grant, o.now = address, &free, l.db.Now().UnixMilli()
+	o.ref, o.grant, o.now = address, free, l.db.Now().UnixMilli()
 	if err := l.submit(o); err != nil {
 		return nil, false, err
 	}
@@ -48,12 +48,10 @@ func (l *Ledger) EnsureWallet(ctx context.Context, address string, free meter.Fr
 // hash. The hash alone would let one wallet, signing the text another is
 // about to send (same timestamp, method and path), block it.
 func replayKey(address string, hash [32]byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("paymeter wallet message\x00"))
-	h.Write([]byte(address))
-	h.Write([]byte{0})
-	h.Write(hash[:])
-	return [32]byte(h.Sum(nil))
+	var buf [128]byte // the prefix, a 42-character address, 0, 32 bytes: no allocation
+	b := append(buf[:0], "paymeter wallet message\x00"...)
+	b = append(append(append(b, address...), 0), hash[:]...)
+	return sha256.Sum256(b)
 }
 
 // claimMessageSQL claims a replay key (?1) until ?2, unless it or the
@@ -88,10 +86,10 @@ func (b *batch) wallet(o *op) (outcome, err error) {
 		return nil, err
 	}
 	o.n = 1
-	if o.grant == nil || o.grant.Amount <= 0 {
+	if o.grant.Amount <= 0 {
 		return nil, nil
 	}
-	return b.grantFree(o, *o.grant)
+	return b.grantFree(o, o.grant)
 }
 
 // grantFree grants a new wallet's initial free credits, unless a limit
