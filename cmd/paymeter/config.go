@@ -80,6 +80,17 @@ type WalletConfig struct {
 	// InitialFreeCredits are granted once to a wallet whose account is
 	// created by a signed request.
 	InitialFreeCredits meter.Amount `yaml:"initial_free_credits"`
+
+	// FreeCreditsPerIPPerDay is how many new wallets one client address
+	// (an IPv6 /64) is granted free credits per UTC day; 0: no limit.
+	FreeCreditsPerIPPerDay int `yaml:"free_credits_per_ip_per_day"`
+	// FreeCreditsDailyBudget is the most free credit granted to all new
+	// wallets together per UTC day; 0: no limit.
+	FreeCreditsDailyBudget meter.Amount `yaml:"free_credits_daily_budget"`
+	// EIP1271ChainID is the one chain on which wallet-header and SIWE
+	// signatures of smart-contract wallets are checked; 0: the chain of the
+	// only network with an rpc_url, if exactly one chain has one.
+	EIP1271ChainID int64 `yaml:"eip1271_chain_id"`
 }
 
 // SIWEConfig governs Sign-In with Ethereum.
@@ -350,6 +361,7 @@ func (c *Config) Validate() error {
 	if c.Wallet.InitialFreeCredits < 0 {
 		bad("wallet.initial_free_credits", "must not be negative")
 	}
+	c.validateFreeCredits(bad)
 	if c.SIWE.URI != "" {
 		if u, err := url.Parse(c.SIWE.URI); err != nil || u.Scheme == "" || u.Host == "" {
 			bad("siwe.uri", "%q is not an absolute URI", c.SIWE.URI)

@@ -108,9 +108,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	wallets.Window = time.Duration(cfg.Wallet.Window)
 	wallets.FutureSkew = wallets.Window
 	wallets.FreeCredits = cfg.Wallet.InitialFreeCredits
+	freeLimits := meter.FreeLimits{PerClientPerDay: cfg.Wallet.FreeCreditsPerIPPerDay, DailyBudget: cfg.Wallet.FreeCreditsDailyBudget}
+	wallets.FreeLimits = freeLimits
 	signIn := auth.NewSignIn(sqlite.NewNonceStore(m.DB), m.Ledger, m.Keys)
 	signIn.Domain, signIn.URI, signIn.ChainIDs = cfg.SIWE.Domain, cfg.SIWE.URI, cfg.SIWE.ChainIDs
-	signIn.Statement, signIn.FreeCredits = cfg.SIWE.Statement, cfg.Wallet.InitialFreeCredits
+	signIn.Statement, signIn.FreeCredits, signIn.FreeLimits = cfg.SIWE.Statement, cfg.Wallet.InitialFreeCredits, freeLimits
 	m.Server = &httpapi.Server{
 		Ledger:          m.Ledger,
 		Keys:            m.keyAuth,
@@ -140,22 +142,31 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Server.X402, err = m.setupX402(ctx); err != nil {
 		return err
 	}
-	if m.contracts != nil {
-		// A chain is configured: smart-contract wallets may sign too.
+	if id := cfg.ContractChainID(); m.contracts != nil && id != 0 {
+		// A chain is configured: smart-contract wallets may sign too, on
+		// that one chain.
 		wallets.Contracts, signIn.Contracts = m.contracts, m.contracts
+		wallets.ContractChainID, signIn.ContractChainID = id, id
+	} else if m.contracts != nil {
+		m.Logger.Warn("several chains have an rpc_url: smart-contract wallets sign requests and SIWE messages only once wallet.eip1271_chain_id names one")
 	}
 	m.Server.Init()
 
 	if m.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return err
 	}
-	if signIn.Domain == "" {
-		// Unconfigured, SIWE messages name the address paymeter listens on:
-		// right for local use; production sets siwe.domain and siwe.uri.
+	switch {
+	case signIn.Domain == "" && isLoopback(m.ln.Addr()):
+		// Unconfigured on loopback, SIWE messages name the address
+		// paymeter listens on: right for local use only.
 		signIn.Domain = listenAuthority(m.ln.Addr())
 		signIn.URI = "http://" + signIn.Domain
 		m.Logger.Warn("siwe.domain not set; Sign-In with Ethereum messages must name "+signIn.Domain, "uri", signIn.URI)
-	} else if signIn.URI == "" {
+	case signIn.Domain == "":
+		// Anywhere else the site's name cannot be guessed: the sign-in
+		// routes answer 404 until siwe.domain is set.
+		m.Logger.Warn("siwe.domain not set; Sign-In with Ethereum is off on a listener that is not loopback")
+	case signIn.URI == "":
 		signIn.URI = "https://" + signIn.Domain
 	}
 	bg, cancel := context.WithCancel(context.Background())
@@ -233,6 +244,13 @@ func (m *Main) Close() error {
 		errs = append(errs, m.DB.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// isLoopback reports whether a listening address is on loopback only.
+func isLoopback(a net.Addr) bool {
+	host, _, err := net.SplitHostPort(a.String())
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }
 
 // listenAuthority is host:port of a listening address, with "localhost"

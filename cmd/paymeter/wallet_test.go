@@ -147,3 +147,55 @@ func TestWallet_ReplayOverHTTPAndRestart(t *testing.T) {
 	req.Header = signed.Header.Clone()
 	mustError(t, do(t, req), 401, meter.ECodeSignatureReplayed)
 }
+
+// signedAt builds a request signed by key for ts: two wallets can sign the
+// very same message text (timestamp, method, path).
+func signedAt(t *testing.T, url string, key *ecdsa.PrivateKey, ts, path, body string) *http.Request {
+	t.Helper()
+	msg := auth.WalletMessage(auth.DefaultRealm, ts, http.MethodPost, path, "")
+	sig, err := crypto.Sign(accounts.TextHash([]byte(msg)), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[64] += 27
+	req, _ := http.NewRequest(http.MethodPost, url+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(auth.HeaderWalletAddress, crypto.PubkeyToAddress(key.PublicKey).Hex())
+	req.Header.Set(auth.HeaderTimestamp, ts)
+	req.Header.Set(auth.HeaderWalletSignature, "0x"+hex.EncodeToString(sig))
+	return req
+}
+
+// The replay record names the signer: two wallets signing the same
+// timestamp, method and path are both served (one cannot block the
+// other), while each one's own replay is refused, also after a restart.
+func TestWallet_ReplayKeyedOnSigner(t *testing.T) {
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	m := NewMain(cfg, discardLogger())
+	if err := m.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	alice, mallory := freshWallets(t, 2)[0], freshWallets(t, 1)[0]
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	// Mallory signs first, hoping to burn the message Alice will send.
+	for _, key := range []*ecdsa.PrivateKey{mallory, alice} {
+		resp := do(t, signedAt(t, m.URL(), key, ts, "/v1/chat/completions", helloChat))
+		if body := readAll(t, resp); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status=%d %s, want 200", crypto.PubkeyToAddress(key.PublicKey).Hex(), resp.StatusCode, body)
+		}
+	}
+	mustError(t, do(t, signedAt(t, m.URL(), alice, ts, "/v1/chat/completions", helloChat)), 401, meter.ECodeSignatureReplayed)
+	http.DefaultClient.CloseIdleConnections()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	m2 := MustRunMain(t, cfg) // same database file
+	for _, key := range []*ecdsa.PrivateKey{alice, mallory} {
+		mustError(t, do(t, signedAt(t, m2.URL(), key, ts, "/v1/chat/completions", helloChat)), 401, meter.ECodeSignatureReplayed)
+	}
+	if n := len(up.seen()); n != 2 {
+		t.Fatalf("upstream saw %d requests, want 2", n)
+	}
+}

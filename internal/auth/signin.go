@@ -20,9 +20,10 @@ type NonceStore interface {
 	ConsumeNonce(ctx context.Context, nonce string, now time.Time) (bool, error)
 }
 
-// WalletAccounts finds or creates wallets' accounts.
+// WalletAccounts finds or creates wallets' accounts, a new one with the
+// initial free credits if their limits allow.
 type WalletAccounts interface {
-	EnsureWallet(ctx context.Context, address string, freeCredits meter.Amount) (*meter.Account, bool, error)
+	EnsureWallet(ctx context.Context, address string, free meter.FreeGrant) (*meter.Account, bool, error)
 }
 
 // SignIn implements Sign-In with Ethereum (EIP-4361): a nonce, a message
@@ -39,19 +40,23 @@ type SignIn struct {
 	ChainIDs    []int64
 	Statement   string
 	// NonceTTL is how long a nonce, and a message's Issued At, stay valid.
-	NonceTTL    time.Duration
+	NonceTTL time.Duration
+	// FreeCredits are granted to a wallet's account when sign-in creates
+	// it, within FreeLimits.
 	FreeCredits meter.Amount
+	FreeLimits  meter.FreeLimits
 	// Contracts, if set, accepts signatures of smart-contract wallets
-	// (EIP-1271) on the message's chain.
-	Contracts ContractWallets
-	Now       func() time.Time
+	// (EIP-1271) in messages for the one chain ContractChainID (0: none).
+	Contracts       ContractWallets
+	ContractChainID int64
+	Now             func() time.Time
 }
 
 // NewSignIn returns a SignIn with the defaults of DESIGN.md §3.
 func NewSignIn(nonces NonceStore, accounts WalletAccounts, keys meter.KeyStore) *SignIn {
 	return &SignIn{Nonces: nonces, Accounts: accounts, Keys: keys, ChainIDs: []int64{1, 8453, 84532},
 		Statement: "Sign in to paymeter to get an API key for this wallet.", NonceTTL: 5 * time.Minute,
-		FreeCredits: 5 * meter.Credit, Now: time.Now}
+		FreeCredits: 5 * meter.Credit, FreeLimits: DefaultFreeLimits, Now: time.Now}
 }
 
 // NonceResponse is the body of GET /api/auth/siwe/nonce.
@@ -92,8 +97,8 @@ type SignInResult struct {
 // chain, times, signature over the raw bytes received — then consumes its
 // nonce (only now, so that a bad signature cannot burn a nonce) and issues
 // a new API key for the wallet's account, creating the account (with its
-// free credits) on first sign-in.
-func (s *SignIn) Verify(ctx context.Context, message, signature string) (*SignInResult, error) {
+// free credits, counted against clientIP) on first sign-in.
+func (s *SignIn) Verify(ctx context.Context, message, signature, clientIP string) (*SignInResult, error) {
 	m, err := ParseSIWE(message)
 	if err != nil {
 		return nil, err
@@ -108,7 +113,7 @@ func (s *SignIn) Verify(ctx context.Context, message, signature string) (*SignIn
 	hash := [32]byte(accounts.TextHash([]byte(message)))
 	pub, err := crypto.SigToPub(hash[:], sig)
 	signed := err == nil && crypto.PubkeyToAddress(*pub) == m.Address
-	if !signed && s.Contracts != nil {
+	if !signed && s.Contracts != nil && s.ContractChainID != 0 && m.ChainID == s.ContractChainID {
 		if signed, err = s.Contracts.IsValidSignature(ctx, m.ChainID, m.Address, hash, walletSignature(sig)); err != nil {
 			return nil, err
 		}
@@ -123,7 +128,8 @@ func (s *SignIn) Verify(ctx context.Context, message, signature string) (*SignIn
 	if !ok {
 		return nil, meter.Errorf(meter.ECodeInvalidNonce, "the nonce is unknown, expired or already used; get a new one")
 	}
-	acct, created, err := s.Accounts.EnsureWallet(ctx, m.Address.Hex(), s.FreeCredits)
+	free := meter.FreeGrant{Amount: s.FreeCredits, Client: clientIP, FreeLimits: s.FreeLimits}
+	acct, created, err := s.Accounts.EnsureWallet(ctx, m.Address.Hex(), free)
 	if err != nil {
 		return nil, err
 	}

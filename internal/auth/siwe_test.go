@@ -156,7 +156,7 @@ func TestSignIn_Flow(t *testing.T) {
 	key := newKey(t)
 
 	msg := f.message(t, key).String()
-	r, err := f.s.Verify(ctx, msg, signText(t, key, msg))
+	r, err := f.s.Verify(ctx, msg, signText(t, key, msg), "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +168,12 @@ func TestSignIn_Flow(t *testing.T) {
 		t.Fatalf("issued key: principal=%+v err=%v", p, err)
 	}
 	// The same message again: its nonce is spent.
-	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg)); meter.ErrorCode(err) != meter.ECodeInvalidNonce {
+	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg), "192.0.2.1"); meter.ErrorCode(err) != meter.ECodeInvalidNonce {
 		t.Fatalf("reused nonce err=%v, want invalid_nonce", err)
 	}
 	// A second sign-in: a new key, the same account, no second grant.
 	msg2 := f.message(t, key).String()
-	r2, err := f.s.Verify(ctx, msg2, signText(t, key, msg2))
+	r2, err := f.s.Verify(ctx, msg2, signText(t, key, msg2), "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,13 +190,13 @@ func TestSignIn_Refusals(t *testing.T) {
 	// A bad signature does not burn the nonce.
 	m := f.message(t, key)
 	msg := m.String()
-	if _, err := f.s.Verify(ctx, msg, signText(t, other, msg)); meter.ErrorCode(err) != meter.ECodeInvalidSignature {
+	if _, err := f.s.Verify(ctx, msg, signText(t, other, msg), "192.0.2.1"); meter.ErrorCode(err) != meter.ECodeInvalidSignature {
 		t.Fatalf("other signer err=%v, want invalid_signature", err)
 	}
-	if _, err := f.s.Verify(ctx, msg, "0x1234"); meter.ErrorCode(err) != meter.ECodeInvalidSignature {
+	if _, err := f.s.Verify(ctx, msg, "0x1234", "192.0.2.1"); meter.ErrorCode(err) != meter.ECodeInvalidSignature {
 		t.Fatalf("short signature err=%v, want invalid_signature", err)
 	}
-	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg)); err != nil {
+	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg), "192.0.2.1"); err != nil {
 		t.Fatalf("good signature after bad ones: %v", err)
 	}
 
@@ -220,7 +220,7 @@ func TestSignIn_Refusals(t *testing.T) {
 			m := f.message(t, key)
 			tt.change(m)
 			msg := m.String()
-			if _, err := f.s.Verify(ctx, msg, signText(t, key, msg)); meter.ErrorCode(err) != tt.code {
+			if _, err := f.s.Verify(ctx, msg, signText(t, key, msg), "192.0.2.1"); meter.ErrorCode(err) != tt.code {
 				t.Fatalf("err=%v, want %s", err, tt.code)
 			}
 		})
@@ -230,7 +230,7 @@ func TestSignIn_Refusals(t *testing.T) {
 	f.now = f.now.Add(f.s.NonceTTL)
 	m.IssuedAt = f.now
 	msg = m.String()
-	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg)); meter.ErrorCode(err) != meter.ECodeInvalidNonce {
+	if _, err := f.s.Verify(ctx, msg, signText(t, key, msg), "192.0.2.1"); meter.ErrorCode(err) != meter.ECodeInvalidNonce {
 		t.Fatalf("expired nonce err=%v, want invalid_nonce", err)
 	}
 }

@@ -40,19 +40,23 @@ type WalletRequest struct {
 	// NoFreeCredits creates a new wallet's account without the initial
 	// free credits: for a top-up, whose wallet is created by the payment.
 	NoFreeCredits bool
+	// ClientIP is the address the request came from: free credits are
+	// limited per client address.
+	ClientIP string
 }
 
-// WalletStore accepts verified wallet messages: it claims each message's
-// hash until it expires, so that a message is accepted once, durably
-// (also after a restart), and returns the wallet's account, creating it
-// with initial free credits the first time the wallet is seen.
+// WalletStore accepts verified wallet messages: it claims each message,
+// by its signer and its hash, until it expires, so that a message is
+// accepted once, durably (also after a restart), and returns the wallet's
+// account, creating it the first time the wallet is seen with the initial
+// free credits, if their limits allow.
 type WalletStore interface {
-	AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, freeCredits meter.Amount) (*meter.Account, error)
+	AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, free meter.FreeGrant) (*meter.Account, error)
 }
 
 // ContractWallets checks EIP-1271 signatures: a smart-contract wallet
-// signs by saying so when asked isValidSignature(digest, signature).
-// chainID 0 asks every chain it can reach.
+// signs by saying so when asked isValidSignature(digest, signature) on
+// the chain chainID.
 type ContractWallets interface {
 	IsValidSignature(ctx context.Context, chainID int64, wallet common.Address, digest [32]byte, sig []byte) (bool, error)
 }
@@ -73,11 +77,15 @@ type WalletVerifier struct {
 	Window, FutureSkew time.Duration
 	// RequireBodyHash refuses messages without the Payload-SHA256 line.
 	RequireBodyHash bool
-	// FreeCredits are granted to a wallet's account when it is created.
+	// FreeCredits are granted to a wallet's account when it is created,
+	// within FreeLimits.
 	FreeCredits meter.Amount
+	FreeLimits  meter.FreeLimits
 	// Contracts, if set, accepts signatures of smart-contract wallets
-	// (EIP-1271) that the signature does not recover to.
-	Contracts ContractWallets
+	// (EIP-1271) that the signature does not recover to, asked on the one
+	// chain ContractChainID (0: none).
+	Contracts       ContractWallets
+	ContractChainID int64
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -85,8 +93,12 @@ type WalletVerifier struct {
 // NewWalletVerifier returns a verifier with the defaults of DESIGN.md §3.
 func NewWalletVerifier(store WalletStore) *WalletVerifier {
 	return &WalletVerifier{Store: store, Realm: DefaultRealm, Window: 5 * time.Minute, FutureSkew: 5 * time.Minute,
-		FreeCredits: 5 * meter.Credit, Now: time.Now}
+		FreeCredits: 5 * meter.Credit, FreeLimits: DefaultFreeLimits, Now: time.Now}
 }
+
+// DefaultFreeLimits are the default limits of initial free credits: 3 new
+// wallets per client address and 100 credits in all per UTC day.
+var DefaultFreeLimits = meter.FreeLimits{PerClientPerDay: 3, DailyBudget: 100 * meter.Credit}
 
 // maxTimestampLen bounds X-Timestamp: Unix milliseconds have 13 digits
 // until the year 2286.
@@ -125,9 +137,9 @@ func (v *WalletVerifier) Authenticate(ctx context.Context, r *WalletRequest) (*m
 	}
 	// The message, not the signature, is remembered: a signature has a
 	// second valid form (s ↦ n−s), the message has one hash.
-	free := v.FreeCredits
+	free := meter.FreeGrant{Amount: v.FreeCredits, Client: r.ClientIP, FreeLimits: v.FreeLimits}
 	if r.NoFreeCredits {
-		free = 0
+		free.Amount = 0
 	}
 	acct, err := v.Store.AcceptWalletMessage(ctx, claimed.Hex(), hash, signedAt.Add(v.Window), free)
 	if err != nil {
@@ -148,8 +160,9 @@ func WalletMessage(realm, timestamp, method, path, payloadHash string) string {
 
 // match recovers the signer of the four-line message, then, failing that,
 // of the five-line one, and reports which message hash matched claimed.
-// With Contracts set, a claimed address that is a contract wallet may
-// accept either message itself (EIP-1271).
+// Only then, with Contracts set, a claimed address that is a contract
+// wallet may accept either message itself (EIP-1271): the one check that
+// costs a chain round trip comes after every one that does not.
 func (v *WalletVerifier) match(ctx context.Context, r *WalletRequest, sig []byte, claimed common.Address) ([32]byte, bool, error) {
 	var msgs []string
 	if !v.RequireBodyHash {
@@ -161,12 +174,12 @@ func (v *WalletVerifier) match(ctx context.Context, r *WalletRequest, sig []byte
 			return h, true, nil
 		}
 	}
-	if v.Contracts == nil {
+	if v.Contracts == nil || v.ContractChainID == 0 {
 		return [32]byte{}, false, nil
 	}
 	for _, msg := range msgs {
 		h := [32]byte(accounts.TextHash([]byte(msg)))
-		ok, err := v.Contracts.IsValidSignature(ctx, 0, claimed, h, walletSignature(sig))
+		ok, err := v.Contracts.IsValidSignature(ctx, v.ContractChainID, claimed, h, walletSignature(sig))
 		if err != nil || ok {
 			return h, ok, err
 		}

@@ -309,7 +309,7 @@ func FuzzWalletHeaders(f *testing.F) {
 // and the benchmark, which measure verification, not the ledger.
 type acceptAll struct{}
 
-func (acceptAll) AcceptWalletMessage(context.Context, string, [32]byte, time.Time, meter.Amount) (*meter.Account, error) {
+func (acceptAll) AcceptWalletMessage(context.Context, string, [32]byte, time.Time, meter.FreeGrant) (*meter.Account, error) {
 	return &meter.Account{ID: 1, Kind: meter.AccountWallet}, nil
 }
 
@@ -326,5 +326,56 @@ func BenchmarkWalletVerify(b *testing.B) {
 		if _, err := v.Authenticate(context.Background(), req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Free credits are counted per client address, an IPv6 address by its
+// /64 and an IPv4-mapped one as IPv4; the count starts again the next UTC
+// day. A wallet past the limit gets its account without credits.
+func TestWallet_FreeCreditsPerClientPrefix(t *testing.T) {
+	f := newWalletFixture(t, "")
+	f.db.Now = func() time.Time { return f.now }
+	first := func(client string) meter.Amount {
+		t.Helper()
+		r := sign(t, newKey(t), auth.DefaultRealm, f.now.UnixMilli(), "POST", "/v1/chat/completions", "")
+		r.ClientIP = client
+		p, err := f.v.Authenticate(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.ledger.FindAccountByID(context.Background(), p.AccountID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.FreeGranted != a.Balance {
+			t.Fatalf("account %+v: balance is not the grant", a)
+		}
+		return a.FreeGranted
+	}
+	for i, tt := range []struct {
+		client string
+		want   meter.Amount
+	}{
+		{"2001:db8:1:2::1", 5 * meter.Credit},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", 5 * meter.Credit},
+		{"2001:db8:1:2:abcd::9%eth0", 5 * meter.Credit},
+		{"2001:db8:1:2::2", 0},                // the same /64, a fourth time
+		{"2001:db8:1:3::1", 5 * meter.Credit}, // the next /64
+		{"192.0.2.7", 5 * meter.Credit},
+		{"::ffff:192.0.2.7", 5 * meter.Credit}, // the same IPv4 address
+		{"192.0.2.7", 5 * meter.Credit},
+		{"::ffff:192.0.2.7", 0},
+		{"192.0.2.8", 5 * meter.Credit},
+	} {
+		if got := first(tt.client); got != tt.want {
+			t.Fatalf("wallet %d from %s granted %s, want %s", i, tt.client, got, tt.want)
+		}
+	}
+	f.now = f.now.Add(24 * time.Hour)
+	if got := first("2001:db8:1:2::3"); got != 5*meter.Credit {
+		t.Fatalf("the next day, granted %s, want 5", got)
+	}
+	if v, err := f.ledger.Verify(context.Background()); err != nil || len(v) > 0 {
+		t.Fatalf("verify: %v %q", err, v)
 	}
 }

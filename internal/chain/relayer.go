@@ -286,26 +286,34 @@ func revertReason(err error) (string, bool) {
 }
 
 // Contracts checks EIP-1271 signatures on the chains it has backends for.
+// Whether an address has code is remembered (codecache.go), so that a
+// flood of bad signatures for one address costs one eth_getCode.
 type Contracts struct {
 	Backends map[int64]Backend // by the network's (EIP-712) chain id
+	// HasCodeTTL and NoCodeTTL are how long an address is known to have
+	// code, or none; MaxCached bounds how many are known. Zero: 10 min,
+	// 1 min, 10,000.
+	HasCodeTTL, NoCodeTTL time.Duration
+	MaxCached             int
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	codes codeCache
 }
 
 // IsValidSignature implements x402.SignatureChecker and
-// auth.ContractWallets; chainID 0 asks every chain in turn.
+// auth.ContractWallets: it asks the one chain chainID, and no chain at all
+// for an address without code there. An unknown chain id says no.
 func (c *Contracts) IsValidSignature(ctx context.Context, chainID int64, wallet common.Address, digest [32]byte, sig []byte) (bool, error) {
-	if chainID != 0 {
-		b, ok := c.Backends[chainID]
-		if !ok {
-			return false, nil
-		}
-		return IsValidSignature(ctx, b, wallet, digest, sig)
+	b, ok := c.Backends[chainID]
+	if !ok {
+		return false, nil
 	}
-	for _, b := range c.Backends {
-		if ok, err := IsValidSignature(ctx, b, wallet, digest, sig); err != nil || ok {
-			return ok, err
-		}
+	has, err := c.hasCode(ctx, chainID, b, wallet)
+	if err != nil || !has {
+		return false, err
 	}
-	return false, nil
+	return askWallet(ctx, b, wallet, digest, sig)
 }
 
 // IsValidSignature asks wallet whether sig signs digest (EIP-1271). An
@@ -321,6 +329,11 @@ func IsValidSignature(ctx context.Context, b interface {
 	if len(code) == 0 {
 		return false, nil
 	}
+	return askWallet(ctx, b, wallet, digest, sig)
+}
+
+// askWallet calls isValidSignature on a wallet known to have code.
+func askWallet(ctx context.Context, b ethereum.ContractCaller, wallet common.Address, digest [32]byte, sig []byte) (bool, error) {
 	data, err := wallet1271ABI.Pack("isValidSignature", digest, sig)
 	if err != nil {
 		return false, err

@@ -180,8 +180,13 @@ func (s *Server) walletPrincipal(c *fiber.Ctx, noFreeCredits bool) (*meter.Princ
 	return s.Wallets.Authenticate(c.UserContext(), &auth.WalletRequest{
 		Address: addr, Timestamp: ts, Signature: sig, Method: c.Method(),
 		Path: string(uri.PathOriginal()), Query: string(uri.QueryString()), Body: c.Body(), NoFreeCredits: noFreeCredits,
+		ClientIP: clientIP(c),
 	})
 }
+
+// clientIP is the address a request came from, as free-credit limits
+// count it: the one place that says where it comes from.
+func clientIP(c *fiber.Ctx) string { return c.IP() }
 
 func missingCredentials() error {
 	return meter.Errorf(meter.ECodeMissingCredentials,

@@ -103,7 +103,7 @@ func (s *Server) Init() {
 	if s.SignInPerMinute == 0 {
 		s.SignInPerMinute = 30
 	}
-	siwe := s.app.Group("/api/auth/siwe", s.limitIP(s.SignInPerMinute))
+	siwe := s.app.Group("/api/auth/siwe", s.siweEnabled, s.limitIP(s.SignInPerMinute))
 	siwe.Get("/nonce", s.siweNonce)
 	siwe.Post("/verify", s.siweVerify)
 	s.app.Post("/api/v1/topup/:amount", s.limitIP(s.RateLimits.IP), s.topup)

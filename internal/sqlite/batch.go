@@ -56,6 +56,8 @@ type op struct {
 	entryKind meter.EntryKind
 	ref       string
 	hash      [32]byte
+	// grant is an opWallet's free credits for a new wallet, and their limits.
+	grant meter.FreeGrant
 	// fn is an opFunc's work: rare writes (payments) that need no
 	// statement of their own in the hot path. It runs inside the batch's
 	// transaction, may run twice (a failed batch is retried op by op), and
@@ -440,6 +442,9 @@ func (b *batch) expire(o *op) error {
 	o.n = len(found)
 	if _, err := b.stmt("purgeMessages").ExecContext(b.ctx, o.now); err != nil {
 		return fmt.Errorf("purge expired wallet messages: %w", err)
+	}
+	if _, err := b.stmt("purgeFreeGrants").ExecContext(b.ctx, o.now/dayMillis-1); err != nil {
+		return fmt.Errorf("purge old free-grant counts: %w", err)
 	}
 	if _, err := b.stmt("purgeSessions").ExecContext(b.ctx, o.now-sessionRetention.Milliseconds()); err != nil {
 		return fmt.Errorf("purge expired sessions: %w", err)

@@ -284,9 +284,13 @@ func (l *Ledger) hold(accountID int64, amount meter.Amount, ttl time.Duration, b
 		return nil, meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s", amount).
 			WithDetail("required", amount.String())
 	case !ok:
-		return nil, meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", amount, available).
+		e := meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", amount, available).
 			WithDetail("required", amount.String()).
 			WithDetail("available", available.String())
+		if note := l.freeCreditsNote(accountID); note != "" {
+			e.WithDetail("free_credits", note)
+		}
+		return nil, e
 	}
 	return h, nil
 }

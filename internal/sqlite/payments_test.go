@@ -73,7 +73,7 @@ func TestPayments_SettleCreditsOnceWithoutFreeCredits(t *testing.T) {
 		t.Fatalf("second settle: %+v, %v", again, err)
 	}
 	// The wallet was created by a top-up: signing in later grants nothing.
-	w, created, err := l.EnsureWallet(ctx, payer, 5*meter.Credit)
+	w, created, err := l.EnsureWallet(ctx, payer, meter.FreeGrant{Amount: 5 * meter.Credit})
 	if err != nil || created || w.ID != a.ID || w.Balance != 10*meter.Credit {
 		t.Fatalf("wallet after sign-in: %+v created=%v err=%v", w, created, err)
 	}

@@ -25,7 +25,7 @@ var stmtSQL = map[string]string{
 	"deleteHold":     `DELETE FROM holds WHERE id = ?`,
 	"insertEntry":    entryInsert + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO NOTHING`,
 	"selectExpired":  `SELECT id, account_id, amount FROM holds WHERE expires_at <= ? LIMIT 10000`,
-	"claimMessage":   `INSERT INTO seen_messages (hash, expires_at) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING`,
+	"claimMessage":   claimMessageSQL,
 	"purgeMessages":  `DELETE FROM seen_messages WHERE expires_at <= ?`,
 	"walletAccount":  `SELECT id FROM accounts WHERE address = ?`,
 	"insertWallet":   `INSERT INTO accounts (kind, address, created_at) VALUES ('wallet', ?, ?)`,
@@ -43,6 +43,11 @@ var stmtSQL = map[string]string{
 	"selectApply":   `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at FROM payments WHERE id = ?`,
 	"applyPayment":  `UPDATE payments SET applied_at = ? WHERE id = ?`,
 	"purgeSessions": `DELETE FROM sessions WHERE expires_at <= ?`,
+	// Free-credit limits (wallets.go).
+	"freeGrants":      `SELECT COALESCE(SUM(grants), 0), COALESCE(SUM(amount), 0) FROM free_grants WHERE day = ? AND client = ?`,
+	"countFreeGrant":  countFreeGrantSQL,
+	"setFreeDenied":   `UPDATE accounts SET free_denied = ? WHERE id = ?`,
+	"purgeFreeGrants": `DELETE FROM free_grants WHERE day < ?`,
 	"budgetSpent": `SELECT COALESCE(-SUM(amount), 0) FROM entries
 		WHERE account_id = ? AND subject = ? AND created_at >= ? AND subject != '' AND kind = 'usage'`,
 }
