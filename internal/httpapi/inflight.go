@@ -23,17 +23,23 @@ var errShuttingDown = &meter.Error{Code: meter.ECodeUnavailable,
 
 // streamSet is the streams being relayed now.
 type streamSet struct {
-	mu  sync.Mutex
-	all map[*relay]struct{}
+	mu     sync.Mutex
+	all    map[*relay]struct{}
+	closed bool // by FinishStreams: no stream starts after it
 }
 
-func (ss *streamSet) add(r *relay) {
+// add enters r, unless the set is closed.
+func (ss *streamSet) add(r *relay) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	if ss.closed {
+		return false
+	}
 	if ss.all == nil {
 		ss.all = make(map[*relay]struct{})
 	}
 	ss.all[r] = struct{}{}
+	return true
 }
 
 func (ss *streamSet) remove(r *relay) {
@@ -42,9 +48,12 @@ func (ss *streamSet) remove(r *relay) {
 	delete(ss.all, r)
 }
 
-func (ss *streamSet) list() []*relay {
+// close lists the streams and refuses new ones: a stream whose upstream
+// answers after the ledger closed could not be charged.
+func (ss *streamSet) close() []*relay {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	ss.closed = true
 	out := make([]*relay, 0, len(ss.all))
 	for r := range ss.all {
 		out = append(out, r)
@@ -54,11 +63,12 @@ func (ss *streamSet) list() []*relay {
 
 // FinishStreams meters every stream still running, for what it delivered,
 // and ends it: its upstream request is cancelled, and its client gets an
-// error event (if it reads on). Call it once Shutdown has given up
-// waiting, before the ledger closes: a stream past shutdown_timeout is
-// charged, never released. It returns how many streams it ended.
+// error event (if it reads on); a stream whose upstream answers later is
+// refused (503 unavailable). Call it once Shutdown has given up waiting,
+// before the ledger closes: a stream past shutdown_timeout is charged,
+// never released. It returns how many streams it ended.
 func (s *Server) FinishStreams() int {
-	streams := s.streams.list()
+	streams := s.streams.close()
 	for _, r := range streams {
 		r.stopWith(errShuttingDown)
 	}

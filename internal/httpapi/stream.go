@@ -83,9 +83,14 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 		events: upstream.NewEventReader(resp.Body, s.MaxEventBytes),
 		body:   resp.Body, cancel: cancel,
 	}
+	if !s.streams.add(r) {
+		cancel()
+		resp.Body.Close()
+		s.release(m)
+		return meter.Errorf(meter.ECodeUnavailable, "the server is shutting down; nothing was charged")
+	}
 	// From here the relay meters the request and ends it in InFlight.
 	m.relayed = true
-	s.streams.add(r)
 	fctx.Response.SetBodyStream(r, -1)
 	return nil
 }
