@@ -304,48 +304,97 @@ func TestHolds_MaxRequestDuration(t *testing.T) {
 }
 
 // A stream still running when shutdown_timeout runs out is charged what
-// it delivered before the ledger closes; today its hold is released and it
-// goes free.
+// it delivered before the ledger closes, whether its client reads on or
+// reads nothing (paymeter's write to it blocked); today its hold is
+// released and it goes free.
 func TestHolds_StreamPastShutdownTimeoutIsCharged(t *testing.T) {
-	up := newFixtureUpstream(t)
-	up.Events, up.Delay = slowEvents(100), 50*time.Millisecond // five seconds
+	t.Run("reading", func(t *testing.T) {
+		up := newFixtureUpstream(t)
+		up.Events, up.Delay = slowEvents(100), 50*time.Millisecond // five seconds
+		m, cfg := runUnmanaged(t, up)
+		a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+		client := &http.Client{Transport: &http.Transport{}}
+		req, _ := http.NewRequest(http.MethodPost, m.URL()+"/v1/chat/completions", strings.NewReader(longStream))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		r := bufio.NewReader(resp.Body)
+		readEvents(t, r, 3)
+		rest := make(chan string, 1)
+		go func() { b, _ := io.ReadAll(r); rest <- string(b) }() // the client reads on
+		mustClose(t, m)
+		if got := <-rest; !strings.Contains(got, `"code":"unavailable"`) || strings.Contains(got, "[DONE]") {
+			t.Fatalf("stream ends %q, want an unavailable error event", tail(got))
+		}
+		charge := mustChargedAfterClose(t, cfg, a.ID)
+		if charge <= 0 || charge >= worstOf(t, longStream) {
+			t.Fatalf("charged %s, want what a few words cost", charge)
+		}
+	})
+	t.Run("not reading", func(t *testing.T) {
+		up := newFixtureUpstream(t)
+		up.Events = bigEvents(64, 128<<10)
+		m, cfg := runUnmanaged(t, up)
+		a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+		startSlowClient(t, m, longStream, "Authorization", "Bearer "+key)
+		time.Sleep(300 * time.Millisecond) // paymeter's writes block
+		mustClose(t, m)
+		if charge := mustChargedAfterClose(t, cfg, a.ID); charge != worstOf(t, longStream) {
+			t.Fatalf("charged %s, want the hold (megabytes were delivered)", charge)
+		}
+	})
+}
+
+// runUnmanaged runs paymeter with a shutdown_timeout of a second; the
+// test closes it.
+func runUnmanaged(t *testing.T, up *fixtureUpstream) (*Main, *Config) {
+	t.Helper()
 	cfg := testConfig(t, up.URL())
 	cfg.ShutdownTimeout = Duration(time.Second)
 	m := NewMain(cfg, discardLogger())
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
-	client := &http.Client{Transport: &http.Transport{}}
-	req, _ := http.NewRequest(http.MethodPost, m.URL()+"/v1/chat/completions", strings.NewReader(longStream))
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	r := bufio.NewReader(resp.Body)
-	readEvents(t, r, 3)
-	closed := make(chan error, 1)
-	go func() { closed <- m.Close() }()
-	go io.Copy(io.Discard, r) // the client goes on reading
+	return m, cfg
+}
+
+func mustClose(t *testing.T, m *Main) {
+	t.Helper()
+	closed := make(chan struct{})
+	go func() { m.Close(); close(closed) }() // its error: the deadline passed
 	select {
 	case <-closed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not return")
 	}
+}
 
+// worstOf is the hold of body at testConfig's prices.
+func worstOf(t *testing.T, body string) meter.Amount {
+	t.Helper()
+	m := MustRunMain(t, testConfig(t, "http://127.0.0.1:1/v1"))
+	return worstCase(t, m, body)
+}
+
+// mustChargedAfterClose reopens the closed program's database and returns
+// what the account's one usage entry charged, checking that nothing is
+// held and the ledger verifies.
+func mustChargedAfterClose(t *testing.T, cfg *Config, accountID int64) meter.Amount {
+	t.Helper()
 	db, l, err := openLedger(cfg.Database, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	defer l.Close()
-	acct, err := l.FindAccountByID(t.Context(), a.ID)
+	acct, err := l.FindAccountByID(t.Context(), accountID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := l.FindEntries(t.Context(), meter.EntryFilter{AccountID: a.ID})
+	all, err := l.FindEntries(t.Context(), meter.EntryFilter{AccountID: accountID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,4 +410,5 @@ func TestHolds_StreamPastShutdownTimeoutIsCharged(t *testing.T) {
 	if v, err := l.Verify(t.Context()); err != nil || len(v) > 0 {
 		t.Fatalf("ledger verify: %v %v", v, err)
 	}
+	return -entries[0].Amount
 }

@@ -129,16 +129,17 @@ type relay struct {
 	body     io.Closer
 	cancel   context.CancelFunc
 
-	pending     []byte // the part of the current event not yet handed out
-	ended       bool   // the upstream is done; pending is the last of it
-	upstreamErr error
+	pending []byte // the part of the current event not yet handed out
+	ended   bool   // the upstream is done; pending is the last of it
 
 	// mu guards what FinishStreams shares with the connection's
-	// goroutine: the meter, whether it was metered, and why it was stopped.
-	mu      sync.Mutex
-	meter   upstream.StreamMeter
-	metered bool
-	stopped error
+	// goroutine: the meter, whether it was metered, why it broke off or
+	// was stopped.
+	mu          sync.Mutex
+	meter       upstream.StreamMeter
+	metered     bool
+	upstreamErr error
+	stopped     error
 }
 
 // Read hands out the next piece of the stream. When the upstream's stream
@@ -154,7 +155,7 @@ func (r *relay) Read(p []byte) (int, error) {
 		}
 		if cut := r.cutOff(); cut != nil {
 			// Past the request's time limit, or stopped: no more events.
-			r.ended, r.upstreamErr = true, cut
+			r.broke(cut)
 			r.pending = streamError(cut, r.m.requestID)
 			continue
 		}
@@ -170,13 +171,22 @@ func (r *relay) Read(p []byte) (int, error) {
 			r.ended = true
 		case err != nil:
 			// The upstream broke off: tell the client, in the API's error shape.
-			r.ended, r.upstreamErr = true, err
+			r.broke(err)
 			r.pending = append(r.pending[:len(r.pending):len(r.pending)], streamError(err, r.m.requestID)...)
 		}
 	}
 	n := copy(p, r.pending)
 	r.pending = r.pending[n:]
 	return n, nil
+}
+
+// broke ends the stream for err (which finish logs, maybe on another
+// goroutine: FinishStreams).
+func (r *relay) broke(err error) {
+	r.mu.Lock()
+	r.upstreamErr = err
+	r.mu.Unlock()
+	r.ended = true
 }
 
 // observe meters an event and reports whether it is passed on.
