@@ -203,7 +203,7 @@ func TestHolds_SessionCapCountsStreamPastHoldTTL(t *testing.T) {
 // still charged, and counted against the subject's budget.
 func TestHolds_LateCaptureCountsAgainstCap(t *testing.T) {
 	up := newFixtureUpstream(t)
-	up.Events, up.Delay = slowEvents(40), 50*time.Millisecond // two seconds
+	up.Events, up.Delay = slowEvents(80), 50*time.Millisecond // four seconds
 	m := MustRunMain(t, testConfig(t, up.URL()))
 	worst := worstCase(t, m, longStream)
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
