@@ -60,6 +60,12 @@ type UpstreamConfig struct {
 // LimitsConfig bounds what clients may send.
 type LimitsConfig struct {
 	MaxBodyBytes int `yaml:"max_body_bytes"`
+
+	// MaxRequestDuration bounds a proxied request, streams included; it
+	// is below ledger.hold_ttl, so that requests end before their holds
+	// expire (those that cannot be ended, such as a stream to a client
+	// that reads nothing, have their holds renewed while they run).
+	MaxRequestDuration Duration `yaml:"max_request_duration"`
 }
 
 // LedgerConfig tunes hold expiry.
@@ -351,6 +357,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ledger.ExpiryInterval <= 0 {
 		bad("ledger.expiry_interval", "must be positive")
+	}
+	if d := c.Limits.MaxRequestDuration; d <= 0 || d >= c.Ledger.HoldTTL {
+		bad("limits.max_request_duration", "%s must be positive and below ledger.hold_ttl (%s)", time.Duration(d), time.Duration(c.Ledger.HoldTTL))
 	}
 	if strings.TrimSpace(c.Wallet.Realm) == "" || strings.ContainsAny(c.Wallet.Realm, "\r\n") {
 		bad("wallet.realm", "required, on one line, e.g. \"Paymeter\" or \"Eliza Cloud\"")

@@ -106,3 +106,28 @@ func TestConfig_ValidateNamesFields(t *testing.T) {
 		t.Fatalf("config check valid: %q", out)
 	}
 }
+
+// limits.max_request_duration must end requests before their holds expire.
+func TestConfig_MaxRequestDurationBelowHoldTTL(t *testing.T) {
+	for _, tt := range []struct {
+		env []string
+		ok  bool
+	}{
+		{nil, true}, // the defaults: 10m below 15m
+		{[]string{"PAYMETER_LIMITS_MAX_REQUEST_DURATION=15m"}, false},
+		{[]string{"PAYMETER_LIMITS_MAX_REQUEST_DURATION=20m"}, false},
+		{[]string{"PAYMETER_LIMITS_MAX_REQUEST_DURATION=0s"}, false},
+		{[]string{"PAYMETER_LIMITS_MAX_REQUEST_DURATION=-1s"}, false},
+		{[]string{"PAYMETER_LEDGER_HOLD_TTL=5m"}, false},
+		{[]string{"PAYMETER_LEDGER_HOLD_TTL=5m", "PAYMETER_LIMITS_MAX_REQUEST_DURATION=4m"}, true},
+	} {
+		cfg, err := LoadConfig("", append(tt.env, "PAYMETER_UPSTREAM_URL=http://127.0.0.1:1/v1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cfg.Validate()
+		if tt.ok != (err == nil) || (err != nil && !strings.Contains(err.Error(), "limits.max_request_duration:")) {
+			t.Errorf("%v: err=%v, want ok=%v or an error naming limits.max_request_duration", tt.env, err, tt.ok)
+		}
+	}
+}

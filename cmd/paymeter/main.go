@@ -69,6 +69,9 @@ type Main struct {
 	closers []func()
 	// contracts checks EIP-1271 signatures when a chain is configured.
 	contracts *chain.Contracts
+	// inFlight names the holds and payments of the requests running now,
+	// which the ledger's and the payments' sweeps leave alone.
+	inFlight meter.InFlight
 }
 
 // lastUsedInterval is how often keys' last-use times are written.
@@ -94,6 +97,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.Keys = sqlite.NewKeyStore(m.DB)
+	m.Ledger.InFlight = &m.inFlight
 	cfg := m.Config
 	if m.Upstream, err = upstream.NewClient(cfg.Upstream.URL, cfg.Upstream.APIKey); err != nil {
 		return err
@@ -129,6 +133,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		HoldTTL:      time.Duration(cfg.Ledger.HoldTTL),
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
 		Metrics:      httpapi.NewMetrics(),
+		// Requests end before their holds expire (Validate), and those that
+		// do not are renewed while they run.
+		MaxRequestDuration: time.Duration(cfg.Limits.MaxRequestDuration),
+		InFlight:           &m.inFlight,
 		ReadyChecks: []httpapi.ReadyCheck{
 			{Name: "database", Check: m.Ledger.Ping},
 			{Name: "upstream", Check: m.Upstream.Ping},
@@ -214,8 +222,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 
 // Close stops accepting requests, lets in-flight ones finish for up to
-// shutdown_timeout, then closes the ledger, which releases the holds of
-// any request still running, and the database.
+// shutdown_timeout, charges the streams still running for what they
+// delivered, then closes the ledger, which releases the holds of any
+// other request still running (nothing of theirs was delivered), and the
+// database.
 func (m *Main) Close() error {
 	var errs []error
 	if m.Server != nil && m.ln != nil {
@@ -223,6 +233,9 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Server.Shutdown(ctx))
 		cancel()
 		<-m.serving
+		if n := m.Server.FinishStreams(); n > 0 {
+			m.Logger.Warn("streams still running after shutdown_timeout ended, charged for what they delivered", "count", n)
+		}
 	}
 	if m.cancel != nil {
 		m.cancel()

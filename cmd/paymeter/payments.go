@@ -109,6 +109,7 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 	}
 	m.Payments = &x402.Processor{Verifier: verifier, Ledger: m.Ledger, Settlers: settlers, Checkers: checkers,
 		SettleTimeout: time.Duration(cfg.SettleTimeout), ApplyAfter: time.Duration(m.Config.Ledger.HoldTTL), Logger: m.Logger}
+	m.Payments.InFlight = &m.inFlight
 	return &httpapi.X402{Processor: m.Payments, Networks: networks, MaxTimeoutSeconds: cfg.MaxTimeoutSeconds,
 		PublicURL: cfg.PublicURL, TopupAmounts: cfg.TopupAmounts}, nil
 }

@@ -22,11 +22,18 @@ type metered struct {
 	// payment is the request's own x402 payment, which stands in for the
 	// hold: the cost is booked against it and the rest is change.
 	payment *meter.Payment
+	// deadline ends the request (MaxRequestDuration); zero: none.
+	deadline time.Time
+	// end takes the request out of Server.InFlight once it is metered;
+	// relayed says a stream's relay calls it, not the handler.
+	end     func()
+	relayed bool
 }
 
 // proxy serves a token-priced route: authorize, price the worst case, hold
 // it, forward, then capture the actual cost (DESIGN.md §2).
 func (s *Server) proxy(c *fiber.Ctx, r route) error {
+	start := time.Now()
 	p := principalOf(c)
 	if p != nil && !p.Scopes.Has(r.scope) {
 		return meter.Errorf(meter.ECodeInsufficientScope, "this credential lacks the %q scope", r.scope)
@@ -69,6 +76,12 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 		m.hold = hold
 	}
 	m.principal = p
+	s.begin(m, start)
+	defer func() {
+		if !m.relayed {
+			m.end()
+		}
+	}()
 	if info.Stream {
 		return s.stream(c, m)
 	}
@@ -81,7 +94,9 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 	resp := c.Response()
 	start := time.Now()
-	err := s.Upstream.Do(s.upstreamRequest(c, c.Body()), resp)
+	req := s.upstreamRequest(c, c.Body())
+	req.Deadline = m.deadline
+	err := s.Upstream.Do(req, resp)
 	s.Metrics.observeUpstream(m.route.path, time.Since(start), upstreamErr(err, resp.StatusCode()))
 	if err != nil {
 		s.release(m)

@@ -48,6 +48,17 @@ type Server struct {
 	// credentials with 401 missing_credentials.
 	X402 *X402
 
+	// MaxRequestDuration bounds a proxied request, from its start to its
+	// end: a stream past it ends with an error event, charged what it
+	// delivered; a whole request past it is a 504 upstream_timeout. It is
+	// below HoldTTL; 0 sets no bound.
+	MaxRequestDuration time.Duration
+	// InFlight is told the hold (or x402 payment) of every proxied
+	// request while it runs, so that the sweeps leave them alone.
+	InFlight *meter.InFlight
+	// streams are the streams running now, for FinishStreams.
+	streams streamSet
+
 	app     *fiber.App
 	limiter *limiter
 }

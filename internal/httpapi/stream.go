@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -31,8 +32,12 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 			return err
 		}
 	}
-	// The upstream request lives as long as the relay, not the handler.
+	// The upstream request lives as long as the relay, not the handler,
+	// and no longer than the request may run.
 	ctx, cancel := context.WithCancel(context.Background())
+	if !m.deadline.IsZero() {
+		ctx, cancel = context.WithDeadline(context.Background(), m.deadline)
+	}
 	start := time.Now()
 	resp, err := s.Upstream.Stream(ctx, s.upstreamRequest(c, body))
 	var status int
@@ -73,11 +78,20 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	// fasthttp reads the relay on the connection's own goroutine, writing
 	// and flushing one chunk per Read, so each event reaches the client as
 	// it arrives, with no goroutine or pipe per stream.
-	fctx.Response.SetBodyStream(&relay{
+	r := &relay{
 		s: s, m: m, fctx: fctx, injected: injected,
 		events: upstream.NewEventReader(resp.Body, s.MaxEventBytes),
 		body:   resp.Body, cancel: cancel,
-	}, -1)
+	}
+	if !s.streams.add(r) {
+		cancel()
+		resp.Body.Close()
+		s.release(m)
+		return meter.Errorf(meter.ECodeUnavailable, "the server is shutting down; nothing was charged")
+	}
+	// From here the relay meters the request and ends it in InFlight.
+	m.relayed = true
+	fctx.Response.SetBodyStream(r, -1)
 	return nil
 }
 
@@ -115,11 +129,17 @@ type relay struct {
 	body     io.Closer
 	cancel   context.CancelFunc
 
+	pending []byte // the part of the current event not yet handed out
+	ended   bool   // the upstream is done; pending is the last of it
+
+	// mu guards what FinishStreams shares with the connection's
+	// goroutine: the meter, whether it was metered, why it broke off or
+	// was stopped.
+	mu          sync.Mutex
 	meter       upstream.StreamMeter
-	pending     []byte // the part of the current event not yet handed out
-	ended       bool   // the upstream is done; pending is the last of it
 	metered     bool
 	upstreamErr error
+	stopped     error
 }
 
 // Read hands out the next piece of the stream. When the upstream's stream
@@ -128,27 +148,30 @@ type relay struct {
 func (r *relay) Read(p []byte) (int, error) {
 	for len(r.pending) == 0 {
 		if r.ended {
-			if !r.metered {
-				if cost, ok := r.finish(false); ok {
-					r.fctx.Response.Header.Set("X-Paymeter-Cost", cost.String())
-				}
+			if cost, ok := r.finish(false); ok {
+				r.fctx.Response.Header.Set("X-Paymeter-Cost", cost.String())
 			}
 			return 0, io.EOF
 		}
+		if cut := r.cutOff(); cut != nil {
+			// Past the request's time limit, or stopped: no more events.
+			r.broke(cut)
+			r.pending = streamError(cut, r.m.requestID)
+			continue
+		}
 		ev, err := r.events.Next()
-		if len(ev) > 0 {
-			_, hadUsage := r.meter.Usage()
-			r.meter.Observe(ev)
-			if _, hasUsage := r.meter.Usage(); !(r.injected && hasUsage && !hadUsage) {
-				r.pending = ev
-			}
+		if len(ev) > 0 && r.observe(ev) {
+			r.pending = ev
+		}
+		if cut := r.cutOff(); err != nil && err != io.EOF && cut != nil {
+			err = cut // the upstream read was cancelled for it
 		}
 		switch {
 		case err == io.EOF:
 			r.ended = true
 		case err != nil:
 			// The upstream broke off: tell the client, in the API's error shape.
-			r.ended, r.upstreamErr = true, err
+			r.broke(err)
 			r.pending = append(r.pending[:len(r.pending):len(r.pending)], streamError(err, r.m.requestID)...)
 		}
 	}
@@ -157,24 +180,79 @@ func (r *relay) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// broke ends the stream for err (which finish logs, maybe on another
+// goroutine: FinishStreams).
+func (r *relay) broke(err error) {
+	r.mu.Lock()
+	r.upstreamErr = err
+	r.mu.Unlock()
+	r.ended = true
+}
+
+// observe meters an event and reports whether it is passed on.
+func (r *relay) observe(ev []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, hadUsage := r.meter.Usage()
+	r.meter.Observe(ev)
+	_, hasUsage := r.meter.Usage()
+	return !(r.injected && hasUsage && !hadUsage)
+}
+
+// cutOff is why the stream must end now, if it must: it was stopped, or
+// it ran past the request's deadline.
+func (r *relay) cutOff() error {
+	r.mu.Lock()
+	stopped := r.stopped
+	r.mu.Unlock()
+	if stopped != nil {
+		return stopped
+	}
+	if !r.m.deadline.IsZero() && !time.Now().Before(r.m.deadline) {
+		return errRequestTooLong
+	}
+	return nil
+}
+
+// stopWith meters the stream now, for what it delivered, and ends it: the
+// upstream request is cancelled, and the client, if it reads on, gets the
+// error event of why.
+func (r *relay) stopWith(why error) {
+	r.mu.Lock()
+	if r.stopped == nil {
+		r.stopped = why
+	}
+	r.mu.Unlock()
+	r.finish(false)
+	r.cancel()
+}
+
 // Close ends the upstream request. If the stream did not run to its end,
 // the client left: the request is metered for what was delivered.
 func (r *relay) Close() error {
-	if !r.metered {
-		r.finish(true)
-	}
+	r.finish(true)
+	r.s.streams.remove(r)
+	r.m.end()
 	r.cancel()
 	return r.body.Close()
 }
 
-// finish meters the request once. Usage reported by the upstream is
-// charged as it is; without it, the delivered text is estimated
-// (upstream.EstimateUsage): never the whole hold, never nothing — unless
-// nothing at all reached the client because the upstream failed first.
-// The last event handed out counts as delivered even if the client left
-// while it was being written.
+// finish meters the request once; ok is false if it was metered before
+// or the capture failed. Usage reported by the upstream is charged as it
+// is; without it, the delivered text is estimated (upstream.EstimateUsage):
+// never the whole hold, never nothing — unless nothing at all reached the
+// client because the upstream failed first. The last event handed out
+// counts as delivered even if the client left while it was being written.
+// It holds r.mu until the charge is durable, so that FinishStreams returns
+// only once every stream's charge is booked.
 func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.metered {
+		return 0, false
+	}
 	r.metered = true
+	defer r.m.end()
 	usage, known := r.meter.Usage()
 	delivered := r.meter.DeliveredBytes()
 	if !known {
@@ -199,7 +277,10 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 func streamError(cause error, requestID string) []byte {
 	code, msg := meter.ECodeUpstreamError, "the upstream stream broke off"
 	var me *meter.Error
-	if errors.As(cause, &me) && me.Code == meter.ECodeUpstreamTimeout {
+	switch {
+	case cause == errRequestTooLong || cause == errShuttingDown:
+		code, msg = cause.(*meter.Error).Code, cause.(*meter.Error).Message
+	case errors.As(cause, &me) && me.Code == meter.ECodeUpstreamTimeout:
 		code, msg = me.Code, "the upstream stopped sending"
 	}
 	body, _ := json.Marshal(errorBody{Error: errorFields{Code: code, Message: msg, Type: "api_error", RequestID: requestID}})

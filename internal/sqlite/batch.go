@@ -112,6 +112,11 @@ type batch struct {
 	refs  map[string]struct{}
 	// bound holds the statements bound to tx so far.
 	bound map[string]*sql.Stmt
+	// live are the holds whose requests are still running: never expired.
+	live *meter.InFlight
+	// late are the captures whose holds were gone, for the budgets in the
+	// book once the batch is committed.
+	late []lateCharge
 }
 
 // stmt returns the named statement (stmtSQL) bound to the batch's
@@ -328,6 +333,9 @@ func (b *batch) capture(o *op) (outcome, err error) {
 			return meter.Errorf(meter.ECodeConflict, "hold %s was already captured", c.HoldID), nil
 		}
 	}
+	if !found && c.Subject != "" && charged > 0 {
+		b.late = append(b.late, lateCharge{accountID: h.accountID, subject: c.Subject, at: o.now, amount: charged})
+	}
 	a.balance -= charged
 	a.dirty = true
 	o.charged = charged
@@ -405,20 +413,26 @@ func (b *batch) entry(a *acctState, accountID int64, kind meter.EntryKind, amoun
 	return id, true, nil
 }
 
+// expire releases the stored holds expired at o.now, but renews those
+// whose requests are still running in this process (b.live), and those
+// that expire before o.expiresAt (the next sweep), so that their stored
+// expiry stays ahead: a hold released under a running request would let
+// it go free (docs/security.md, H2).
 func (b *batch) expire(o *op) error {
-	rows, err := b.stmt("selectExpired").QueryContext(b.ctx, o.now)
+	rows, err := b.stmt("selectExpired").QueryContext(b.ctx, max(o.now, o.expiresAt))
 	if err != nil {
 		return fmt.Errorf("find expired holds: %w", err)
 	}
 	type expired struct {
-		id string
-		h  bookHold
+		id      string
+		h       bookHold
+		expires int64
 	}
 	var found []expired
 	for rows.Next() {
 		var e expired
 		e.h.queued = true // it is stored
-		if err := rows.Scan(&e.id, &e.h.accountID, &e.h.amount); err != nil {
+		if err := rows.Scan(&e.id, &e.h.accountID, &e.h.amount, &e.expires); err != nil {
 			rows.Close()
 			return err
 		}
@@ -427,7 +441,17 @@ func (b *batch) expire(o *op) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
+	o.n = 0
 	for _, e := range found {
+		if renewed, err := b.renew(e.id, e.expires, o.now); err != nil || renewed {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if e.expires > o.now {
+			continue // not expired yet; looked at only to be renewed
+		}
 		a, err := b.account(e.h.accountID)
 		if err != nil {
 			return err
@@ -438,8 +462,8 @@ func (b *batch) expire(o *op) error {
 		if err := b.settle(e.id, e.h, a); err != nil {
 			return err
 		}
+		o.n++
 	}
-	o.n = len(found)
 	if _, err := b.stmt("purgeMessages").ExecContext(b.ctx, o.now); err != nil {
 		return fmt.Errorf("purge expired wallet messages: %w", err)
 	}
@@ -450,6 +474,24 @@ func (b *batch) expire(o *op) error {
 		return fmt.Errorf("purge expired sessions: %w", err)
 	}
 	return nil
+}
+
+// renew extends the stored expiry of a hold whose request is still
+// running by the hold's own lifetime. It reports false for any other hold.
+func (b *batch) renew(id string, stored, now int64) (bool, error) {
+	if !b.live.Has(id) {
+		return false, nil
+	}
+	expires, ok := b.book.renew(id, now)
+	if !ok {
+		return false, nil // not this process's: its request is gone
+	}
+	if expires > stored {
+		if _, err := b.stmt("renewHold").ExecContext(b.ctx, expires, id); err != nil {
+			return false, fmt.Errorf("renew hold %s: %w", id, err)
+		}
+	}
+	return true, nil
 }
 
 func accountNotFound(id int64) error {

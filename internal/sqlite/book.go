@@ -235,3 +235,47 @@ func (b *book) forget(id string) {
 		b.settle(map[string]bookHold{id: h}, nil)
 	}
 }
+
+// renew moves the expiry of an active hold to now plus its original
+// lifetime, unless it is later already, and returns its expiry; ok is
+// false if the hold is not in the book.
+func (b *book) renew(id string, now int64) (expires int64, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h, ok := b.holds[id]
+	if !ok {
+		return 0, false
+	}
+	if next := now + (h.expires - h.created); next > h.expires {
+		h.expires = next
+		b.holds[id] = h
+	}
+	return h.expires, true
+}
+
+// lateCharge is a capture booked after its hold was gone: what it charged
+// to whom, and when.
+type lateCharge struct {
+	accountID int64
+	subject   string
+	at        int64 // Unix ms
+	amount    meter.Amount
+}
+
+// spendLate counts committed late charges in every budget of their
+// subject that had started by then, as the journal will when read again:
+// a charge whose hold was gone is still spent under the subject's cap.
+func (b *book) spendLate(late []lateCharge) {
+	if len(late) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range late {
+		for k, bb := range b.budgets {
+			if k.accountID == c.accountID && k.subject == c.subject && k.since <= c.at {
+				bb.spent += c.amount
+			}
+		}
+	}
+}

@@ -33,6 +33,10 @@ type Ledger struct {
 	// PersistAfter is how long a hold lives in memory only; PersistHolds
 	// writes the holds older than that.
 	PersistAfter time.Duration
+	// InFlight names the holds whose requests are still running in this
+	// process: the expiry sweep renews them instead of releasing them.
+	// Set it before serving; nil renews none.
+	InFlight *meter.InFlight
 
 	observe atomic.Pointer[func(ops int, took time.Duration)]
 
@@ -65,8 +69,10 @@ func NewLedger(db *DB, logger *slog.Logger) (*Ledger, error) {
 
 // Close commits what was submitted and stops the writer. Holds still
 // active belong to requests the process is abandoning (they outlived the
-// shutdown deadline): the last batch releases them, so that no hold
-// outlives the process; their requests can no longer be charged.
+// shutdown deadline, and the server charged the streams among them for
+// what they delivered before this): the last batch releases them, so that
+// no hold outlives the process; their requests can no longer be charged,
+// and deliver nothing more.
 func (l *Ledger) Close() error {
 	l.mu.Lock()
 	if !l.closed {
@@ -172,6 +178,7 @@ func (l *Ledger) commitBatch(ops []*op) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	b := newBatch(ctx, tx, l.stmts.bind(ctx, tx), l.book)
+	b.live = l.InFlight
 	if err := b.run(ops); err != nil {
 		tx.Rollback()
 		return err
@@ -180,6 +187,7 @@ func (l *Ledger) commitBatch(ops []*op) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	l.book.settle(b.settled, b.balances())
+	l.book.spendLate(b.late)
 	for _, o := range ops {
 		if o.kind == opLoad && o.err == nil {
 			a := b.accounts[o.accountID]
@@ -442,11 +450,19 @@ func (l *Ledger) Credit(ctx context.Context, accountID int64, kind meter.EntryKi
 		CreatedAt: time.UnixMilli(now.UnixMilli()).UTC()}, nil
 }
 
-// ReleaseExpired releases every hold whose expiry is at or before now.
+// ReleaseExpired releases every hold whose expiry is at or before now,
+// except those whose requests are still running (InFlight): their expiry
+// is renewed.
 func (l *Ledger) ReleaseExpired(ctx context.Context, now time.Time) (int, error) {
+	return l.expire(now, 0)
+}
+
+// expire is ReleaseExpired that also renews, ahead of time, the holds of
+// running requests that expire within ahead.
+func (l *Ledger) expire(now time.Time, ahead time.Duration) (int, error) {
 	o := newOp(opExpire)
 	defer o.free()
-	o.now = now.UnixMilli()
+	o.now, o.expiresAt = now.UnixMilli(), now.Add(ahead).UnixMilli()
 	if err := l.submit(o); err != nil {
 		return 0, err
 	}
@@ -464,7 +480,10 @@ func (l *Ledger) Maintain(ctx context.Context, expiryInterval time.Duration) {
 	defer expiry.Stop()
 	persist := time.NewTicker(persistInterval)
 	defer persist.Stop()
-	l.releaseExpired(ctx)
+	// Holds of running requests are renewed a sweep or two ahead, so that
+	// their stored expiry never passes while they run.
+	ahead := 2 * expiryInterval
+	l.releaseExpired(ahead)
 	for {
 		select {
 		case <-ctx.Done():
@@ -474,13 +493,13 @@ func (l *Ledger) Maintain(ctx context.Context, expiryInterval time.Duration) {
 				return
 			}
 		case <-expiry.C:
-			l.releaseExpired(ctx)
+			l.releaseExpired(ahead)
 		}
 	}
 }
 
-func (l *Ledger) releaseExpired(ctx context.Context) {
-	if n, err := l.ReleaseExpired(ctx, l.db.Now()); err != nil && !errors.Is(err, ErrClosed) {
+func (l *Ledger) releaseExpired(ahead time.Duration) {
+	if n, err := l.expire(l.db.Now(), ahead); err != nil && !errors.Is(err, ErrClosed) {
 		l.logger.Error("release expired holds", "err", err)
 	} else if n > 0 {
 		l.logger.Warn("released expired holds", "count", n)

@@ -136,7 +136,7 @@ func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (me
 		case state != string(meter.PaymentSettled) || meter.PaymentPurpose(purpose) != meter.PurposeRequest:
 			return meter.Errorf(meter.ECodeConflict, "payment %d is not a settled request payment", id), nil
 		case applied.Valid:
-			return meter.Errorf(meter.ECodeConflict, "payment %d was already applied", id), nil
+			return b.lateApply(id, acct, key, min(c.Cost, meter.USDC(amount).Amount()), c, now, &charged)
 		}
 		paid := meter.USDC(amount).Amount()
 		cost := min(c.Cost, paid) // the quote was the worst case: never more
@@ -160,6 +160,30 @@ func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (me
 		return nil, nil
 	})
 	return charged, err
+}
+
+// lateApply charges cost to the payer's wallet for a payment applied
+// before its request was metered: whole, as change, by a sweep that took
+// the request for dead (another process's, say). The request was served
+// all the same, so it is charged from the wallet's available balance, never
+// below zero, and never free while the balance lasts. A second apply by
+// the request itself is refused by the usage entry's reference.
+func (b *batch) lateApply(id, accountID int64, key string, cost meter.Amount, c meter.Charge, now int64, charged *meter.Amount) (outcome, err error) {
+	conflict := meter.Errorf(meter.ECodeConflict, "payment %d was already applied", id)
+	if cost <= 0 {
+		return conflict, nil
+	}
+	a, err := b.account(accountID)
+	if err != nil || a == nil {
+		return accountNotFound(accountID), err
+	}
+	cost = min(cost, max(0, b.available(accountID, a)))
+	_, booked, err := b.entry(a, accountID, meter.EntryUsage, -cost, "x402:"+key, c, now)
+	if err != nil || !booked {
+		return conflict, err
+	}
+	*charged = cost
+	return nil, nil
 }
 
 // creditEntry inserts one journal entry on the account and moves its

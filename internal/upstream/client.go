@@ -137,6 +137,9 @@ type Request struct {
 	Query  string
 	Header Header // the client's request headers
 	Body   []byte
+	// Deadline, when set, ends a whole request (Do) then at the latest,
+	// with upstream_timeout: the request's own time limit.
+	Deadline time.Time
 }
 
 // Do forwards a non-streaming request and fills resp with the upstream's
@@ -155,7 +158,13 @@ func (c *Client) Do(r *Request, resp *fasthttp.Response) error {
 	req.Header.SetMethod(r.Method)
 	c.setHeaders(r, req.Header.Set)
 	req.SetBodyRaw(r.Body)
-	if err := c.fast.DoTimeout(req, resp, c.Timeout); err != nil {
+	timeout := c.Timeout
+	if !r.Deadline.IsZero() {
+		if timeout = min(timeout, time.Until(r.Deadline)); timeout <= 0 {
+			return classify(errTimeout)
+		}
+	}
+	if err := c.fast.DoTimeout(req, resp, timeout); err != nil {
 		return classify(err)
 	}
 	return nil

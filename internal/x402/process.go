@@ -36,6 +36,9 @@ type Processor struct {
 	// past it the payment stays open and the sweep finishes it.
 	SettleTimeout time.Duration
 	Logger        *slog.Logger
+	// InFlight names, by key, the payments whose requests this process
+	// is still serving: ApplyStale leaves them to their requests.
+	InFlight *meter.InFlight
 }
 
 // Paid is a settled payment and the wallet account it credited.
@@ -254,7 +257,10 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 
 // ApplyStale credits, whole, as change, the settled request payments whose
 // requests were never metered (the process died while they ran), settled
-// before `before`. It returns how many it applied.
+// before `before`. A payment whose request is still running here
+// (InFlight) is not stale: its request books it when it ends, and making
+// it change under it would serve the request for free. It returns how
+// many it applied.
 func (pr *Processor) ApplyStale(ctx context.Context, before time.Time) (int, error) {
 	stale, err := pr.Ledger.UnappliedPayments(ctx, before)
 	if err != nil {
@@ -262,6 +268,9 @@ func (pr *Processor) ApplyStale(ctx context.Context, before time.Time) (int, err
 	}
 	n := 0
 	for _, mp := range stale {
+		if pr.InFlight.Has(mp.Key) {
+			continue
+		}
 		if _, err := pr.Ledger.ApplyPayment(ctx, mp.ID, meter.Charge{RequestID: mp.RequestID}); err != nil {
 			if meter.ErrorCode(err) == meter.ECodeConflict { // its request finished meanwhile
 				continue
