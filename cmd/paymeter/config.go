@@ -181,6 +181,13 @@ type ModelConfig struct {
 	Output          meter.Amount `yaml:"output"`
 	PerRequest      meter.Amount `yaml:"per_request"`
 	MaxOutputTokens int64        `yaml:"max_output_tokens"`
+
+	// The input tokens one non-text content part may cost at most: a
+	// message part of a kind whose bound is 0 is refused (400
+	// content_not_priced), since its price would be unknown.
+	MaxImageTokens int64 `yaml:"max_image_tokens"`
+	MaxAudioTokens int64 `yaml:"max_audio_tokens"`
+	MaxFileTokens  int64 `yaml:"max_file_tokens"`
 }
 
 // Duration is a time.Duration written as "30s" or "15m".
