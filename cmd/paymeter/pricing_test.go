@@ -179,14 +179,14 @@ func TestPricing_ContentParts(t *testing.T) {
 			t.Fatalf("details=%v, want part messages[0].content[1] of type image_url", e.Error.Details)
 		}
 	})
-	for _, tt := range []struct{ name, part, typ string }{
-		{"audio", `{"type":"input_audio","input_audio":{"data":"AAAA","format":"wav"}}`, "input_audio"},
-		{"file", `{"type":"file","file":{"file_id":"file-1"}}`, "file"},
-		{"unknown kind", `{"type":"input_video","video":{"url":"x"}}`, "input_video"},
-		{"image hidden in a text part", `{"type":"text","text":"a","image_url":{"url":"https://example.com/b.png"}}`, "image_url"},
+	for _, tt := range []struct{ name, model, part, typ string }{
+		{"audio", "demo-vision", `{"type":"input_audio","input_audio":{"data":"AAAA","format":"wav"}}`, "input_audio"},
+		{"file", "demo-vision", `{"type":"file","file":{"file_id":"file-1"}}`, "file"},
+		{"unknown kind", "demo-vision", `{"type":"input_video","video":{"url":"x"}}`, "input_video"},
+		{"image hidden in a text part", "demo-small", `{"type":"text","text":"a","image_url":{"url":"https://example.com/b.png"}}`, "image_url"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := mustError(t, post(t, m, "/v1/chat/completions", key, chat("demo-vision", tt.part)), http.StatusBadRequest, "content_not_priced")
+			e := mustError(t, post(t, m, "/v1/chat/completions", key, chat(tt.model, tt.part)), http.StatusBadRequest, "content_not_priced")
 			if e.Error.Details["type"] != tt.typ {
 				t.Fatalf("details=%v, want type %s", e.Error.Details, tt.typ)
 			}
