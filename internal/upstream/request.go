@@ -19,7 +19,7 @@ type RequestInfo struct {
 	// Non-text content parts by kind, each priced at its model's bound
 	// (meter.Price.MaxImageTokens and the like), and where the first of
 	// each is ("messages[0].content[1]"), to name it in a refusal.
-	Images, Audio, Files          int64
+	Images, Audio, Files           int64
 	ImagePart, AudioPart, FilePart string
 
 	api   API
