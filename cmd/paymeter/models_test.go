@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -184,5 +186,38 @@ func TestUpstream_AuthAndQuotaRefusalsReplaced(t *testing.T) {
 			t.Fatalf("status %d: balance=%s, want 1", status, acct.Balance)
 		}
 		mustVerify(t, m)
+	}
+}
+
+// H5: an answer from another model than the one priced is logged, for
+// streams and whole answers alike.
+func TestUpstream_OtherModelLogged(t *testing.T) {
+	// The upstream answers every request as demo-small.
+	up := newHostileUpstream(t, http.StatusOK, string(fixture("chat.json")), map[string]string{"Content-Type": "application/json"})
+	cfg := testConfig(t, up.URL+"/v1")
+	cfg.Models["demo-large"] = ModelConfig{Input: amt(t, "5"), Output: amt(t, "15"), MaxOutputTokens: 64}
+	var logs syncBuffer
+	m := NewMain(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { http.DefaultClient.CloseIdleConnections(); m.Close() })
+	_, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+
+	for _, model := range []string{"demo-small", "demo-large"} {
+		resp := post(t, m, "/v1/chat/completions", key, `{"model":"`+model+`",`+userHi+`}`)
+		if raw := readAll(t, resp); resp.StatusCode != http.StatusOK {
+			t.Fatalf("status=%d body=%s", resp.StatusCode, raw)
+		}
+	}
+	var warned []map[string]any
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "upstream answered with another model than the one priced" {
+			warned = append(warned, rec)
+		}
+	}
+	if len(warned) != 1 || warned[0]["level"] != "WARN" || warned[0]["priced"] != "demo-large" || warned[0]["answered"] != "demo-small" {
+		t.Fatalf("warnings=%v, want one for demo-large answered by demo-small", warned)
 	}
 }
