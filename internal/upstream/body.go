@@ -46,9 +46,14 @@ func (r RequestInfo) OutputBound(p meter.Price) int64 {
 // other byte is kept as it was: member order, whitespace, number
 // spellings and escapes.
 func (r RequestInfo) ForwardBody(body []byte, p meter.Price) []byte {
-	var sp splice
 	e := &r.edits
-	if bound := r.OutputBound(p); bound > 0 {
+	bound := r.OutputBound(p)
+	limited := bound <= 0 || r.MaxTokens > 0 && e.maxTokens.end == 0 && e.maxCompletion.end == 0
+	if limited && !r.Stream {
+		return body // the common case, on the hot path: nothing to copy
+	}
+	sp := splice{edits: make([]edit, 0, 4)}
+	if bound > 0 {
 		v := strconv.AppendInt(make([]byte, 0, 20), bound, 10)
 		for _, at := range [...]span{e.maxTokens, e.maxCompletion} {
 			if at.end > 0 {
@@ -70,9 +75,6 @@ func (r RequestInfo) ForwardBody(body []byte, p meter.Price) []byte {
 		} else {
 			sp.add(e.end, e.end, e.members > 0, `"stream_options":`+usage)
 		}
-	}
-	if len(sp.edits) == 0 {
-		return body
 	}
 	sp.sort()
 	return sp.apply(body)
@@ -99,7 +101,6 @@ func (r RequestInfo) InputBound(p meter.Price) int64 {
 // splice is a list of edits to a body.
 type splice struct {
 	edits []edit
-	arr   [4]edit
 }
 
 // edit replaces body[at:end] with text, after a comma if comma is set.
@@ -110,9 +111,6 @@ type edit struct {
 }
 
 func (sp *splice) add(at, end int, comma bool, text string) {
-	if sp.edits == nil {
-		sp.edits = sp.arr[:0]
-	}
 	sp.edits = append(sp.edits, edit{at: at, end: end, comma: comma, text: text})
 }
 

@@ -209,16 +209,24 @@ func foldsTo(name []byte, want string) bool {
 // fieldError refuses a top-level key the API does not forward: a
 // spelling of one it does (ambiguous_field), or any other
 // (unsupported_field), naming it.
-func fieldError(name []byte, allowed uint64) *meter.Error {
+// It takes a copy of the name: a []byte passed on to fmt would make the
+// scanner's key buffers escape to the heap on every request.
+func fieldError(name string, allowed uint64) *meter.Error {
 	for f := fModel; f < numFields; f++ {
-		if allowed&(1<<f) != 0 && foldsTo(name, fieldNames[f]) {
-			return ambiguous(string(name), "%q is not %q: field names must be spelled exactly", name, fieldNames[f])
+		if allowed&(1<<f) != 0 && foldsTo([]byte(name), fieldNames[f]) {
+			return ambiguous(name, "%q is not %q: field names must be spelled exactly", name, fieldNames[f])
 		}
 	}
-	if reason, ok := unpricedFields[string(name)]; ok {
-		return unsupported(string(name), "%q is not supported: %s", name, reason)
+	if reason, ok := unpricedFields[name]; ok {
+		return unsupported(name, "%q is not supported: %s", name, reason)
 	}
-	return unsupported(string(name), "%q is not a field this route forwards", name)
+	return unsupported(name, "%q is not a field this route forwards", name)
+}
+
+// memberError refuses a member of a message or content part that is
+// another spelling of one paymeter reads there.
+func memberError(at place, name string) *meter.Error {
+	return ambiguous(at.String()+"."+name, "%q in %s is not a field name spelled exactly", name, at.String())
 }
 
 func ambiguous(field, format string, args ...any) *meter.Error {

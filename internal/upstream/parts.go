@@ -130,7 +130,7 @@ func (r *requestScan) message(at place) *meter.Error {
 			s.skip()
 			r.addPart(kindAudio, at)
 		case foldsTo(name, "content") || foldsTo(name, "audio"):
-			return ambiguous(at.String()+"."+string(name), "%q in %s is not a field name spelled exactly", name, at)
+			return memberError(at, string(name))
 		default:
 			r.info.PromptBytes += s.cost()
 		}
@@ -207,8 +207,7 @@ func (r *requestScan) part(at place) *meter.Error {
 				kinds |= k
 				break
 			}
-			return meter.Errorf(meter.ECodeContentNotPriced, "content part %s has type %q, which this proxy does not price", at, typ).
-				WithDetail("part", at.String()).WithDetail("type", string(typ))
+			return unknownPart(at, string(typ))
 		case k == kindImage || k == kindAudio || k == kindFile:
 			if s.peek() == 'n' {
 				s.lit("null")
@@ -220,7 +219,7 @@ func (r *requestScan) part(at place) *meter.Error {
 			r.info.PromptBytes += s.cost()
 		case foldsTo(name, "type") || foldsTo(name, "text") || foldsTo(name, "image_url") ||
 			foldsTo(name, "input_audio") || foldsTo(name, "file"):
-			return ambiguous(at.String()+"."+string(name), "%q in %s is not a field name spelled exactly", name, at)
+			return memberError(at, string(name))
 		default:
 			r.info.PromptBytes += s.cost()
 		}
@@ -231,6 +230,11 @@ func (r *requestScan) part(at place) *meter.Error {
 		}
 	}
 	return nil
+}
+
+func unknownPart(at place, typ string) *meter.Error {
+	return meter.Errorf(meter.ECodeContentNotPriced, "content part %s has type %q, which this proxy does not price", at.String(), typ).
+		WithDetail("part", at.String()).WithDetail("type", typ)
 }
 
 // addPart counts a non-text part, remembering where the first of its kind is.

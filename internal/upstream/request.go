@@ -102,7 +102,7 @@ func (r *requestScan) scan() *meter.Error {
 		name := keyName(raw, escaped, buf[:])
 		f := requestField(name)
 		if f == fNone || r.allowed&(1<<f) == 0 {
-			return fieldError(name, r.allowed)
+			return fieldError(string(name), r.allowed)
 		}
 		if r.seen&(1<<f) != 0 {
 			return ambiguous(fieldNames[f], "%q must appear only once", fieldNames[f])
