@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"bytes"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -198,12 +200,45 @@ var unpricedFields = map[string]string{
 }
 
 // foldsTo reports whether name is a different spelling of want that a
-// case-insensitive decoder takes for it: Go's encoding/json matches keys
-// under Unicode simple folding, so "MODEL", "Model" and "ſtream" (long s)
-// all fill the field named by want. want is ASCII, and a rune folding to
-// an ASCII letter is at most 3 bytes long (K, KELVIN SIGN).
+// case-insensitive decoder may take for it. Go's encoding/json maps each
+// rune of a key to unicode.ToUpper(unicode.ToLower(r)) before comparing,
+// so "MODEL", "Model", "ſtream" (long s) and "stream_optıons" (dotless i)
+// all fill the field named by want; strings.EqualFold's simple folding
+// is checked too, for decoders that use it. want is ASCII, and every rune
+// of name stands for at least one byte of it.
 func foldsTo(name []byte, want string) bool {
-	return len(name) >= len(want) && len(name) <= 3*len(want) && bytes.EqualFold(name, []byte(want))
+	if len(name) < len(want) {
+		return false
+	}
+	return bytes.EqualFold(name, []byte(want)) || jsonFold(name, want)
+}
+
+// jsonFold compares name with the ASCII want as encoding/json's
+// appendFoldedName folds them.
+func jsonFold(name []byte, want string) bool {
+	j := 0
+	for i := 0; i < len(name); j++ {
+		if j == len(want) {
+			return false
+		}
+		r, n := rune(name[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(name[i:])
+			r = unicode.ToUpper(unicode.ToLower(r))
+		}
+		if upperASCII(r) != upperASCII(rune(want[j])) {
+			return false
+		}
+		i += n
+	}
+	return j == len(want)
+}
+
+func upperASCII(r rune) rune {
+	if 'a' <= r && r <= 'z' {
+		return r - ('a' - 'A')
+	}
+	return r
 }
 
 // fieldError refuses a top-level key the API does not forward: a
