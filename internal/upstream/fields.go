@@ -2,8 +2,6 @@ package upstream
 
 import (
 	"bytes"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -200,45 +198,13 @@ var unpricedFields = map[string]string{
 }
 
 // foldsTo reports whether name is a different spelling of want that a
-// case-insensitive decoder may take for it. Go's encoding/json maps each
-// rune of a key to unicode.ToUpper(unicode.ToLower(r)) before comparing,
-// so "MODEL", "Model", "ſtream" (long s) and "stream_optıons" (dotless i)
-// all fill the field named by want; strings.EqualFold's simple folding
-// is checked too, for decoders that use it. want is ASCII, and every rune
-// of name stands for at least one byte of it.
+// case-insensitive decoder takes for it. Go's encoding/json folds keys as
+// bytes.EqualFold does (Unicode simple folding): "MODEL", "Model",
+// "ſtream" (long s) and "max_toKens" (Kelvin sign) all fill the field
+// named by want. want is ASCII, so every rune of name stands for at least
+// one byte of it.
 func foldsTo(name []byte, want string) bool {
-	if len(name) < len(want) {
-		return false
-	}
-	return bytes.EqualFold(name, []byte(want)) || jsonFold(name, want)
-}
-
-// jsonFold compares name with the ASCII want as encoding/json's
-// appendFoldedName folds them.
-func jsonFold(name []byte, want string) bool {
-	j := 0
-	for i := 0; i < len(name); j++ {
-		if j == len(want) {
-			return false
-		}
-		r, n := rune(name[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRune(name[i:])
-			r = unicode.ToUpper(unicode.ToLower(r))
-		}
-		if upperASCII(r) != upperASCII(rune(want[j])) {
-			return false
-		}
-		i += n
-	}
-	return j == len(want)
-}
-
-func upperASCII(r rune) rune {
-	if 'a' <= r && r <= 'z' {
-		return r - ('a' - 'A')
-	}
-	return r
+	return len(name) >= len(want) && bytes.EqualFold(name, []byte(want))
 }
 
 // fieldError refuses a top-level key the API does not forward: a
