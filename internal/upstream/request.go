@@ -143,7 +143,8 @@ func (r *requestScan) field(f field) *meter.Error {
 		err = r.prompt("prompt", `"prompt" must be a string or an array`)
 	case fInput:
 		err = r.prompt("input", `"input" must be a string or an array`)
-	case fSuffix, fTools, fFunctions, fResponseFormat:
+	case fSuffix, fTools, fFunctions, fResponseFormat, fToolChoice, fFunctionCall:
+		// Rendered into the prompt by the upstream's template.
 		r.info.PromptBytes += r.s.cost()
 	case fServiceTier:
 		err = r.serviceTier()

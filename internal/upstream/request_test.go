@@ -109,7 +109,7 @@ func TestInspectRequest(t *testing.T) {
 		{"duplicate content counts both", APIChat, `{"model":"m","messages":[{"content":"ab","content":"cde"}]}`,
 			RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: 5}},
 		{"tools and functions", APIChat, `{"model":"m","tools":` + tools + `,"functions":[],"tool_choice":"auto"}`,
-			RequestInfo{Model: "m", N: 1, PromptBytes: n(tools, "::::,,", "[]")}},
+			RequestInfo{Model: "m", N: 1, PromptBytes: n(tools, "::::,,", "[]", "auto")}},
 		{"response_format", APIChat, `{"model":"m","response_format":{"type":"json_object"}}`,
 			RequestInfo{Model: "m", N: 1, PromptBytes: n(`{"type":"json_object"}`, ":")}},
 		{"prompt tokens", APICompletions, `{"model":"m","prompt":[1,2,3]}`, RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: 3}},
