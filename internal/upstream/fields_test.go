@@ -81,6 +81,7 @@ func TestInspectRequestErrors(t *testing.T) {
 		{"duplicate shaping field", APIChat, `{"model":"m","temperature":1,"temperature":2}`, amb, `"temperature" must appear only once`},
 		{"folded content", APIChat, `{"model":"m","messages":[{"Content":"x"}]}`, amb, `"Content" in messages[0] is not a field name spelled exactly`},
 		{"folded audio", APIChat, `{"model":"m","messages":[{"AUDIO":{"id":"a"}}]}`, amb, `"AUDIO" in messages[0] is not a field name spelled exactly`},
+		{"folded media in an input item", APIEmbeddings, `{"model":"m","input":[{"Image_Url":"x"}]}`, amb, `"Image_Url" in input[0] is not a field name spelled exactly`},
 		{"folded part type", APIChat, `{"model":"m","messages":[{"content":[{"type":"text","text":"a","Type":"image_url"}]}]}`, amb,
 			`"Type" in messages[0].content[0] is not a field name spelled exactly`},
 		{"folded image_url", APIChat, `{"model":"m","messages":[{"content":[{"type":"text","Image_URL":{}}]}]}`, amb,

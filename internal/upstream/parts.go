@@ -122,14 +122,20 @@ func (r *requestScan) message(at place) *meter.Error {
 			if err := r.content(at); err != nil {
 				return err
 			}
-		case string(name) == "audio":
+		case string(name) == "audio" || mediaKind(name) != 0:
+			// An image, clip or file straight in an input item (the
+			// Responses API's shape) is priced as a content part.
 			if s.peek() == 'n' {
 				s.lit("null")
 				break
 			}
 			s.skip()
-			r.addPart(kindAudio, at)
-		case foldsTo(name, "content") || foldsTo(name, "audio"):
+			k := mediaKind(name)
+			if k == 0 { // "audio", a reference to an earlier audio answer
+				k = kindAudio
+			}
+			r.addPart(k, at)
+		case foldsTo(name, "content") || foldsTo(name, "audio") || foldsMedia(name):
 			return memberError(at, string(name))
 		default:
 			r.info.PromptBytes += s.cost()
@@ -183,6 +189,24 @@ func partKind(typ []byte) int {
 	return kindUnknown
 }
 
+// mediaKind returns the kind of media a member named name carries, or 0.
+func mediaKind(name []byte) int {
+	if k := partKind(name); k == kindImage || k == kindAudio || k == kindFile {
+		return k
+	}
+	return 0
+}
+
+// foldsMedia reports whether name is another spelling of a media member.
+func foldsMedia(name []byte) bool {
+	for _, m := range [...]string{"image_url", "input_image", "input_audio", "file", "input_file"} {
+		if foldsTo(name, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // part reads one content part. Text members count by cost, as does every
 // member but "type" and the media a non-text part carries: an image,
 // audio clip or file is priced by its kind's bound, whatever its bytes.
@@ -197,7 +221,7 @@ func (r *requestScan) part(at place) *meter.Error {
 	for i := 0; s.more('}', i); i++ {
 		raw, escaped := s.key()
 		name := keyName(raw, escaped, buf[:])
-		switch k := partKind(name); {
+		switch k := mediaKind(name); {
 		case string(name) == "type":
 			typ, ok := r.str(tbuf[:])
 			if !ok {
@@ -208,7 +232,7 @@ func (r *requestScan) part(at place) *meter.Error {
 				break
 			}
 			return unknownPart(at, string(typ))
-		case k == kindImage || k == kindAudio || k == kindFile:
+		case k != 0:
 			if s.peek() == 'n' {
 				s.lit("null")
 				break
@@ -217,8 +241,7 @@ func (r *requestScan) part(at place) *meter.Error {
 			kinds |= k
 		case string(name) == "text":
 			r.info.PromptBytes += s.cost()
-		case foldsTo(name, "type") || foldsTo(name, "text") || foldsTo(name, "image_url") ||
-			foldsTo(name, "input_audio") || foldsTo(name, "file"):
+		case foldsTo(name, "type") || foldsTo(name, "text") || foldsMedia(name):
 			return memberError(at, string(name))
 		default:
 			r.info.PromptBytes += s.cost()

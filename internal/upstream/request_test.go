@@ -95,6 +95,8 @@ func TestInspectRequest(t *testing.T) {
 				ImagePart: "messages[1].content[2]", AudioPart: "messages[1].content[0]", FilePart: "messages[1].content[1]"}},
 		{"media member in a text part", APIChat, `{"model":"m","messages":[{"content":[{"type":"text","text":"ab","image_url":{"url":"x"}}]}]}`,
 			RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: 2, Images: 1, ImagePart: "messages[0].content[0]"}},
+		{"media straight in an input item", APIEmbeddings, `{"model":"m","input":[{"type":"input_image","image_url":"https://x/y.png"},{"input_file":{"file_id":"f"}}]}`,
+			RequestInfo{Model: "m", N: 1, Messages: 2, PromptBytes: n("input_image"), Images: 1, Files: 1, ImagePart: "input[0]", FilePart: "input[1]"}},
 		{"null media and audio", APIChat, `{"model":"m","messages":[{"audio":null,"content":[{"type":"text","text":"ab","image_url":null}]}]}`,
 			RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: 2}},
 		{"service tier and modalities", APIChat, `{"model":"m","service_tier":"default","modalities":["text"]}`, RequestInfo{Model: "m", N: 1}},
