@@ -17,8 +17,7 @@ const (
 
 // WorstCase returns an upper bound on what the request can consume: its
 // InputBound, and its OutputBound for each of its n choices. Embeddings
-// produce no output tokens. The embeddings flag is kept for callers that
-// read a body as chat but meter it as embeddings.
+// (the flag, or a request read as APIEmbeddings) produce no output tokens.
 func (r RequestInfo) WorstCase(p meter.Price, embeddings bool) meter.Usage {
 	u := meter.Usage{InputTokens: r.InputBound(p)}
 	if embeddings {
