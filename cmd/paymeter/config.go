@@ -198,6 +198,13 @@ type ModelConfig struct {
 	Output          meter.Amount `yaml:"output"`
 	PerRequest      meter.Amount `yaml:"per_request"`
 	MaxOutputTokens int64        `yaml:"max_output_tokens"`
+
+	// The input tokens one non-text content part may cost at most: a
+	// message part of a kind whose bound is 0 is refused (400
+	// content_not_priced), since its price would be unknown.
+	MaxImageTokens int64 `yaml:"max_image_tokens"`
+	MaxAudioTokens int64 `yaml:"max_audio_tokens"`
+	MaxFileTokens  int64 `yaml:"max_file_tokens"`
 }
 
 // Duration is a time.Duration written as "30s" or "15m".
@@ -425,6 +432,11 @@ func (c *Config) Validate() error {
 		if m.Output > 0 && m.MaxOutputTokens == 0 {
 			bad(path+".max_output_tokens", "required when output tokens are priced: it bounds the hold of a request without max_tokens")
 		}
+		for name, n := range map[string]int64{"max_image_tokens": m.MaxImageTokens, "max_audio_tokens": m.MaxAudioTokens, "max_file_tokens": m.MaxFileTokens} {
+			if n < 0 {
+				bad(path+"."+name, "must not be negative (0: parts of this kind are refused)")
+			}
+		}
 	}
 	sortErrors(errs)
 	return errors.Join(errs...)
@@ -562,7 +574,8 @@ func (n *NetworkConfig) network() (*x402.Network, error) {
 func (c *Config) Prices() map[string]meter.Price {
 	out := make(map[string]meter.Price, len(c.Models))
 	for id, m := range c.Models {
-		out[id] = meter.Price{Input: m.Input, Output: m.Output, PerRequest: m.PerRequest, MaxOutputTokens: m.MaxOutputTokens}
+		out[id] = meter.Price{Input: m.Input, Output: m.Output, PerRequest: m.PerRequest, MaxOutputTokens: m.MaxOutputTokens,
+			MaxImageTokens: m.MaxImageTokens, MaxAudioTokens: m.MaxAudioTokens, MaxFileTokens: m.MaxFileTokens}
 	}
 	return out
 }

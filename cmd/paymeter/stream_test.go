@@ -168,21 +168,22 @@ func stallAfter(up *fixtureUpstream, stall chan struct{}) http.Handler {
 }
 
 // A streaming request the upstream answers with a whole JSON response (as
-// embeddings always do) is metered like any other: never free.
+// some upstreams do) is metered like any other: never free.
 func TestStream_WholeResponseStillCharged(t *testing.T) {
 	up := newFixtureUpstream(t)
 	m := MustRunMain(t, testConfig(t, up.URL()))
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
-	resp := post(t, m, "/v1/embeddings", key, `{"model":"demo-embed","stream":true,"input":["Say hello.","Say goodbye."]}`)
+	// The fixture answers /v1/completions with a whole response, streamed or not.
+	resp := post(t, m, "/v1/completions", key, `{"model":"demo-small","stream":true,"prompt":"Say hello.","max_tokens":8}`)
 	body := readAll(t, resp)
-	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, fixture("embeddings.json")) {
-		t.Fatalf("status=%d body=%s, want the embeddings reply", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, fixture("completions.json")) {
+		t.Fatalf("status=%d body=%s, want the completions reply", resp.StatusCode, body)
 	}
-	if got := resp.Header.Get("X-Paymeter-Cost"); got != "0.0000006" {
-		t.Fatalf("cost=%q, want 0.0000006", got)
+	if got := resp.Header.Get("X-Paymeter-Cost"); got != "0.0000135" {
+		t.Fatalf("cost=%q, want 0.0000135", got)
 	}
-	if acct := waitSettled(t, m, a.ID); acct.Balance != amt(t, "1")-amt(t, "0.0000006") {
-		t.Fatalf("balance=%s, want 1 - 0.0000006", acct.Balance)
+	if acct := waitSettled(t, m, a.ID); acct.Balance != amt(t, "1")-amt(t, "0.0000135") {
+		t.Fatalf("balance=%s, want 1 - 0.0000135", acct.Balance)
 	}
 	mustVerify(t, m)
 }

@@ -252,7 +252,7 @@ func TestX402_UnpaidRequestGets402InBothVersions(t *testing.T) {
 	c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
 	r1 := c.V1.Accepts[0]
 	// The quote is the worst case of chatBody, rounded up to USDC units.
-	info, err := upstream.InspectRequest([]byte(chatBody))
+	info, err := upstream.InspectRequest([]byte(chatBody), upstream.APIChat)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,17 +93,16 @@ func (s *Server) textCompletion(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, c, req.Stream, req.StreamOptions.includeUsage())
 }
 
-// answerLength sets c.tokens and c.finish from the request's limits. A limit
-// the client set is always reached ("length"); without one the answer
-// "stops" by itself at DefaultMaxTokens. With two limits the smaller wins,
-// so the answer fits whichever one a proxy reserved for.
+// answerLength sets c.tokens and c.finish from the request's limits. The
+// answer "stops" by itself at DefaultMaxTokens; a limit below that cuts it
+// short ("length"). With two limits the smaller wins, so the answer fits
+// whichever one a proxy reserved for.
 func (s *Server) answerLength(w http.ResponseWriter, c *completion, limits ...*int) bool {
 	c.tokens, c.finish = s.DefaultMaxTokens, "stop"
 	if c.tokens <= 0 {
 		c.tokens = 16
 	}
 	names := [...]string{"max_tokens", "max_completion_tokens"}
-	given := false
 	for i, l := range limits {
 		if l == nil {
 			continue
@@ -113,13 +112,9 @@ func (s *Server) answerLength(w http.ResponseWriter, c *completion, limits ...*i
 				names[i]+" must be between 1 and "+strconv.Itoa(maxAnswerTokens)+", got "+strconv.Itoa(*l)+".")
 			return false
 		}
-		if !given || *l < c.tokens {
-			c.tokens = *l
+		if *l < c.tokens {
+			c.tokens, c.finish = *l, "length"
 		}
-		given = true
-	}
-	if given {
-		c.finish = "length"
 	}
 	return true
 }

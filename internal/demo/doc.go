@@ -13,9 +13,12 @@
 // 1. The count therefore never exceeds the prompt's text bytes plus 8 per
 // message plus 16, the bound paymeter's worst-case reservation relies on.
 //
-// The answer is max_tokens words long (the smaller of max_tokens and
-// max_completion_tokens when both are sent), finishing with "length"; with
-// neither it is Server.DefaultMaxTokens words long, finishing with "stop".
+// The answer would be Server.DefaultMaxTokens words long, finishing with
+// "stop", as a model ends when it has said its piece; max_tokens (the
+// smaller of max_tokens and max_completion_tokens when both are sent) caps
+// it, and an answer cut short finishes with "length". paymeter writes its
+// held output cap into every request that names no limit, so the limit is a
+// cap, not a length, as with real models.
 // A limit below 1 or above 16384 (the demo models' output limit) is a 400.
 // Every reply has exactly one choice: n and multi-prompt arrays never
 // multiply the completion tokens beyond the max_tokens a proxy reserved.

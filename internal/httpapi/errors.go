@@ -42,6 +42,11 @@ var statusOf = map[string]int{
 	meter.ECodeUnavailable:        fiber.StatusServiceUnavailable,
 	meter.ECodeUpstreamTimeout:    fiber.StatusGatewayTimeout,
 	meter.ECodePaymentPending:     fiber.StatusGatewayTimeout,
+
+	meter.ECodeAmbiguousField:   fiber.StatusBadRequest,
+	meter.ECodeUnsupportedField: fiber.StatusBadRequest,
+	meter.ECodeContentNotPriced: fiber.StatusBadRequest,
+	meter.ECodeModelNotFound:    fiber.StatusNotFound,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,

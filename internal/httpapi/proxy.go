@@ -19,6 +19,9 @@ type metered struct {
 	price     meter.Price
 	hold      *meter.Hold
 	requestID string
+	// body is what is forwarded: the client's body with the held output
+	// bound and, for streams, the usage request written in.
+	body []byte
 	// payment is the request's own x402 payment, which stands in for the
 	// hold: the cost is booked against it and the rest is change.
 	payment *meter.Payment
@@ -38,7 +41,7 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	if p != nil && !p.Scopes.Has(r.scope) {
 		return meter.Errorf(meter.ECodeInsufficientScope, "this credential lacks the %q scope", r.scope)
 	}
-	info, err := upstream.InspectRequest(c.Body())
+	info, err := upstream.InspectRequest(c.Body(), r.api)
 	if err != nil {
 		return err
 	}
@@ -51,8 +54,11 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 		return meter.Errorf(meter.ECodeModelNotPriced, "model %q has no price on this proxy", info.Model).
 			WithDetail("model", info.Model)
 	}
+	if err := info.CheckPriced(price); err != nil {
+		return err
+	}
 	worst := price.Cost(info.WorstCase(price, r.embeddings))
-	m := &metered{route: r, info: info, price: price, requestID: requestID(c)}
+	m := &metered{route: r, info: info, price: price, requestID: requestID(c), body: info.ForwardBody(c.Body(), price)}
 	if p == nil { // no account: the request pays for itself
 		paid, err := s.payForRequest(c, worst, info.Model)
 		if err != nil {
@@ -94,7 +100,7 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 	resp := c.Response()
 	start := time.Now()
-	req := s.upstreamRequest(c, c.Body())
+	req := s.upstreamRequest(c, m.body)
 	req.Deadline = m.deadline
 	err := s.Upstream.Do(req, resp)
 	s.Metrics.observeUpstream(m.route.path, time.Since(start), upstreamErr(err, resp.StatusCode()))
@@ -106,64 +112,55 @@ func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 	if status >= 300 {
 		// The upstream refused or failed: nothing was consumed, nothing is charged.
 		s.release(m)
-		if status >= 500 {
+		if hiddenStatus(status) {
 			resp.Reset()
 			return upstreamFailed(status)
 		}
-		dropHopHeaders(resp)
+		keepAnswerHeaders(resp)
 		return nil
 	}
-	usage, estimated := m.usageFrom(resp.Body())
+	usage, estimated := m.usageFrom(s, resp.Body())
 	cost, err := s.capture(m, usage, estimated)
 	if err != nil {
 		resp.Reset()
 		return err
 	}
-	dropHopHeaders(resp)
+	keepAnswerHeaders(resp)
 	c.Locals(localCost, cost)
 	c.Set("X-Paymeter-Cost", cost.String())
 	return nil
 }
 
-// usageFrom reads the usage a response reports, or estimates it from the
-// response size when the upstream sent none.
-func (m *metered) usageFrom(body []byte) (u meter.Usage, estimated bool) {
-	if u, ok := upstream.ParseUsage(body); ok {
+// usageFrom reads the usage a response reports, or estimates it
+// (upstream.EstimateUsage) when the upstream sent none.
+func (m *metered) usageFrom(s *Server, body []byte) (u meter.Usage, estimated bool) {
+	u, model, ok := upstream.ParseAnswer(body)
+	s.checkModel(m, model)
+	if ok {
 		return u, false
 	}
+	u = upstream.EstimateUsage(m.info, m.price, int64(len(body)))
 	if m.route.embeddings {
-		return meter.Usage{InputTokens: upstream.EstimateUsage(m.info, 0).InputTokens}, true
+		u.OutputTokens = 0
 	}
-	return upstream.EstimateUsage(m.info, int64(len(body))), true
+	return u, true
 }
 
-// passThrough forwards an unpriced route (the model list) for any
-// principal with the scope.
-func (s *Server) passThrough(c *fiber.Ctx, scope meter.Scope) error {
-	p := principalOf(c)
-	if p == nil {
-		return missingCredentials()
+// checkModel warns when the upstream says it answered with another model
+// than the one priced: the price table or the upstream's routing is wrong,
+// or a request reached a model it was not priced for.
+func (s *Server) checkModel(m *metered, answered []byte) {
+	if upstream.SameModel(m.info.Model, answered) {
+		return
 	}
-	if !p.Scopes.Has(scope) {
-		return meter.Errorf(meter.ECodeInsufficientScope, "this credential lacks the %q scope", scope)
-	}
-	resp := c.Response()
-	if err := s.Upstream.Do(s.upstreamRequest(c, nil), resp); err != nil {
-		return err
-	}
-	if status := resp.StatusCode(); status >= 500 {
-		resp.Reset()
-		return upstreamFailed(status)
-	}
-	dropHopHeaders(resp)
-	return nil
+	s.Logger.Warn("upstream answered with another model than the one priced", "request_id", m.requestID,
+		"priced", m.info.Model, "answered", string(answered[:min(len(answered), 128)]))
 }
 
 func (s *Server) upstreamRequest(c *fiber.Ctx, body []byte) *upstream.Request {
 	return &upstream.Request{
 		Method: c.Method(),
 		Path:   c.Path(),
-		Query:  string(c.Request().URI().QueryString()),
 		Header: ctxHeader{c},
 		Body:   body,
 	}
@@ -232,13 +229,37 @@ func upstreamFailed(status int) error {
 		WithDetail("upstream_status", status)
 }
 
-// upstreamOnlyHeaders are response headers that describe the upstream's
-// connection or server, or that paymeter sets itself; they are not passed
-// on to the client. (Connection and Transfer-Encoding fasthttp handles.)
-var upstreamOnlyHeaders = []string{"Server", "Date", "Set-Cookie", "X-Request-Id", "Keep-Alive", "Proxy-Authenticate", "Trailer"}
+// hiddenStatus reports whether an upstream answer with this status is
+// replaced by paymeter's own upstream_error rather than passed on: a
+// failure, a redirect, or a refusal of the operator's credentials or quota
+// (401, 402, 403, 407, 429), whose body can name a masked form of the
+// operator's key or its account. Other 4xx answers are about the client's
+// request and pass through.
+func hiddenStatus(status int) bool {
+	switch status {
+	case fiber.StatusUnauthorized, fiber.StatusPaymentRequired, fiber.StatusForbidden,
+		fiber.StatusProxyAuthRequired, fiber.StatusTooManyRequests:
+		return true
+	}
+	return status < 400 || status >= 500
+}
 
-func dropHopHeaders(resp *fasthttp.Response) {
-	for _, h := range upstreamOnlyHeaders {
-		resp.Header.Del(h)
+// keepAnswerHeaders drops every header of the upstream's answer but its
+// content type and encoding: the rest describe the upstream's connection,
+// server or account (openai-organization, openai-project, rate limits of
+// the operator's key, cookies), or are paymeter's own to set
+// (X-Request-Id, X-Paymeter-Cost). An allowlist, so that a header nobody
+// thought of stays behind too.
+func keepAnswerHeaders(resp *fasthttp.Response) {
+	h := &resp.Header
+	var ctBuf, ceBuf [64]byte
+	ct := append(ctBuf[:0], h.ContentType()...)
+	ce := append(ceBuf[:0], h.ContentEncoding()...)
+	status := h.StatusCode()
+	h.Reset()
+	h.SetStatusCode(status)
+	h.SetContentTypeBytes(ct)
+	if len(ce) > 0 {
+		h.SetContentEncodingBytes(ce)
 	}
 }

@@ -70,12 +70,13 @@ type route struct {
 	// priced routes are held and metered by tokens; the others pass through.
 	priced     bool
 	embeddings bool
+	api        upstream.API
 }
 
 var proxyRoutes = []route{
-	{path: "/v1/chat/completions", scope: meter.ScopeChat, priced: true},
-	{path: "/v1/completions", scope: meter.ScopeChat, priced: true},
-	{path: "/v1/embeddings", scope: meter.ScopeEmbeddings, priced: true, embeddings: true},
+	{path: "/v1/chat/completions", scope: meter.ScopeChat, priced: true, api: upstream.APIChat},
+	{path: "/v1/completions", scope: meter.ScopeChat, priced: true, api: upstream.APICompletions},
+	{path: "/v1/embeddings", scope: meter.ScopeEmbeddings, priced: true, embeddings: true, api: upstream.APIEmbeddings},
 }
 
 // Init builds the fiber app; call it once, after setting the fields.
@@ -109,7 +110,7 @@ func (s *Server) Init() {
 		r := r
 		v1.Post(r.path[len("/v1"):], func(c *fiber.Ctx) error { return s.proxy(c, r) })
 	}
-	v1.Get("/models", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
+	v1.Get("/models", s.listModels)
 
 	if s.SignInPerMinute == 0 {
 		s.SignInPerMinute = 30
@@ -126,7 +127,7 @@ func (s *Server) Init() {
 	api.Post("/api-keys/:id/regenerate", s.regenerateKey)
 	api.Delete("/api-keys/:id", s.deleteKey)
 	api.Post("/auth/session-token", s.mintSessionToken)
-	v1.Get("/models/:id", func(c *fiber.Ctx) error { return s.passThrough(c, meter.ScopeModels) })
+	v1.Get("/models/*", s.getModel)
 }
 
 // ReadyCheck is one dependency /readyz checks.

@@ -21,21 +21,16 @@ import (
 // by one, each flushed as it arrives, and the request is metered when the
 // stream ends, however it ends.
 func (s *Server) stream(c *fiber.Ctx, m *metered) error {
-	body := c.Body()
-	// Ask the upstream to report usage in a final chunk. If the client did
-	// not ask for it, that chunk is metered but not passed on.
+	// m.body always asks the upstream to report usage in a final chunk
+	// (upstream.RequestInfo.ForwardBody). If the client did not ask for
+	// it, that chunk is metered but not passed on.
+	body := m.body
 	injected := !m.info.IncludeUsage && !m.route.embeddings
-	if injected {
-		var err error
-		if body, err = upstream.WithStreamUsage(body); err != nil {
-			s.release(m)
-			return err
-		}
-	}
 	// The upstream request lives as long as the relay, not the handler,
 	// and no longer than the request may run.
 	ctx, cancel := context.WithCancel(context.Background())
 	if !m.deadline.IsZero() {
+		cancel()
 		ctx, cancel = context.WithDeadline(context.Background(), m.deadline)
 	}
 	start := time.Now()
@@ -54,7 +49,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 		defer cancel()
 		defer resp.Body.Close()
 		s.release(m)
-		if resp.StatusCode >= 500 {
+		if hiddenStatus(resp.StatusCode) {
 			return upstreamFailed(resp.StatusCode)
 		}
 		refusal, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -102,7 +97,7 @@ func (s *Server) whole(c *fiber.Ctx, m *metered, resp *http.Response) error {
 		s.release(m)
 		return &meter.Error{Code: meter.ECodeUpstreamError, Message: "the upstream's response could not be read", Err: err}
 	}
-	usage, estimated := m.usageFrom(body)
+	usage, estimated := m.usageFrom(s, body)
 	cost, err := s.capture(m, usage, estimated)
 	if err != nil {
 		return err
@@ -255,13 +250,14 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 	defer r.m.end()
 	usage, known := r.meter.Usage()
 	delivered := r.meter.DeliveredBytes()
+	r.s.checkModel(r.m, r.meter.Model())
 	if !known {
 		if delivered == 0 && !clientGone {
 			r.s.release(r.m)
 			r.s.logStream(r.m, 0, r.upstreamErr, clientGone)
 			return 0, true
 		}
-		usage = upstream.EstimateUsage(r.m.info, delivered)
+		usage = upstream.EstimateUsage(r.m.info, r.m.price, delivered)
 	}
 	cost, err := r.s.capture(r.m, usage, !known)
 	if err != nil {

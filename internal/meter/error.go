@@ -39,6 +39,21 @@ const (
 	ECodeInternal           = "internal"
 )
 
+// Error codes of the request scanner and the model list (issue 12: H5, H3, M3).
+const (
+	// ECodeAmbiguousField: a top-level key is a different spelling of a
+	// known field (case, Unicode folding, escapes) or appears twice.
+	ECodeAmbiguousField = "ambiguous_field"
+	// ECodeUnsupportedField: a field the route does not forward, or a value
+	// that would bill outside the priced tokens.
+	ECodeUnsupportedField = "unsupported_field"
+	// ECodeContentNotPriced: a content part of a kind the model has no
+	// configured bound for.
+	ECodeContentNotPriced = "content_not_priced"
+	// ECodeModelNotFound: /v1/models/{id} names no priced model.
+	ECodeModelNotFound = "model_not_found"
+)
+
 // Error is the one error type that crosses package boundaries. Code is a
 // stable machine-readable code, Message is safe to show a client, Details
 // carries structured, client-safe facts, and Err is the cause: logged,

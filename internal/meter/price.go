@@ -16,6 +16,12 @@ type Price struct {
 	// MaxOutputTokens bounds the output of a request that names no
 	// max_tokens, so that its worst case is still finite.
 	MaxOutputTokens int64
+	// MaxImageTokens, MaxAudioTokens and MaxFileTokens bound the input
+	// tokens of one image, audio or file content part; 0 means the kind is
+	// not priced, and a request carrying one is refused.
+	MaxImageTokens int64
+	MaxAudioTokens int64
+	MaxFileTokens  int64
 }
 
 // Cost returns what u costs at price p: each token kind rounded up to a

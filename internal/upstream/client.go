@@ -97,10 +97,12 @@ func (c *Client) Close() {
 
 // target maps a proxy path ("/v1/chat/completions") onto the upstream's
 // root ("https://host/openai/v1" → "https://host/openai/v1/chat/completions").
-func (c *Client) target(path, query string) string {
+// The query is the upstream URL's own (such as Azure's api-version), never
+// the client's: a client's query could change what the upstream serves or
+// bills, unpriced.
+func (c *Client) target(path string) string {
 	u := *c.base
 	u.Path = c.path(path)
-	u.RawQuery = query
 	return u.String()
 }
 
@@ -134,7 +136,6 @@ type Header interface {
 type Request struct {
 	Method string
 	Path   string // the proxy path, starting with /v1
-	Query  string
 	Header Header // the client's request headers
 	Body   []byte
 	// Deadline, when set, ends a whole request (Do) then at the latest,
@@ -154,7 +155,7 @@ func (c *Client) Do(r *Request, resp *fasthttp.Response) error {
 	uri.SetScheme(c.base.Scheme)
 	uri.SetHost(c.base.Host)
 	uri.SetPath(c.path(r.Path))
-	uri.SetQueryString(r.Query)
+	uri.SetQueryString(c.base.RawQuery)
 	req.Header.SetMethod(r.Method)
 	c.setHeaders(r, req.Header.Set)
 	req.SetBodyRaw(r.Body)
@@ -177,7 +178,7 @@ func (c *Client) Do(r *Request, resp *fasthttp.Response) error {
 // Leaving ctx ends the request.
 func (c *Client) Stream(ctx context.Context, r *Request) (*http.Response, error) {
 	rctx, cancel := context.WithCancel(ctx)
-	req, err := http.NewRequestWithContext(rctx, r.Method, c.target(r.Path, r.Query), bytes.NewReader(r.Body))
+	req, err := http.NewRequestWithContext(rctx, r.Method, c.target(r.Path), bytes.NewReader(r.Body))
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("build upstream request: %w", err)

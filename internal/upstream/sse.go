@@ -142,6 +142,7 @@ type StreamMeter struct {
 	delivered int64
 	done      bool
 	data      []byte // joins multi-line data
+	model     []byte // the model the first chunk that names one names
 }
 
 // Observe reads one event, as returned by EventReader.Next. Its "data:"
@@ -178,6 +179,10 @@ func (m *StreamMeter) Observe(event []byte) {
 			u, haveUsage = s.usage()
 		case rawIs(raw, escaped, "choices"):
 			delivered += s.choices()
+		case m.model == nil && rawIs(raw, escaped, "model"):
+			if name := s.modelName(); name != nil {
+				m.model = append([]byte{}, name...)
+			}
 		default:
 			s.skip()
 		}
@@ -196,6 +201,10 @@ func (m *StreamMeter) Usage() (meter.Usage, bool) { return m.usage, m.haveUsage 
 
 // DeliveredBytes returns the bytes of generated text the chunks carried.
 func (m *StreamMeter) DeliveredBytes() int64 { return m.delivered }
+
+// Model returns the model the stream's first chunk naming one named; nil
+// if none did.
+func (m *StreamMeter) Model() []byte { return m.model }
 
 // Done reports whether the "[DONE]" event was seen.
 func (m *StreamMeter) Done() bool { return m.done }

@@ -17,21 +17,7 @@ import (
 // unescaping, and a repeated key counts from its last occurrence, as in the
 // Python and Go decoders. A body that is not valid JSON has no usable usage.
 func ParseUsage(body []byte) (u meter.Usage, ok bool) {
-	s := scanner{data: body}
-	if s.peek() != '{' {
-		return meter.Usage{}, false
-	}
-	s.open('{')
-	for i := 0; s.more('}', i); i++ {
-		if s.keyIs("usage") {
-			u, ok = s.usage()
-		} else {
-			s.skip()
-		}
-	}
-	if !s.finish() {
-		return meter.Usage{}, false
-	}
+	u, _, ok = ParseAnswer(body)
 	return u, ok
 }
 
@@ -468,4 +454,10 @@ func unescapeRune(b []byte) (rune, int) {
 		}
 	}
 	return utf8.RuneError, 6
+}
+
+// peekPos skips whitespace and returns where the next value starts.
+func (s *scanner) peekPos() int {
+	s.peek()
+	return s.pos
 }

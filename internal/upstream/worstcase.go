@@ -15,20 +15,15 @@ const (
 	perRequestAllowance = 16
 )
 
-// WorstCase returns an upper bound on what the request can consume:
-// every prompt byte counted as a token (a byte-level BPE token never
-// covers less than one byte) plus the allowances, and max_tokens — or the
-// model's output cap when the request sets none — for each of its n
-// choices. Embeddings produce no output tokens.
+// WorstCase returns an upper bound on what the request can consume: its
+// InputBound, and its OutputBound for each of its n choices. Embeddings
+// (the flag, or a request read as APIEmbeddings) produce no output tokens.
 func (r RequestInfo) WorstCase(p meter.Price, embeddings bool) meter.Usage {
-	u := meter.Usage{InputTokens: r.PromptBytes + perItemAllowance*r.Messages + perRequestAllowance}
+	u := meter.Usage{InputTokens: r.InputBound(p)}
 	if embeddings {
 		return u
 	}
-	out := r.MaxTokens
-	if out == 0 {
-		out = p.MaxOutputTokens
-	}
+	out := r.OutputBound(p)
 	n := max(r.N, 1)
 	if out > math.MaxInt64/n { // absurd, but must not wrap negative: saturate
 		out, n = math.MaxInt64, 1
@@ -37,20 +32,21 @@ func (r RequestInfo) WorstCase(p meter.Price, embeddings bool) meter.Usage {
 	return u
 }
 
-// bytesPerToken is the estimate used when a stream ends before the
-// upstream reported its usage (the client left, or the upstream broke off):
-// about four bytes of English text per token, the usual rule of thumb for
-// GPT-style tokenizers.
+// bytesPerToken is the estimate of delivered output used when a stream
+// ends before the upstream reported its usage (the client left, or the
+// upstream broke off): about four bytes of English text per token, the
+// usual rule of thumb for GPT-style tokenizers.
 const bytesPerToken = 4
 
-// EstimateUsage estimates what a request consumed when the upstream never
-// said: its prompt and the text actually delivered, at four bytes a token,
-// and at least one output token, so that a request that streamed anything
-// is never free. It stays below WorstCase.
-func EstimateUsage(r RequestInfo, deliveredBytes int64) meter.Usage {
-	ceilDiv := func(a, b int64) int64 { return (a + b - 1) / b }
+// EstimateUsage is what a request is charged when the upstream never said
+// what it consumed (docs/design.md, "metering"): the upstream bills the
+// whole prompt whatever was delivered, so the input is the prompt's bound
+// (InputBound); the output is the text actually delivered, at four bytes a
+// token, and at least one token, so that a request that streamed anything
+// is never free. It stays within WorstCase.
+func EstimateUsage(r RequestInfo, p meter.Price, deliveredBytes int64) meter.Usage {
 	return meter.Usage{
-		InputTokens:  ceilDiv(r.PromptBytes, bytesPerToken) + 4*r.Messages,
-		OutputTokens: max(1, ceilDiv(deliveredBytes, bytesPerToken)),
+		InputTokens:  r.InputBound(p),
+		OutputTokens: max(1, (deliveredBytes+bytesPerToken-1)/bytesPerToken),
 	}
 }

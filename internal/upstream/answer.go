@@ -1,0 +1,69 @@
+package upstream
+
+import (
+	"bytes"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// ParseAnswer is ParseUsage that also returns the top-level "model" the
+// answer names (decoded; nil when absent), in the same single pass.
+func ParseAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
+	s := scanner{data: body}
+	if s.peek() != '{' {
+		return meter.Usage{}, nil, false
+	}
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		switch {
+		case rawIs(raw, escaped, "usage"):
+			u, ok = s.usage()
+		case rawIs(raw, escaped, "model"):
+			model = s.modelName()
+		default:
+			s.skip()
+		}
+	}
+	if !s.finish() {
+		return meter.Usage{}, nil, false
+	}
+	return u, model, ok
+}
+
+// modelName reads a string value, decoded; nil for anything else. It
+// points into the scanned data when the string holds no escapes.
+func (s *scanner) modelName() []byte {
+	if s.peek() != '"' {
+		s.skip()
+		return nil
+	}
+	raw, escaped := s.str()
+	if len(raw) < 2 {
+		return nil
+	}
+	if !escaped {
+		return raw[1 : len(raw)-1]
+	}
+	return appendUnescaped(nil, raw)
+}
+
+// SameModel reports whether an answer that names the model answered is
+// from the model priced: the same id, or a dated snapshot of it
+// ("gpt-4o" answered as "gpt-4o-2024-08-06"). An answer that names no
+// model says nothing against it.
+func SameModel(priced string, answered []byte) bool {
+	if len(answered) == 0 || string(answered) == priced {
+		return true
+	}
+	rest, ok := bytes.CutPrefix(answered, []byte(priced+"-"))
+	if !ok || len(rest) == 0 {
+		return false
+	}
+	for _, c := range rest {
+		if !isDigit(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
