@@ -239,12 +239,14 @@ func TestAccountAPI_SubPrincipalNotToldTheAppsBalance(t *testing.T) {
 	up := newFixtureUpstream(t)
 	m := MustRunMain(t, testConfig(t, up.URL()))
 	_, key := mustApp(t, m, "0.000001", meter.DefaultKeyScopes)
-	s := mintSession(t, m, key, `{"spendCap":"1"}`)
-	e := mustError(t, post(t, m, "/v1/chat/completions", s.SessionToken, helloChat), http.StatusPaymentRequired, meter.ECodeInsufficientCredit)
-	if _, ok := e.Error.Details["available"]; ok || strings.Contains(e.Error.Message, "0.000001") {
-		t.Fatalf("the session was told the app's balance: %+v", e.Error)
+	for _, spec := range []string{`{"spendCap":"1"}`, `{}`} {
+		s := mintSession(t, m, key, spec)
+		e := mustError(t, post(t, m, "/v1/chat/completions", s.SessionToken, helloChat), http.StatusPaymentRequired, meter.ECodeInsufficientCredit)
+		if _, ok := e.Error.Details["available"]; ok || strings.Contains(e.Error.Message, "0.000001") {
+			t.Fatalf("the session %s was told the app's balance: %+v", spec, e.Error)
+		}
 	}
-	e = mustError(t, post(t, m, "/v1/chat/completions", key, helloChat), http.StatusPaymentRequired, meter.ECodeInsufficientCredit)
+	e := mustError(t, post(t, m, "/v1/chat/completions", key, helloChat), http.StatusPaymentRequired, meter.ECodeInsufficientCredit)
 	if e.Error.Details["available"] != "0.000001" {
 		t.Fatalf("the app's key: details %v, want its available balance", e.Error.Details)
 	}

@@ -76,6 +76,12 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 		} else {
 			hold, err = s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
 		}
+		if err != nil && p.Subject != "" && meter.ErrorCode(err) == meter.ECodeInsufficientCredit {
+			// A sub-principal without a cap is not told the balance of the
+			// app that pays for it either (docs/security.md, M6).
+			err = meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s", worst).
+				WithDetail("required", worst.String())
+		}
 		if err != nil {
 			return s.askPayment(err, s.requestChallenge(c, worst, info.Model))
 		}
