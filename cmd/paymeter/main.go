@@ -63,6 +63,8 @@ type Main struct {
 
 	keyAuth *auth.KeyAuthenticator
 	ln      net.Listener
+	// metricsLn is the metrics listener; nil when metrics.listen is off.
+	metricsLn net.Listener
 	cancel  context.CancelFunc
 	serving chan error
 	chores  sync.WaitGroup
@@ -120,7 +122,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		SignIn:          signIn,
 		SignInPerMinute: cfg.SIWE.RateLimitPerMinute,
 		RateLimits: httpapi.RateLimits{APIKey: cfg.RateLimits.APIKey, Session: cfg.RateLimits.Session,
-			Wallet: cfg.RateLimits.Wallet, JWTUser: cfg.RateLimits.JWTUser, IP: cfg.RateLimits.IP},
+			Wallet: cfg.RateLimits.Wallet, JWTUser: cfg.RateLimits.JWTUser, IP: cfg.RateLimits.IP,
+			FailedAuth: cfg.RateLimits.FailedAuthPerIP},
 		Upstream:     m.Upstream,
 		Prices:       cfg.Prices(),
 		Logger:       m.Logger,
@@ -132,6 +135,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			{Name: "upstream", Check: m.Upstream.Ping},
 		},
 	}
+	m.serverLimits()
 	m.Ledger.SetCommitObserver(m.Server.Metrics.ObserveCommit)
 	m.Server.Metrics.HoldsActive(m.Ledger.ActiveHolds)
 	if m.Server.JWT, err = m.setupJWT(ctx); err != nil {
@@ -146,6 +150,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Server.Init()
 
+	// The metrics listener first: a failure to bind it leaves nothing
+	// serving to undo.
+	if err := m.serveMetrics(); err != nil {
+		return err
+	}
 	if m.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return err
 	}

@@ -42,6 +42,9 @@ var statusOf = map[string]int{
 	meter.ECodeUnavailable:        fiber.StatusServiceUnavailable,
 	meter.ECodeUpstreamTimeout:    fiber.StatusGatewayTimeout,
 	meter.ECodePaymentPending:     fiber.StatusGatewayTimeout,
+
+	meter.ECodeUnsupportedEncoding: fiber.StatusUnsupportedMediaType,
+	meter.ECodeOverloaded:          fiber.StatusServiceUnavailable,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,

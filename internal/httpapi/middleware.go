@@ -179,7 +179,7 @@ func (s *Server) walletPrincipal(c *fiber.Ctx, noFreeCredits bool) (*meter.Princ
 	uri := c.Request().URI()
 	return s.Wallets.Authenticate(c.UserContext(), &auth.WalletRequest{
 		Address: addr, Timestamp: ts, Signature: sig, Method: c.Method(),
-		Path: string(uri.PathOriginal()), Query: string(uri.QueryString()), Body: c.Body(), NoFreeCredits: noFreeCredits,
+		Path: string(uri.PathOriginal()), Query: string(uri.QueryString()), Body: c.Request().Body(), NoFreeCredits: noFreeCredits,
 	})
 }
 

@@ -18,6 +18,9 @@ type RateLimits struct {
 	// IP limits requests without credentials (x402 payers, quotes,
 	// top-ups) per client address.
 	IP int
+	// FailedAuth limits the failed authentications (401) per client
+	// address (limitFailedAuth).
+	FailedAuth int
 }
 
 // perMinute is the limit of a principal, 0 for none.
@@ -112,6 +115,23 @@ func (l *limiter) take(key string, perMinute int, now time.Time) rateState {
 	return st
 }
 
+// wait is how long key's bucket needs to hold a whole request again: 0
+// if it does, or if key has no bucket. It spends nothing.
+func (l *limiter) wait(key string, now time.Time) time.Duration {
+	sh := &l.shards[maphash.String(l.seed, key)%limiterShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	b := sh.buckets[key]
+	if b == nil {
+		return 0
+	}
+	tokens := b.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(b.Limit()) * float64(time.Second))
+}
+
 // evict makes room in a full shard; the caller holds its lock.
 func (sh *limiterShard) evict(now time.Time, capacity int) {
 	for k, b := range sh.buckets {
@@ -155,7 +175,7 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 	if p := principalOf(c); p != nil {
 		key, perMinute = p.RateKey(), s.RateLimits.perMinute(p)
 	} else {
-		key, perMinute = "ip:"+c.IP(), s.RateLimits.IP
+		key, perMinute = "ip:"+s.clientKey(c), s.RateLimits.IP
 	}
 	return s.limitBy(c, s.limiter, key, perMinute)
 }
@@ -164,7 +184,7 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 // its own: for routes such as sign-in, open to anyone.
 func (s *Server) limitIP(perMinute int) fiber.Handler {
 	l := newLimiter(defaultMaxBuckets)
-	return func(c *fiber.Ctx) error { return s.limitBy(c, l, c.IP(), perMinute) }
+	return func(c *fiber.Ctx) error { return s.limitBy(c, l, s.clientKey(c), perMinute) }
 }
 
 func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) error {

@@ -76,7 +76,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	fctx.Response.SetBodyStream(&relay{
 		s: s, m: m, fctx: fctx, injected: injected,
 		events: upstream.NewEventReader(resp.Body, s.MaxEventBytes),
-		body:   resp.Body, cancel: cancel,
+		body:   resp.Body, cancel: cancel, done: keepInFlight(c),
 	}, -1)
 	return nil
 }
@@ -114,6 +114,7 @@ type relay struct {
 	events   *upstream.EventReader
 	body     io.Closer
 	cancel   context.CancelFunc
+	done     func() // frees the request's upstream slot (keepInFlight)
 
 	meter       upstream.StreamMeter
 	pending     []byte // the part of the current event not yet handed out
@@ -164,6 +165,7 @@ func (r *relay) Close() error {
 		r.finish(true)
 	}
 	r.cancel()
+	defer r.done()
 	return r.body.Close()
 }
 
