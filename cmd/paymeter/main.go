@@ -65,10 +65,10 @@ type Main struct {
 	ln      net.Listener
 	// metricsLn is the metrics listener; nil when metrics.listen is off.
 	metricsLn net.Listener
-	cancel  context.CancelFunc
-	serving chan error
-	chores  sync.WaitGroup
-	closers []func()
+	cancel    context.CancelFunc
+	serving   chan error
+	chores    sync.WaitGroup
+	closers   []func()
 	// contracts checks EIP-1271 signatures when a chain is configured.
 	contracts *chain.Contracts
 }
