@@ -63,14 +63,15 @@ type Main struct {
 
 	keyAuth *auth.KeyAuthenticator
 	ln      net.Listener
-	// metricsLn is the metrics listener; nil when metrics.listen is off.
-	metricsLn net.Listener
-	cancel    context.CancelFunc
-	serving   chan error
-	chores    sync.WaitGroup
-	closers   []func()
+	cancel  context.CancelFunc
+	serving chan error
+	chores  sync.WaitGroup
+	closers []func()
 	// contracts checks EIP-1271 signatures when a chain is configured.
 	contracts *chain.Contracts
+
+	// metricsLn is the metrics listener; nil when metrics.listen is off.
+	metricsLn net.Listener
 }
 
 // lastUsedInterval is how often keys' last-use times are written.
