@@ -16,6 +16,7 @@ func (m *Main) serverLimits() {
 	m.Server.WriteTimeout = time.Duration(cfg.Server.WriteTimeout)
 	m.Server.MaxInFlight = cfg.Limits.MaxInFlight
 	m.Server.MetricsToken = cfg.Metrics.Token
+	m.Server.RateLimits.FailedAuth = cfg.RateLimits.FailedAuthPerIP
 	// Validate has parsed them already.
 	m.Server.TrustedProxies, _ = httpapi.ParseTrustedProxies(cfg.Server.TrustedProxies)
 }
