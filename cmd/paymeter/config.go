@@ -180,6 +180,9 @@ type RateLimitConfig struct {
 	// FailedAuthPerIP bounds the failed authentications (401) per client
 	// IP per minute; past it, the IP's credentials are not even checked.
 	FailedAuthPerIP int `yaml:"failed_auth_per_ip"`
+	// WalletPerIP bounds wallet-signed requests per client IP per minute,
+	// counted before their signatures are checked.
+	WalletPerIP int `yaml:"wallet_per_ip"`
 }
 
 // LogConfig selects the log level and format.

@@ -59,6 +59,9 @@ func (c *Config) validateServer(bad func(path, format string, args ...any)) {
 	if n := c.RateLimits.FailedAuthPerIP; n < 0 || n > 1_000_000 {
 		bad("rate_limits.failed_auth_per_ip", "%d is outside 0 (off) … 1000000 per minute", n)
 	}
+	if n := c.RateLimits.WalletPerIP; n < 0 || n > 1_000_000 {
+		bad("rate_limits.wallet_per_ip", "%d is outside 0 (off) … 1000000 per minute", n)
+	}
 	if addr := c.Metrics.listenAddr(); addr != "" {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			bad("metrics.listen", "%q is not host:port (or \"off\")", c.Metrics.Listen)

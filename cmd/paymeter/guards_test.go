@@ -1,11 +1,14 @@
 package main
 
 import (
+	"database/sql"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
@@ -165,4 +168,39 @@ func TestFailedAuth_LimitedPerIP(t *testing.T) {
 		}
 	}
 	mustError(t, from("192.0.2.3", key), http.StatusTooManyRequests, meter.ECodeRateLimited)
+}
+
+// M7: wallet-signed requests are limited per client IP before their
+// signatures are checked: one client signing with a fresh key per request
+// creates no more accounts than rate_limits.wallet_per_ip allows.
+func TestWallet_FreshKeysLimitedPerIPBeforeWrites(t *testing.T) {
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	cfg.RateLimits.WalletPerIP = 3
+	m := MustRunMain(t, cfg)
+	statuses := make([]int, 6)
+	for i := range statuses {
+		key, err := crypto.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := do(t, signedRequest(t, m, key, cfg.Wallet.Realm, "/v1/chat/completions", helloChat))
+		readAll(t, resp)
+		statuses[i] = resp.StatusCode
+	}
+	if want := []int{200, 200, 200, 429, 429, 429}; !slices.Equal(statuses, want) {
+		t.Fatalf("statuses %v, want %v", statuses, want)
+	}
+	db, err := sql.Open("sqlite3", "file:"+cfg.Database+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM accounts WHERE kind = 'wallet'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Fatalf("%d wallet accounts created, want the 3 allowed", n)
+	}
 }

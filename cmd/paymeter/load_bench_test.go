@@ -86,6 +86,7 @@ func BenchmarkLoad(b *testing.B) {
 		"PAYMETER_RATE_LIMITS_API_KEY=1000000",
 		"PAYMETER_RATE_LIMITS_WALLET=1000000",
 		"PAYMETER_RATE_LIMITS_IP=1000000",
+		"PAYMETER_RATE_LIMITS_WALLET_PER_IP=1000000",
 		// /metrics on the main listener, behind its token (ledgerStats).
 		"PAYMETER_METRICS_LISTEN=off",
 		"PAYMETER_METRICS_TOKEN=" + benchMetricsToken,

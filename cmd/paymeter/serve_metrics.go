@@ -17,6 +17,7 @@ func (m *Main) serverLimits() {
 	m.Server.MaxInFlight = cfg.Limits.MaxInFlight
 	m.Server.MetricsToken = cfg.Metrics.Token
 	m.Server.RateLimits.FailedAuth = cfg.RateLimits.FailedAuthPerIP
+	m.Server.RateLimits.WalletPerIP = cfg.RateLimits.WalletPerIP
 	// Validate has parsed them already.
 	m.Server.TrustedProxies, _ = httpapi.ParseTrustedProxies(cfg.Server.TrustedProxies)
 }

@@ -144,6 +144,9 @@ func (s *Server) authenticateOrPay(c *fiber.Ctx) error {
 // returns nil when the request has no credential or an x402 payment.
 func (s *Server) principal(c *fiber.Ctx) (*meter.Principal, error) {
 	if c.Get(auth.HeaderWalletAddress) != "" || c.Get(auth.HeaderTimestamp) != "" || c.Get(auth.HeaderWalletSignature) != "" {
+		if err := spend(c, s.walletIPs, s.clientKey(c), s.RateLimits.WalletPerIP); err != nil {
+			return nil, err
+		}
 		return s.walletPrincipal(c, false)
 	}
 	if _, h := paymentHeader(c); h != "" {

@@ -21,6 +21,11 @@ type RateLimits struct {
 	// FailedAuth limits the failed authentications (401) per client
 	// address (limitFailedAuth).
 	FailedAuth int
+	// WalletPerIP limits wallet-signed requests per client address before
+	// their signatures are checked: a valid signature of a fresh key
+	// writes (its replay record, its account), so a per-wallet limit alone
+	// would not bound the writes of one client with many keys.
+	WalletPerIP int
 }
 
 // perMinute is the limit of a principal, 0 for none.
@@ -188,8 +193,16 @@ func (s *Server) limitIP(perMinute int) fiber.Handler {
 }
 
 func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
+	if err := spend(c, l, key, perMinute); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// spend takes one request from key's bucket, or returns 429 rate_limited.
+func spend(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
 	if perMinute <= 0 {
-		return c.Next()
+		return nil
 	}
 	st := l.take(key, perMinute, time.Now())
 	c.Locals(localRate, st)
@@ -200,7 +213,7 @@ func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) er
 			WithDetail("limit", perMinute).
 			WithDetail("retry_after", secs)
 	}
-	return c.Next()
+	return nil
 }
 
 // setRateHeaders writes the X-RateLimit-* headers of a limited request;

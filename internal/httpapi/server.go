@@ -70,6 +70,7 @@ type Server struct {
 	app        *fiber.App
 	limiter    *limiter
 	failedAuth *limiter
+	walletIPs  *limiter
 	inFlight   chan struct{}
 	ready      readyCache
 }
@@ -110,6 +111,7 @@ func (s *Server) Init() {
 	})
 	s.limiter = newLimiter(defaultMaxBuckets)
 	s.failedAuth = newLimiter(defaultMaxBuckets)
+	s.walletIPs = newLimiter(defaultMaxBuckets)
 	if s.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, s.MaxInFlight)
 	}
