@@ -135,6 +135,12 @@ func TestFailedAuth_LimitedPerIP(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", ip)
 		return do(t, req)
 	}
+	// Requests without any credential are not failures of authentication.
+	for range 10 {
+		req, _ := http.NewRequest(http.MethodGet, m.URL()+"/api/v1/account", nil)
+		req.Header.Set("X-Forwarded-For", "192.0.2.1")
+		mustError(t, do(t, req), http.StatusUnauthorized, meter.ECodeMissingCredentials)
+	}
 	guess := "pm_live_" + strings.Repeat("a", 40)
 	for i := range 5 {
 		resp := from("192.0.2.1", guess+strconv.Itoa(i))

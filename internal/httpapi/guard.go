@@ -128,8 +128,8 @@ func keepInFlight(c *fiber.Ctx) func() {
 	return sl.done
 }
 
-// limitFailedAuth slows a client that guesses credentials: every 401
-// answered to its IP spends a token of a bucket of FailedAuth per minute,
+// limitFailedAuth slows a client that guesses credentials: every 401 for
+// a refused credential answered to its IP spends a token of a bucket of FailedAuth per minute,
 // and while the bucket is empty the IP's requests are refused 429 before
 // any credential is checked, so a guess cannot even be tested.
 func (s *Server) limitFailedAuth(c *fiber.Ctx) error {
@@ -146,8 +146,10 @@ func (s *Server) limitFailedAuth(c *fiber.Ctx) error {
 			WithDetail("retry_after", secs)
 	}
 	err := c.Next()
-	// Only paymeter's own refusals count: not an upstream's answer.
-	if err != nil && statusOf[meter.ErrorCode(err)] == fiber.StatusUnauthorized {
+	// Only a credential presented and refused counts: not a request that
+	// sent none, nor an upstream's answer.
+	if code := meter.ErrorCode(err); code != "" && code != meter.ECodeMissingCredentials &&
+		statusOf[code] == fiber.StatusUnauthorized {
 		s.failedAuth.take(key, perMinute, time.Now())
 	}
 	return err
