@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -79,12 +79,17 @@ const localInFlight = "paymeter.in_flight"
 
 // inFlightSlot is a request's place among those forwarded upstream.
 type inFlightSlot struct {
-	once    sync.Once
-	release func()
-	kept    bool // handed to the response body stream, released when it closes
+	slots    chan struct{}
+	released atomic.Bool
+	kept     bool // handed to the response body stream, released when it closes
 }
 
-func (sl *inFlightSlot) done() { sl.once.Do(sl.release) }
+// done frees the slot, once.
+func (sl *inFlightSlot) done() {
+	if sl.released.CompareAndSwap(false, true) {
+		<-sl.slots
+	}
+}
 
 // limitInFlight bounds the requests being forwarded upstream at once
 // (MaxInFlight). A request that finds no slot within inFlightWait is
@@ -107,7 +112,7 @@ func (s *Server) limitInFlight(c *fiber.Ctx) error {
 				WithDetail("retry_after", 1)
 		}
 	}
-	sl := &inFlightSlot{release: func() { <-s.inFlight }}
+	sl := &inFlightSlot{slots: s.inFlight}
 	c.Locals(localInFlight, sl)
 	defer func() {
 		if !sl.kept {
