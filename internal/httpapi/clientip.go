@@ -46,7 +46,14 @@ func (s *Server) clientIP(c *fiber.Ctx) netip.Addr {
 	if len(s.TrustedProxies) == 0 || !s.trusted(peer) {
 		return peer
 	}
-	hops := c.Request().Header.PeekAll(fiber.HeaderXForwardedFor)
+	return forwardedClient(peer, c.Request().Header.PeekAll(fiber.HeaderXForwardedFor), s.trusted)
+}
+
+// forwardedClient walks the X-Forwarded-For values hops (in header order)
+// from the right, starting from a trusted peer: the first address not
+// trusted is the client. Garbage where an address should be stops the
+// walk at the last hop read, a trusted proxy.
+func forwardedClient(peer netip.Addr, hops [][]byte, trusted func(netip.Addr) bool) netip.Addr {
 	client := peer
 	for i := len(hops) - 1; i >= 0; i-- {
 		list := hops[i]
@@ -59,12 +66,10 @@ func (s *Server) clientIP(c *fiber.Ctx) netip.Addr {
 			}
 			a, err := netip.ParseAddr(string(bytes.TrimSpace(hop)))
 			if err != nil {
-				// Garbage where an address should be: the last hop read
-				// (a trusted proxy) is all that is known.
 				return client
 			}
 			client = a.Unmap()
-			if !s.trusted(client) {
+			if !trusted(client) {
 				return client
 			}
 		}
