@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/meter"
@@ -135,7 +136,17 @@ func TestFailedAuth_LimitedPerIP(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", ip)
 		return do(t, req)
 	}
-	// Requests without any credential are not failures of authentication.
+	// Requests without any credential, and replayed or expired wallet
+	// signatures, are not guesses: they count for nothing.
+	for range 10 {
+		req, _ := http.NewRequest(http.MethodPost, m.URL()+"/v1/chat/completions", strings.NewReader(helloChat))
+		req.Header.Set("X-Forwarded-For", "192.0.2.1")
+		req.Header.Set("X-Wallet-Address", "0x0000000000000000000000000000000000000001")
+		req.Header.Set("X-Timestamp", "1")
+		req.Header.Set("X-Wallet-Signature", "0x"+strings.Repeat("11", 65))
+		mustError(t, do(t, req), http.StatusUnauthorized, meter.ECodeSignatureExpired)
+	}
+	// (and none at all)
 	for range 10 {
 		req, _ := http.NewRequest(http.MethodGet, m.URL()+"/api/v1/account", nil)
 		req.Header.Set("X-Forwarded-For", "192.0.2.1")
@@ -162,16 +173,13 @@ func TestFailedAuth_LimitedPerIP(t *testing.T) {
 		t.Fatalf("another address: %d %s", resp.StatusCode, body)
 	}
 	// Bad wallet signatures count too.
-	for i := range 5 {
+	for range 5 {
 		req, _ := http.NewRequest(http.MethodPost, m.URL()+"/v1/chat/completions", strings.NewReader(helloChat))
 		req.Header.Set("X-Forwarded-For", "192.0.2.3")
 		req.Header.Set("X-Wallet-Address", "0x0000000000000000000000000000000000000001")
-		req.Header.Set("X-Timestamp", "1")
-		req.Header.Set("X-Wallet-Signature", "0x00")
-		resp := do(t, req)
-		if readAll(t, resp); resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("bad signature %d: %d, want 401", i, resp.StatusCode)
-		}
+		req.Header.Set("X-Timestamp", strconv.FormatInt(time.Now().UnixMilli(), 10))
+		req.Header.Set("X-Wallet-Signature", "0x"+strings.Repeat("11", 65))
+		mustError(t, do(t, req), http.StatusUnauthorized, meter.ECodeInvalidSignature)
 	}
 	mustError(t, from("192.0.2.3", key), http.StatusTooManyRequests, meter.ECodeRateLimited)
 }

@@ -133,8 +133,19 @@ func keepInFlight(c *fiber.Ctx) func() {
 	return sl.done
 }
 
-// limitFailedAuth slows a client that guesses credentials: every 401 for
-// a refused credential answered to its IP spends a token of a bucket of FailedAuth per minute,
+// guessed are the refusals a guessed credential gets. A request with no
+// credential, a replayed or expired signature, an expired or revoked key
+// (which is real) and an upstream's own 401 are not guesses, and count
+// for nothing: a legitimate client retrying must not lock out its address.
+var guessed = map[string]bool{
+	meter.ECodeInvalidAPIKey:    true,
+	meter.ECodeInvalidSignature: true,
+	meter.ECodeInvalidToken:     true,
+	meter.ECodeInvalidNonce:     true,
+}
+
+// limitFailedAuth slows a client that guesses credentials: every refusal
+// of a guessed credential (guessed) answered to its IP spends a token of a bucket of FailedAuth per minute,
 // and while the bucket is empty the IP's requests are refused 429 before
 // any credential is checked, so a guess cannot even be tested.
 func (s *Server) limitFailedAuth(c *fiber.Ctx) error {
@@ -151,10 +162,7 @@ func (s *Server) limitFailedAuth(c *fiber.Ctx) error {
 			WithDetail("retry_after", secs)
 	}
 	err := c.Next()
-	// Only a credential presented and refused counts: not a request that
-	// sent none, nor an upstream's answer.
-	if code := meter.ErrorCode(err); code != "" && code != meter.ECodeMissingCredentials &&
-		statusOf[code] == fiber.StatusUnauthorized {
+	if guessed[meter.ErrorCode(err)] {
 		s.failedAuth.take(key, perMinute, time.Now())
 	}
 	return err
