@@ -177,7 +177,7 @@ type RateLimitConfig struct {
 	JWTUser int `yaml:"jwt_user"`
 	IP      int `yaml:"ip"`
 
-	// FailedAuthPerIP bounds the failed authentications (401) per client
+	// FailedAuthPerIP bounds the refused guesses of credentials per client
 	// IP per minute; past it, the IP's credentials are not even checked.
 	FailedAuthPerIP int `yaml:"failed_auth_per_ip"`
 	// WalletPerIP bounds wallet-signed requests per client IP per minute,

@@ -18,7 +18,7 @@ type RateLimits struct {
 	// IP limits requests without credentials (x402 payers, quotes,
 	// top-ups) per client address.
 	IP int
-	// FailedAuth limits the failed authentications (401) per client
+	// FailedAuth limits the refused guesses of credentials per client
 	// address (limitFailedAuth).
 	FailedAuth int
 	// WalletPerIP limits wallet-signed requests per client address before
