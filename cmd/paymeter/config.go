@@ -45,6 +45,11 @@ type Config struct {
 	RateLimits RateLimitConfig `yaml:"rate_limits"`
 	// Models is the price table, by model id.
 	Models map[string]ModelConfig `yaml:"models"`
+
+	// Server bounds connections and says whose X-Forwarded-For to trust.
+	Server ServerConfig `yaml:"server"`
+	// Metrics says where /metrics is served.
+	Metrics MetricsConfig `yaml:"metrics"`
 }
 
 // UpstreamConfig says where inference is bought.
@@ -66,6 +71,9 @@ type LimitsConfig struct {
 	// expire (those that cannot be ended, such as a stream to a client
 	// that reads nothing, have their holds renewed while they run).
 	MaxRequestDuration Duration `yaml:"max_request_duration"`
+	// MaxInFlight bounds the requests being forwarded upstream at once
+	// (streams until they end); past it, 503 overloaded.
+	MaxInFlight int `yaml:"max_in_flight"`
 }
 
 // LedgerConfig tunes hold expiry.
@@ -184,6 +192,13 @@ type RateLimitConfig struct {
 	Wallet  int `yaml:"wallet"`
 	JWTUser int `yaml:"jwt_user"`
 	IP      int `yaml:"ip"`
+
+	// FailedAuthPerIP bounds the refused guesses of credentials per client
+	// IP per minute; past it, the IP's credentials are not even checked.
+	FailedAuthPerIP int `yaml:"failed_auth_per_ip"`
+	// WalletPerIP bounds wallet-signed requests per client IP per minute,
+	// counted before their signatures are checked.
+	WalletPerIP int `yaml:"wallet_per_ip"`
 }
 
 // LogConfig selects the log level and format.
@@ -409,6 +424,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateX402(bad)
 	c.validateJWT(bad)
+	c.validateServer(bad)
 	for path, n := range map[string]int{"rate_limits.api_key": c.RateLimits.APIKey, "rate_limits.session": c.RateLimits.Session,
 		"rate_limits.wallet": c.RateLimits.Wallet, "rate_limits.jwt_user": c.RateLimits.JWTUser, "rate_limits.ip": c.RateLimits.IP} {
 		if n < 0 || n > 1_000_000 {

@@ -24,8 +24,8 @@ import (
 // longStream asks for a long answer; with bigEvents the client gets megabytes.
 const longStream = `{"model":"demo-small","stream":true,"max_tokens":1000,"messages":[{"role":"user","content":"Tell me a long story."}]}`
 
-// bigEvents is a stream of n events of size bytes of text each, with no usage.
-func bigEvents(n, size int) []string {
+// wideEvents is a stream of n events of size bytes of text each, with no usage.
+func wideEvents(n, size int) []string {
 	word := strings.Repeat("x", size)
 	var out []string
 	for range n {
@@ -112,7 +112,7 @@ func tail(s string) string { return s[max(0, len(s)-200):] }
 // the stream is charged what it delivered: here its whole hold.
 func TestHolds_SlowReaderPastHoldTTLIsCharged(t *testing.T) {
 	up := newFixtureUpstream(t)
-	up.Events = bigEvents(64, 128<<10) // 8 MB: more than the socket buffers take
+	up.Events = wideEvents(64, 128<<10) // 8 MB: more than the socket buffers take
 	m := MustRunMain(t, shortHolds(testConfig(t, up.URL())))
 	worst := worstCase(t, m, longStream)
 	a, key := mustApp(t, m, worst.String(), meter.DefaultKeyScopes)
@@ -145,7 +145,7 @@ func TestHolds_SlowReaderPastHoldTTLIsCharged(t *testing.T) {
 // sweep credits the whole payment back as change and the stream is free.
 func TestHolds_X402StreamPastApplyWindowIsCharged(t *testing.T) {
 	up := newFixtureUpstream(t)
-	up.Events = bigEvents(64, 128<<10)
+	up.Events = wideEvents(64, 128<<10)
 	m := MustRunMain(t, shortHolds(x402Config(t, up.URL(), newFacilitatorStub(t).URL)))
 	key, _ := crypto.GenerateKey()
 	payer := crypto.PubkeyToAddress(key.PublicKey)
@@ -179,7 +179,7 @@ func TestHolds_X402StreamPastApplyWindowIsCharged(t *testing.T) {
 // against the cap, and the session spends past it.
 func TestHolds_SessionCapCountsStreamPastHoldTTL(t *testing.T) {
 	up := newFixtureUpstream(t)
-	up.Events = bigEvents(64, 128<<10)
+	up.Events = wideEvents(64, 128<<10)
 	m := MustRunMain(t, shortHolds(testConfig(t, up.URL())))
 	worst := worstCase(t, m, longStream)
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
@@ -336,7 +336,7 @@ func TestHolds_StreamPastShutdownTimeoutIsCharged(t *testing.T) {
 	})
 	t.Run("not reading", func(t *testing.T) {
 		up := newFixtureUpstream(t)
-		up.Events = bigEvents(64, 128<<10)
+		up.Events = wideEvents(64, 128<<10)
 		m, cfg := runUnmanaged(t, up)
 		a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 		startSlowClient(t, m, longStream, "Authorization", "Bearer "+key)

@@ -86,6 +86,10 @@ func BenchmarkLoad(b *testing.B) {
 		"PAYMETER_RATE_LIMITS_API_KEY=1000000",
 		"PAYMETER_RATE_LIMITS_WALLET=1000000",
 		"PAYMETER_RATE_LIMITS_IP=1000000",
+		"PAYMETER_RATE_LIMITS_WALLET_PER_IP=1000000",
+		// /metrics on the main listener, behind its token (ledgerStats).
+		"PAYMETER_METRICS_LISTEN=off",
+		"PAYMETER_METRICS_TOKEN=" + benchMetricsToken,
 		// x402 too, settled by a facilitator stub that answers at once.
 		"PAYMETER_X402_FACILITATOR_URL=http://" + facilitatorAddr,
 		fmt.Sprintf("PAYMETER_X402_NETWORKS=[{name: base-sepolia, asset: %q, token_name: USDC, token_version: \"2\", pay_to: %q, settlement: facilitator}]",
@@ -566,8 +570,13 @@ func (d ledgerCounters) String() string {
 	return fmt.Sprintf("%.0f commits, %.1f ops and %.2f ms per commit", d.commits, d.ops/d.commits, 1000*d.seconds/d.commits)
 }
 
+// benchMetricsToken guards the bench paymeter's /metrics.
+const benchMetricsToken = "bench-metrics-token-0123456789"
+
 func ledgerStats(b *testing.B, addr string) ledgerCounters {
-	resp, err := http.Get("http://" + addr + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+benchMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -72,6 +72,9 @@ type Main struct {
 	// inFlight names the holds and payments of the requests running now,
 	// which the ledger's and the payments' sweeps leave alone.
 	inFlight meter.InFlight
+
+	// metricsLn is the metrics listener; nil when metrics.listen is off.
+	metricsLn net.Listener
 }
 
 // lastUsedInterval is how often keys' last-use times are written.
@@ -142,6 +145,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			{Name: "upstream", Check: m.Upstream.Ping},
 		},
 	}
+	m.serverLimits()
 	m.Ledger.SetCommitObserver(m.Server.Metrics.ObserveCommit)
 	m.Server.Metrics.HoldsActive(m.Ledger.ActiveHolds)
 	if m.Server.JWT, err = m.setupJWT(ctx); err != nil {
@@ -160,6 +164,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Server.Init()
 
+	// The metrics listener first: a failure to bind it leaves nothing
+	// serving to undo.
+	if err := m.serveMetrics(); err != nil {
+		return err
+	}
 	if m.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return err
 	}

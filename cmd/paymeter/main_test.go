@@ -150,6 +150,7 @@ func testConfig(tb testing.TB, upstreamURL string) *Config {
 		tb.Fatal(err)
 	}
 	cfg.Listen = "127.0.0.1:0"
+	cfg.Metrics.Listen = "127.0.0.1:0" // its own listener, on a free port
 	cfg.Database = filepath.Join(tb.TempDir(), "paymeter.db")
 	cfg.Upstream.URL, cfg.Upstream.APIKey = upstreamURL, upstreamKey
 	cfg.Models = map[string]ModelConfig{

@@ -24,10 +24,11 @@ import (
 	"github.com/paymeter/paymeter/internal/sqlite"
 )
 
-// scrape fetches /metrics and parses it with the Prometheus text parser.
+// scrape fetches /metrics from the metrics listener and parses it with
+// the Prometheus text parser.
 func scrape(t *testing.T, m *Main) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get(m.URL() + "/metrics")
+	resp, err := http.Get(m.MetricsURL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestGracefulShutdown_SIGTERMDuringStream(t *testing.T) {
 	l.Close()
 	db.Close()
 	cfgPath := filepath.Join(dir, "paymeter.yaml")
-	cfgYAML := fmt.Sprintf("listen: 127.0.0.1:0\ndatabase: %q\nupstream: {url: %q, api_key: %q}\n", dbPath, up.URL(), upstreamKey)
+	cfgYAML := fmt.Sprintf("listen: 127.0.0.1:0\nmetrics: {listen: 127.0.0.1:0}\ndatabase: %q\nupstream: {url: %q, api_key: %q}\n", dbPath, up.URL(), upstreamKey)
 	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func (s *Server) siweVerify(c *fiber.Ctx) error {
 	if body.Message == "" || body.Signature == "" {
 		return meter.Errorf(meter.ECodeBadRequest, "both \"message\" and \"signature\" are required")
 	}
-	r, err := s.SignIn.Verify(c.UserContext(), body.Message, body.Signature, clientIP(c))
+	r, err := s.SignIn.Verify(c.UserContext(), body.Message, body.Signature, s.clientIP(c).String())
 	if err != nil {
 		return err
 	}

@@ -43,10 +43,12 @@ var statusOf = map[string]int{
 	meter.ECodeUpstreamTimeout:    fiber.StatusGatewayTimeout,
 	meter.ECodePaymentPending:     fiber.StatusGatewayTimeout,
 
-	meter.ECodeAmbiguousField:   fiber.StatusBadRequest,
-	meter.ECodeUnsupportedField: fiber.StatusBadRequest,
-	meter.ECodeContentNotPriced: fiber.StatusBadRequest,
-	meter.ECodeModelNotFound:    fiber.StatusNotFound,
+	meter.ECodeAmbiguousField:      fiber.StatusBadRequest,
+	meter.ECodeUnsupportedField:    fiber.StatusBadRequest,
+	meter.ECodeContentNotPriced:    fiber.StatusBadRequest,
+	meter.ECodeModelNotFound:       fiber.StatusNotFound,
+	meter.ECodeUnsupportedEncoding: fiber.StatusUnsupportedMediaType,
+	meter.ECodeOverloaded:          fiber.StatusServiceUnavailable,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,

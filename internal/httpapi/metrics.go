@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"crypto/subtle"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,9 +113,26 @@ func (m *Metrics) HoldsActive(active func() int) {
 	}, func() float64 { return float64(active()) }))
 }
 
-// handler serves the registry in the Prometheus text format.
-func (m *Metrics) handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+// Handler serves the registry in the Prometheus text format, for a
+// listener of its own.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// handler is Handler on the fiber app.
+func (m *Metrics) handler() fiber.Handler { return adaptor.HTTPHandler(m.Handler()) }
+
+// metricsAuth lets through only the bearer of MetricsToken: the metrics
+// describe the process and its traffic, which are not public.
+func (s *Server) metricsAuth(c *fiber.Ctx) error {
+	token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if !ok || token == "" {
+		return meter.Errorf(meter.ECodeMissingCredentials, "send the metrics token as \"Authorization: Bearer …\"")
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(s.MetricsToken)) != 1 {
+		return meter.Errorf(meter.ECodeInvalidToken, "wrong metrics token")
+	}
+	return c.Next()
 }
 
 // observeRequest counts an answered request; the route is the matched

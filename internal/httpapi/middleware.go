@@ -144,6 +144,9 @@ func (s *Server) authenticateOrPay(c *fiber.Ctx) error {
 // returns nil when the request has no credential or an x402 payment.
 func (s *Server) principal(c *fiber.Ctx) (*meter.Principal, error) {
 	if c.Get(auth.HeaderWalletAddress) != "" || c.Get(auth.HeaderTimestamp) != "" || c.Get(auth.HeaderWalletSignature) != "" {
+		if err := spend(c, s.walletIPs, s.clientKey(c), s.RateLimits.WalletPerIP); err != nil {
+			return nil, err
+		}
 		return s.walletPrincipal(c, false)
 	}
 	if _, h := paymentHeader(c); h != "" {
@@ -179,14 +182,10 @@ func (s *Server) walletPrincipal(c *fiber.Ctx, noFreeCredits bool) (*meter.Princ
 	uri := c.Request().URI()
 	return s.Wallets.Authenticate(c.UserContext(), &auth.WalletRequest{
 		Address: addr, Timestamp: ts, Signature: sig, Method: c.Method(),
-		Path: string(uri.PathOriginal()), Query: string(uri.QueryString()), Body: c.Body(), NoFreeCredits: noFreeCredits,
-		ClientIP: clientIP(c),
+		Path: string(uri.PathOriginal()), Query: string(uri.QueryString()), Body: c.Request().Body(), NoFreeCredits: noFreeCredits,
+		ClientIP: s.clientIP(c).String(),
 	})
 }
-
-// clientIP is the address a request came from, as free-credit limits
-// count it: the one place that says where it comes from.
-func clientIP(c *fiber.Ctx) string { return c.IP() }
 
 func missingCredentials() error {
 	return meter.Errorf(meter.ECodeMissingCredentials,

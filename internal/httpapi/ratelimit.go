@@ -20,6 +20,14 @@ type RateLimits struct {
 	// IP limits requests without credentials (x402 payers, quotes,
 	// top-ups) per client address.
 	IP int
+	// FailedAuth limits the refused guesses of credentials per client
+	// address (limitFailedAuth).
+	FailedAuth int
+	// WalletPerIP limits wallet-signed requests per client address before
+	// their signatures are checked: a valid signature of a fresh key
+	// writes (its replay record, its account), so a per-wallet limit alone
+	// would not bound the writes of one client with many keys.
+	WalletPerIP int
 }
 
 // perMinute is the limit of a principal's bucket (RateKey), 0 for none:
@@ -113,6 +121,23 @@ func (l *limiter) take(key string, perMinute int, now time.Time) rateState {
 	return st
 }
 
+// wait is how long key's bucket needs to hold a whole request again: 0
+// if it does, or if key has no bucket. It spends nothing.
+func (l *limiter) wait(key string, now time.Time) time.Duration {
+	sh := &l.shards[maphash.String(l.seed, key)%limiterShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	b := sh.buckets[key]
+	if b == nil {
+		return 0
+	}
+	tokens := b.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(b.Limit()) * float64(time.Second))
+}
+
 // evict makes room in a full shard; the caller holds its lock.
 func (sh *limiterShard) evict(now time.Time, capacity int) {
 	for k, b := range sh.buckets {
@@ -159,7 +184,7 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 			return err
 		}
 	} else {
-		key, perMinute = "ip:"+c.IP(), s.RateLimits.IP
+		key, perMinute = "ip:"+s.clientKey(c), s.RateLimits.IP
 	}
 	return s.limitBy(c, s.limiter, key, perMinute)
 }
@@ -168,7 +193,7 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 // its own: for routes such as sign-in, open to anyone.
 func (s *Server) limitIP(perMinute int) fiber.Handler {
 	l := newLimiter(defaultMaxBuckets)
-	return func(c *fiber.Ctx) error { return s.limitBy(c, l, c.IP(), perMinute) }
+	return func(c *fiber.Ctx) error { return s.limitBy(c, l, s.clientKey(c), perMinute) }
 }
 
 // limitSession spends one request of a session token's own bucket, at
@@ -178,19 +203,19 @@ func (s *Server) limitSession(c *fiber.Ctx, p *meter.Principal) error {
 	if p.Kind != meter.PrincipalSession || p.RateLimit > 0 {
 		return nil
 	}
-	return s.spend(c, s.limiter, "s"+strconv.FormatInt(p.SessionID, 10), s.RateLimits.Session)
+	return spend(c, s.limiter, "s"+strconv.FormatInt(p.SessionID, 10), s.RateLimits.Session)
 }
 
 func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
-	if err := s.spend(c, l, key, perMinute); err != nil {
+	if err := spend(c, l, key, perMinute); err != nil {
 		return err
 	}
 	return c.Next()
 }
 
-// spend takes one request from key's bucket, or refuses it. The
-// X-RateLimit-* headers show the tightest bucket the request spent from.
-func (s *Server) spend(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
+// spend takes one request from key's bucket, or returns 429 rate_limited.
+// The X-RateLimit-* headers show the tightest bucket the request spent from.
+func spend(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
 	if perMinute <= 0 {
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -58,9 +60,29 @@ type Server struct {
 	InFlight *meter.InFlight
 	// streams are the streams running now, for FinishStreams.
 	streams streamSet
+	// MaxConnections caps the connections served at once; past it a new
+	// connection is answered 503 and closed. 0: fasthttp's default.
+	MaxConnections int
+	// WriteTimeout bounds each write to a client (stallListener): a client
+	// that stops reading loses its connection. 0: no bound.
+	WriteTimeout time.Duration
+	// MaxInFlight bounds the requests forwarded upstream at once
+	// (limitInFlight). 0: no bound.
+	MaxInFlight int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (clientIP); empty trusts none.
+	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, serves /metrics on this listener to
+	// "Authorization: Bearer <MetricsToken>"; without it /metrics is not
+	// served here (Main serves it on a listener of its own).
+	MetricsToken string
 
-	app     *fiber.App
-	limiter *limiter
+	app        *fiber.App
+	limiter    *limiter
+	failedAuth *limiter
+	walletIPs  *limiter
+	inFlight   chan struct{}
+	ready      readyCache
 }
 
 // route describes one proxy route.
@@ -96,19 +118,27 @@ func (s *Server) Init() {
 		// delay a graceful shutdown.
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
+		Concurrency: s.MaxConnections,
 	})
 	s.limiter = newLimiter(defaultMaxBuckets)
-	s.app.Use(s.withRequestID, s.withAccessLog)
+	s.failedAuth = newLimiter(defaultMaxBuckets)
+	s.walletIPs = newLimiter(defaultMaxBuckets)
+	if s.MaxInFlight > 0 {
+		s.inFlight = make(chan struct{}, s.MaxInFlight)
+	}
+	// Before any route: a panic is answered, an encoded body refused
+	// before anything reads it, a guessing client stopped.
+	s.app.Use(s.withRequestID, s.withAccessLog, s.recoverPanic, refuseEncodedBody, s.limitFailedAuth)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
-	if s.Metrics != nil {
-		s.app.Get("/metrics", s.Metrics.handler())
+	if s.Metrics != nil && s.MetricsToken != "" {
+		s.app.Get("/metrics", s.metricsAuth, s.Metrics.handler())
 	}
 
 	v1 := s.app.Group("/v1", s.authenticateOrPay, s.rateLimit)
 	for _, r := range proxyRoutes {
 		r := r
-		v1.Post(r.path[len("/v1"):], func(c *fiber.Ctx) error { return s.proxy(c, r) })
+		v1.Post(r.path[len("/v1"):], s.limitInFlight, func(c *fiber.Ctx) error { return s.proxy(c, r) })
 	}
 	v1.Get("/models", s.listModels)
 
@@ -139,14 +169,43 @@ type ReadyCheck struct {
 // readyTimeout bounds each readiness check.
 const readyTimeout = 2 * time.Second
 
+// readyCacheTTL is how long a readiness result is answered again: the
+// checks write to the ledger and dial the upstream, which a flood of
+// /readyz must not multiply.
+const readyCacheTTL = time.Second
+
+// readyCache is the last readiness result. Its lock is held while the
+// checks run, so that concurrent requests wait for one run, not start
+// their own.
+type readyCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	checks map[string]string // never modified once cached
+	failed bool
+}
+
 // readyz serves /readyz: 200 when every check passes, else 503
 // unavailable naming the failed ones (without their internal causes).
+// The result is cached for readyCacheTTL.
 func (s *Server) readyz(c *fiber.Ctx) error {
-	checks := make(map[string]string, len(s.ReadyChecks))
-	failed := false
+	s.ready.mu.Lock()
+	if time.Since(s.ready.at) >= readyCacheTTL {
+		s.ready.checks, s.ready.failed = s.runReadyChecks(c.UserContext())
+		s.ready.at = time.Now()
+	}
+	checks, failed := s.ready.checks, s.ready.failed
+	s.ready.mu.Unlock()
+	if failed {
+		return meter.Errorf(meter.ECodeUnavailable, "not ready").WithDetail("checks", checks)
+	}
+	return c.JSON(fiber.Map{"status": "ready", "checks": checks})
+}
+
+func (s *Server) runReadyChecks(ctx context.Context) (checks map[string]string, failed bool) {
+	checks = make(map[string]string, len(s.ReadyChecks))
 	for _, rc := range s.ReadyChecks {
-		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
-		err := rc.Check(ctx)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
+		err := rc.Check(cctx)
 		cancel()
 		if err != nil {
 			failed = true
@@ -156,14 +215,16 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		}
 		checks[rc.Name] = "ok"
 	}
-	if failed {
-		return meter.Errorf(meter.ECodeUnavailable, "not ready").WithDetail("checks", checks)
-	}
-	return c.JSON(fiber.Map{"status": "ready", "checks": checks})
+	return checks, failed
 }
 
 // Serve answers requests on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+func (s *Server) Serve(ln net.Listener) error {
+	if s.WriteTimeout > 0 {
+		ln = &stallListener{Listener: ln, timeout: s.WriteTimeout}
+	}
+	return s.app.Listener(ln)
+}
 
 // Shutdown stops accepting connections and waits for open ones to finish,
 // until ctx ends.

@@ -76,11 +76,12 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	r := &relay{
 		s: s, m: m, fctx: fctx, injected: injected,
 		events: upstream.NewEventReader(resp.Body, s.MaxEventBytes),
-		body:   resp.Body, cancel: cancel,
+		body:   resp.Body, cancel: cancel, done: keepInFlight(c),
 	}
 	if !s.streams.add(r) {
 		cancel()
 		resp.Body.Close()
+		r.done()
 		s.release(m)
 		return meter.Errorf(meter.ECodeUnavailable, "the server is shutting down; nothing was charged")
 	}
@@ -123,6 +124,7 @@ type relay struct {
 	events   *upstream.EventReader
 	body     io.Closer
 	cancel   context.CancelFunc
+	done     func() // frees the request's upstream slot (keepInFlight)
 
 	pending []byte // the part of the current event not yet handed out
 	ended   bool   // the upstream is done; pending is the last of it
@@ -229,6 +231,7 @@ func (r *relay) Close() error {
 	r.s.streams.remove(r)
 	r.m.end()
 	r.cancel()
+	defer r.done()
 	return r.body.Close()
 }
 

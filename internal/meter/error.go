@@ -54,6 +54,16 @@ const (
 	ECodeModelNotFound = "model_not_found"
 )
 
+// Error codes of the server's own guards (docs/security.md).
+const (
+	// ECodeUnsupportedEncoding refuses a request body sent with a
+	// Content-Encoding: paymeter never decompresses a client's body.
+	ECodeUnsupportedEncoding = "unsupported_content_encoding"
+	// ECodeOverloaded refuses a request when as many as allowed are
+	// already being forwarded upstream; retry after Retry-After.
+	ECodeOverloaded = "overloaded"
+)
+
 // Error is the one error type that crosses package boundaries. Code is a
 // stable machine-readable code, Message is safe to show a client, Details
 // carries structured, client-safe facts, and Err is the cause: logged,
