@@ -23,7 +23,7 @@ testdata/interop/node_modules: testdata/interop/package.json testdata/interop/pa
 	npm ci --prefix testdata/interop --no-audit --no-fund
 	touch $@
 
-# The test contracts of DESIGN.md §5: ABI and bytecode from the Solidity sources with the solc-js pinned in
+# The test contracts of docs/design.md §5: ABI and bytecode from the Solidity sources with the solc-js pinned in
 # contracts/package-lock.json, then classic (v1) Go bindings from the abigen of the go-ethereum version in
 # go.mod (abigen writes its files 0600, hence the chmod). All outputs are committed; a rebuild from unchanged
 # sources leaves no diff.
@@ -40,7 +40,7 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-bench: bench-ledger bench-load ## every benchmark DESIGN.md §8 names
+bench: bench-ledger bench-load ## every benchmark docs/design.md §8 names
 
 bench-ledger:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/httpapi ./internal/upstream ./internal/demo ./internal/x402

@@ -39,7 +39,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// BenchmarkLoad is the load comparison of DESIGN.md §8, in one run on one
+// BenchmarkLoad is the load comparison of docs/design.md §8, in one run on one
 // machine: the demo upstream answered directly, through nginx proxy_pass
 // (when nginx is installed), through a bare fiber proxy hop, through
 // paymeter with wallet-signed requests (each signature used once) and with

@@ -244,7 +244,7 @@ func readAll(tb testing.TB, resp *http.Response) []byte {
 	return b
 }
 
-// apiError is the error shape of DESIGN.md §6.
+// apiError is the error shape of docs/design.md §6.
 type apiError struct {
 	Error struct {
 		Code      string         `json:"code"`

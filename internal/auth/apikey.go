@@ -10,7 +10,7 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// API key format (DESIGN.md §3):
+// API key format (docs/design.md §3):
 //
 //	pm_live_ | 43 base62 chars: 32 random bytes | 6 base62 chars: CRC32 of everything before
 //

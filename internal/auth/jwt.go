@@ -15,7 +15,7 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// JWT users (DESIGN.md §3): an app's signed-in users, whose identity
+// JWT users (docs/design.md §3): an app's signed-in users, whose identity
 // provider (Privy and the like) issues ES256 JWTs. paymeter verifies them
 // offline with the provider's public key; the user is a sub-principal of
 // the configured app, which pays.

@@ -10,7 +10,7 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// Session tokens (DESIGN.md §3): short-lived bearer tokens an app mints
+// Session tokens (docs/design.md §3): short-lived bearer tokens an app mints
 // with its API key for a browser. They look like keys, with their own
 // prefix: pm_sess_ | 43 base62 chars | 6-char checksum.
 const SessionPrefix = "pm_sess_"

@@ -52,7 +52,7 @@ type SignIn struct {
 	Now             func() time.Time
 }
 
-// NewSignIn returns a SignIn with the defaults of DESIGN.md §3.
+// NewSignIn returns a SignIn with the defaults of docs/design.md §3.
 func NewSignIn(nonces NonceStore, accounts WalletAccounts, keys meter.KeyStore) *SignIn {
 	return &SignIn{Nonces: nonces, Accounts: accounts, Keys: keys, ChainIDs: []int64{1, 8453, 84532},
 		Statement: "Sign in to paymeter to get an API key for this wallet.", NonceTTL: 5 * time.Minute,

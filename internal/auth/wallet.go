@@ -16,7 +16,7 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// Wallet request headers (DESIGN.md §3).
+// Wallet request headers (docs/design.md §3).
 const (
 	HeaderWalletAddress   = "X-Wallet-Address"
 	HeaderTimestamp       = "X-Timestamp"
@@ -90,7 +90,7 @@ type WalletVerifier struct {
 	Now func() time.Time
 }
 
-// NewWalletVerifier returns a verifier with the defaults of DESIGN.md §3.
+// NewWalletVerifier returns a verifier with the defaults of docs/design.md §3.
 func NewWalletVerifier(store WalletStore) *WalletVerifier {
 	return &WalletVerifier{Store: store, Realm: DefaultRealm, Window: 5 * time.Minute, FutureSkew: 5 * time.Minute,
 		FreeCredits: 5 * meter.Credit, FreeLimits: DefaultFreeLimits, Now: time.Now}

@@ -14,7 +14,7 @@ import (
 
 // Checker reads, on one chain, what became of EIP-3009 authorizations:
 // whether a nonce is used and whether the transaction that used it paid
-// the payment. A used nonce alone proves nothing (docs/design.md, "Evidence
+// the payment. A used nonce alone proves nothing (docs/design.md §4, "Evidence
 // of payment"): its authorizer may have spent it on any transfer of its
 // own, 0 to itself for instance, or canceled it.
 type Checker struct {

@@ -12,7 +12,7 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// The key management API (DESIGN.md §7): a principal with the "keys"
+// The key management API (docs/design.md §7): a principal with the "keys"
 // scope manages the keys of its own account, and no other.
 
 // keyJSON is a key as the API lists it: never the secret.

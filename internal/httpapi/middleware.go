@@ -140,7 +140,7 @@ func (s *Server) authenticateOrPay(c *fiber.Ctx) error {
 }
 
 // principal finds who pays, trying the credentials in the order of
-// DESIGN.md §2: the first present decides, and a bad one is final. It
+// docs/design.md §2: the first present decides, and a bad one is final. It
 // returns nil when the request has no credential or an x402 payment.
 func (s *Server) principal(c *fiber.Ctx) (*meter.Principal, error) {
 	if c.Get(auth.HeaderWalletAddress) != "" || c.Get(auth.HeaderTimestamp) != "" || c.Get(auth.HeaderWalletSignature) != "" {

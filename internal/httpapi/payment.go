@@ -13,7 +13,7 @@ import (
 )
 
 // X402 is the server's x402 configuration: where payments go and how they
-// are settled (DESIGN.md §5).
+// are settled (docs/design.md §5).
 type X402 struct {
 	Processor *x402.Processor
 	Networks  []*x402.Network

@@ -34,7 +34,7 @@ type metered struct {
 }
 
 // proxy serves a token-priced route: authorize, price the worst case, hold
-// it, forward, then capture the actual cost (DESIGN.md §2).
+// it, forward, then capture the actual cost (docs/design.md §2).
 func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	start := time.Now()
 	p := principalOf(c)

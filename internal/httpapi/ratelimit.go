@@ -11,7 +11,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// RateLimits are requests per minute by kind of caller (DESIGN.md §2 step
+// RateLimits are requests per minute by kind of caller (docs/design.md §2 step
 // 4); 0 turns one off. An API key's own rate limit overrides APIKey.
 // Session tokens spend from their parent key's bucket, at its limit;
 // Session further limits each token of a key without a limit of its own.

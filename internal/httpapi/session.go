@@ -31,7 +31,7 @@ type sessionTokenJSON struct {
 
 // mintSessionToken serves POST /api/v1/auth/session-token: an API key
 // trades itself for a short-lived pm_sess_ token to hand a browser
-// (DESIGN.md §3). The body, optional, narrows the token.
+// (docs/design.md §3). The body, optional, narrows the token.
 func (s *Server) mintSessionToken(c *fiber.Ctx) error {
 	p := principalOf(c)
 	if p.Kind != meter.PrincipalAPIKey {

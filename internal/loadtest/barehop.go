@@ -18,7 +18,7 @@ const bareHopConns = 4096
 // NewBareHop returns a fiber app that forwards every request, whatever its
 // method and path, to upstream (a base URL such as http://127.0.0.1:1234) with
 // fiber's own proxy.Do and does nothing else: no auth, no ledger. It is the
-// "bare fiber proxy hop" that DESIGN.md §8 measures paymeter against. A failed
+// "bare fiber proxy hop" that docs/design.md §8 measures paymeter against. A failed
 // forward answers 502. The caller serves the app (app.Listener) and shuts it
 // down; upstream must be a loopback http URL.
 func NewBareHop(upstream string) (*fiber.App, error) {

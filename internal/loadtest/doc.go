@@ -1,6 +1,6 @@
 // Package loadtest drives HTTP load at a loopback target and measures it, so
 // that one benchmark run can compare the demo upstream direct, a bare fiber
-// proxy hop in front of it (NewBareHop), and paymeter itself (DESIGN.md §8).
+// proxy hop in front of it (NewBareHop), and paymeter itself (docs/design.md §8).
 //
 // Every figure of §8 is a ratio taken in one run on a 2-core machine where the
 // load generator, the proxy and the upstream share the CPU, so the driver is

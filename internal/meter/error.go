@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Error codes are public API (DESIGN.md §6): add new ones, never rename.
+// Error codes are public API (docs/design.md §6): add new ones, never rename.
 const (
 	ECodeMissingCredentials = "missing_credentials"
 	ECodeInvalidAPIKey      = "invalid_api_key"

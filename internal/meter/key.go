@@ -11,7 +11,7 @@ import (
 // Scope is one permission a credential can carry.
 type Scope uint16
 
-// Scopes known to paymeter (DESIGN.md §3).
+// Scopes known to paymeter (docs/design.md §3).
 const (
 	ScopeChat Scope = 1 << iota
 	ScopeEmbeddings
@@ -176,7 +176,7 @@ func (p *Principal) RateKey() string {
 	return "w" + strconv.FormatInt(p.AccountID, 10)
 }
 
-// Session is a session token as stored (DESIGN.md §3): short-lived, minted
+// Session is a session token as stored (docs/design.md §3): short-lived, minted
 // from an API key (its parent) for a browser, never stored in clear.
 type Session struct {
 	ID        int64

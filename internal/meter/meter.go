@@ -34,7 +34,7 @@ func (a *Account) Available() Amount { return a.Balance - a.Held }
 // EntryKind classifies journal entries.
 type EntryKind string
 
-// Journal entry kinds (DESIGN.md §4).
+// Journal entry kinds (docs/design.md §4).
 const (
 	EntryGrant      EntryKind = "grant"
 	EntryTopup      EntryKind = "topup"

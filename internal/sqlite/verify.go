@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Verify checks every ledger invariant (DESIGN.md §4) against what is
+// Verify checks every ledger invariant (docs/design.md §4) against what is
 // stored and returns one line per violation; an empty result means the
 // ledger is sound. An error means the check itself could not run.
 func (l *Ledger) Verify(ctx context.Context) ([]string, error) {

@@ -6,7 +6,7 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// Allowances in the worst-case input bound (DESIGN.md §2). Chat formats
+// Allowances in the worst-case input bound (docs/design.md §2). Chat formats
 // wrap each message in a few tokens (role, separators) and prime the reply
 // with a few more; OpenAI's own accounting counts 3–4 per message and 3 per
 // reply. These leave room for formats that spend more.
@@ -39,7 +39,7 @@ func (r RequestInfo) WorstCase(p meter.Price, embeddings bool) meter.Usage {
 const bytesPerToken = 4
 
 // EstimateUsage is what a request is charged when the upstream never said
-// what it consumed (docs/design.md, "metering"): the upstream bills the
+// what it consumed (docs/design.md §2): the upstream bills the
 // whole prompt whatever was delivered, so the input is the prompt's bound
 // (InputBound); the output is the text actually delivered, at four bytes a
 // token, and at least one token, so that a request that streamed anything

@@ -80,7 +80,7 @@ func (c *Challenge) RequirementJSON(version int, n *Network) json.RawMessage {
 
 // AuthorizationChecker reads a payment's authorization on chain. A used
 // nonce is no proof of payment: only a transaction that holds this very
-// authorization's transfer to PayTo is (docs/design.md, "Evidence of
+// authorization's transfer to PayTo is (docs/design.md §4, "Evidence of
 // payment").
 type AuthorizationChecker interface {
 	// Check reports whether a's nonce is spent, by anyone: then res is

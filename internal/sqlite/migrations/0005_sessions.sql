@@ -5,7 +5,7 @@
 ALTER TABLE entries ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 CREATE INDEX entries_by_subject ON entries (account_id, subject, created_at) WHERE subject != '';
 
--- Session tokens (DESIGN.md §3): minted from an API key, their parent;
+-- Session tokens (docs/design.md §3): minted from an API key, their parent;
 -- only the SHA-256 of the token is stored. Revoking the parent ends them.
 -- AUTOINCREMENT: an id is never reused once expired sessions are purged,
 -- since journal entries name sessions by id.
