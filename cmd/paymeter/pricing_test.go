@@ -250,7 +250,7 @@ func TestPricing_BillingFields(t *testing.T) {
 // estimate of the delivered output.
 func TestPricing_ClientAbortChargesWholePrompt(t *testing.T) {
 	up := newFixtureUpstream(t)
-	up.Events, up.Delay = slowEvents(200), 20*time.Millisecond
+	up.Events, up.Delay = slowEvents(60), 20*time.Millisecond
 	m := MustRunMain(t, testConfig(t, up.URL()))
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 

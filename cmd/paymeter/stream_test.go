@@ -77,7 +77,7 @@ func slowEvents(n int) []string {
 // from the delivered text, above nothing and below the hold.
 func TestStream_ClientAbortChargesDelivered(t *testing.T) {
 	up := newFixtureUpstream(t)
-	up.Events, up.Delay = slowEvents(200), 20*time.Millisecond
+	up.Events, up.Delay = slowEvents(60), 20*time.Millisecond
 	m := MustRunMain(t, testConfig(t, up.URL()))
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 

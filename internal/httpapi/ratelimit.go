@@ -13,8 +13,8 @@ import (
 
 // RateLimits are requests per minute by kind of caller (docs/design.md §2 step
 // 4); 0 turns one off. An API key's own rate limit overrides APIKey.
-// Session tokens spend from their parent key's bucket, at its limit;
-// Session further limits each token of a key without a limit of its own.
+// Session tokens spend from their parent key's bucket, at its limit, and
+// first from one of their own, at Session but at most half the key's.
 type RateLimits struct {
 	APIKey, Session, Wallet, JWTUser int
 	// IP limits requests without credentials (x402 payers, quotes,
@@ -196,14 +196,20 @@ func (s *Server) limitIP(perMinute int) fiber.Handler {
 	return func(c *fiber.Ctx) error { return s.limitBy(c, l, s.clientKey(c), perMinute) }
 }
 
-// limitSession spends one request of a session token's own bucket, at
-// rate_limits.session, when its key has no limit of its own (a key's own
-// limit binds its sessions through the key's bucket alone).
+// limitSession spends one request of a session token's own bucket, before
+// the key's bucket that all its sessions share: at rate_limits.session,
+// and never more than half the key's limit, so that no one session (one
+// browser user) can spend its key's whole minute and lock the key and its
+// other sessions out (docs/security.md, M2).
 func (s *Server) limitSession(c *fiber.Ctx, p *meter.Principal) error {
-	if p.Kind != meter.PrincipalSession || p.RateLimit > 0 {
+	if p.Kind != meter.PrincipalSession {
 		return nil
 	}
-	return spend(c, s.limiter, "s"+strconv.FormatInt(p.SessionID, 10), s.RateLimits.Session)
+	limit := s.RateLimits.Session
+	if key := s.RateLimits.perMinute(p); key > 0 && (limit <= 0 || limit > key/2) {
+		limit = max(1, key/2)
+	}
+	return spend(c, s.limiter, "s"+strconv.FormatInt(p.SessionID, 10), limit)
 }
 
 func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
@@ -220,7 +226,7 @@ func spend(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
 		return nil
 	}
 	st := l.take(key, perMinute, time.Now())
-	if prev, ok := c.Locals(localRate).(rateState); !ok || st.retryAfter > 0 || st.remaining < prev.remaining {
+	if prev, ok := c.Locals(localRate).(rateState); !ok || st.retryAfter > 0 || st.remaining <= prev.remaining { // a tie shows the later, wider bucket
 		c.Locals(localRate, st)
 	}
 	if st.retryAfter > 0 {

@@ -76,7 +76,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	r := &relay{
 		s: s, m: m, fctx: fctx, injected: injected,
 		events: upstream.NewEventReader(resp.Body, s.MaxEventBytes),
-		body:   resp.Body, cancel: cancel, done: keepInFlight(c),
+		body:   resp.Body, cancel: cancel, done: keepInFlight(c), delivered: -1,
 	}
 	if !s.streams.add(r) {
 		cancel()
@@ -135,6 +135,7 @@ type relay struct {
 	mu          sync.Mutex
 	meter       upstream.StreamMeter
 	metered     bool
+	delivered   int64 // bytes the client had been sent when it left; -1 while it is there
 	upstreamErr error
 	stopped     error
 }
@@ -225,14 +226,47 @@ func (r *relay) stopWith(why error) {
 }
 
 // Close ends the upstream request. If the stream did not run to its end,
-// the client left: the request is metered for what was delivered.
+// the client left: the rest is drained for the upstream's usage, and the
+// request is metered by it, or else estimated from what was delivered.
 func (r *relay) Close() error {
+	if !r.ended {
+		r.drain()
+	}
 	r.finish(true)
 	r.s.streams.remove(r)
 	r.m.end()
 	r.cancel()
 	defer r.done()
 	return r.body.Close()
+}
+
+// drain reads, and drops, the rest of the upstream's answer once the
+// client has left, until the upstream reports its usage: the upstream
+// bills the whole request whether or not the client stays (a reasoning
+// model's hidden tokens are all billed before its first visible one), and
+// the client is charged what the upstream bills (docs/design.md §2). It
+// stops at the request's deadline, at shutdown, or when the upstream ends
+// or breaks off; without usage by then, only what reached the client
+// counts toward the estimate.
+func (r *relay) drain() {
+	r.mu.Lock()
+	r.delivered = r.meter.DeliveredBytes()
+	r.mu.Unlock()
+	for r.cutOff() == nil {
+		r.mu.Lock()
+		_, known := r.meter.Usage()
+		r.mu.Unlock()
+		if known {
+			return
+		}
+		ev, err := r.events.Next()
+		if len(ev) > 0 {
+			r.observe(ev)
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // finish meters the request once; ok is false if it was metered before
@@ -253,6 +287,9 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 	defer r.m.end()
 	usage, known := r.meter.Usage()
 	delivered := r.meter.DeliveredBytes()
+	if r.delivered >= 0 { // the client left: what it got, not what was drained
+		delivered = r.delivered
+	}
 	r.s.checkModel(r.m, r.meter.Model())
 	if !known {
 		if delivered == 0 && !clientGone {

@@ -58,11 +58,15 @@ func scanAccount(row interface{ Scan(...any) error }) (*meter.Account, error) {
 // total includes the holds this process keeps in memory only (see
 // batch.go); another process sees only the stored ones.
 func (l *Ledger) FindAccountByID(ctx context.Context, id int64) (*meter.Account, error) {
+	// The book is read first: the writer settles it only after its commit,
+	// so a capture that already left the book is in the row read next (the
+	// other order could show a hold gone and its charge not yet booked).
+	held, inBook := l.book.held(id)
 	a, err := scanAccount(l.db.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
 	if err != nil {
 		return nil, notFound(err, "account %d not found", id)
 	}
-	if held, ok := l.book.held(id); ok {
+	if inBook {
 		a.Held = held
 	}
 	return a, nil
