@@ -212,19 +212,26 @@ func (l *Ledger) UnappliedPayments(ctx context.Context, before time.Time) ([]*me
 // walletAccountID finds the wallet's account or creates it without free
 // credits: a wallet first seen through a payment gets none, then or later.
 func (b *batch) walletAccountID(address string, now int64) (id int64, created bool, err error) {
-	err = b.stmt("walletAccount").QueryRowContext(b.ctx, address).Scan(&id)
+	id, created, _, err = b.walletAccount(address, now)
+	return id, created, err
+}
+
+// walletAccount is walletAccountID that also says why an existing
+// account's free credits were refused, if they were ("" otherwise).
+func (b *batch) walletAccount(address string, now int64) (id int64, created bool, denied string, err error) {
+	err = b.stmt("walletAccount").QueryRowContext(b.ctx, address).Scan(&id, &denied)
 	if err == nil {
-		return id, false, nil
+		return id, false, denied, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, false, fmt.Errorf("find wallet account: %w", err)
+		return 0, false, "", fmt.Errorf("find wallet account: %w", err)
 	}
 	res, err := b.stmt("insertWallet").ExecContext(b.ctx, address, now)
 	if err != nil {
-		return 0, false, fmt.Errorf("create wallet account: %w", err)
+		return 0, false, "", fmt.Errorf("create wallet account: %w", err)
 	}
 	id, _ = res.LastInsertId()
-	return id, true, nil
+	return id, true, "", nil
 }
 
 const paymentColumns = `id, key, network, payer, wallet, amount, purpose, request_id, state, tx_hash, reason, attempts,

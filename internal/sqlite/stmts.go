@@ -28,7 +28,7 @@ var stmtSQL = map[string]string{
 	"renewHold":      `UPDATE holds SET expires_at = ? WHERE id = ?`,
 	"claimMessage":   claimMessageSQL,
 	"purgeMessages":  `DELETE FROM seen_messages WHERE expires_at <= ?`,
-	"walletAccount":  `SELECT id FROM accounts WHERE address = ?`,
+	"walletAccount":  `SELECT id, free_denied FROM accounts WHERE address = ?`,
 	"insertWallet":   `INSERT INTO accounts (kind, address, created_at) VALUES ('wallet', ?, ?)`,
 	"setFreeGranted": `UPDATE accounts SET free_granted = ? WHERE id = ?`,
 	"claimPayment": `INSERT INTO payments

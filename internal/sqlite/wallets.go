@@ -80,32 +80,39 @@ func (b *batch) wallet(o *op) (outcome, err error) {
 	}
 	// First sight of this wallet creates its account, and grants its free
 	// credits once (the address is unique, and so is the grant's reference).
-	id, created, err := b.walletAccountID(o.ref, o.now)
+	// A wallet refused them for a limit is asked again on its next
+	// requests, so that a day's spent budget does not refuse its new
+	// wallets for good; one created by a payment is never asked.
+	id, created, denied, err := b.walletAccount(o.ref, o.now)
 	o.accountID = id
-	if err != nil || !created {
+	if err != nil || (!created && denied == "") {
 		return nil, err
 	}
-	o.n = 1
+	if created {
+		o.n = 1
+	}
 	if o.grant.Amount <= 0 {
 		return nil, nil
 	}
-	return b.grantFree(o, o.grant)
+	return b.grantFree(o, o.grant, denied)
 }
 
 // grantFree grants a new wallet's initial free credits, unless a limit
 // is reached: then the account keeps why, for its first 402. The counts
 // are read and moved in this transaction, so the single writer decides
 // concurrent new wallets one after the other.
-func (b *batch) grantFree(o *op, g meter.FreeGrant) (outcome, err error) {
+func (b *batch) grantFree(o *op, g meter.FreeGrant, deniedBefore string) (outcome, err error) {
 	day, client := o.now/dayMillis, clientKey(g.Client)
 	denied, err := b.freeDenied(day, client, g)
 	if err != nil {
 		return nil, err
 	}
-	if denied != "" {
+	if denied != deniedBefore {
 		if _, err := b.stmt("setFreeDenied").ExecContext(b.ctx, denied, o.accountID); err != nil {
 			return nil, fmt.Errorf("record free credits refused: %w", err)
 		}
+	}
+	if denied != "" {
 		return nil, nil
 	}
 	a, err := b.account(o.accountID)
