@@ -287,3 +287,38 @@ func TestConfig_FreeCreditsAndEIP1271Chain(t *testing.T) {
 		t.Fatalf("two chains, one named: err=%v chain=%d, want 8453", err, cfg.ContractChainID())
 	}
 }
+
+// Behind a trusted proxy, the free-credit limit counts each IPv6 client by
+// its /64 (one host holds a whole /64) and each IPv4 client alone.
+func TestFreeCredits_IPv6ClientsCountedBy64(t *testing.T) {
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	cfg.Server.TrustedProxies = []string{"127.0.0.1/32"}
+	m := MustRunMain(t, cfg)
+	from := func(key *ecdsa.PrivateKey, client string) int {
+		req := signedRequest(t, m, key, auth.DefaultRealm, "/v1/chat/completions", helloChat)
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		return resp.StatusCode
+	}
+	served := 0
+	for i, key := range freshWallets(t, 8) {
+		// Eight hosts of one /64, each with its own interface id.
+		if from(key, "2001:db8:1:2::"+strings.Repeat("a", 1+i%4)+":"+string(rune('1'+i))) == http.StatusOK {
+			served++
+		}
+	}
+	if served != 3 {
+		t.Fatalf("%d of 8 fresh wallets in one /64 got free credits, want 3", served)
+	}
+	if from(freshWallets(t, 1)[0], "2001:db8:1:3::1") != http.StatusOK {
+		t.Fatal("a wallet from the next /64 was refused its free credits")
+	}
+	if _, granted := grantedWallets(t, m); granted != 4 {
+		t.Fatalf("%d wallets granted, want 4", granted)
+	}
+}

@@ -310,10 +310,14 @@ func (c *Contracts) IsValidSignature(ctx context.Context, chainID int64, wallet 
 		return false, nil
 	}
 	has, err := c.hasCode(ctx, chainID, b, wallet)
-	if err != nil || !has {
-		return false, err
+	if err == nil && has {
+		has, err = askWallet(ctx, b, wallet, digest, sig)
 	}
-	return askWallet(ctx, b, wallet, digest, sig)
+	if err != nil {
+		// The cause is logged by the caller: never with the RPC URL's key.
+		return false, errors.New("EIP-1271 check: " + x402.Redact(err))
+	}
+	return has, nil
 }
 
 // IsValidSignature asks wallet whether sig signs digest (EIP-1271). An
