@@ -57,6 +57,16 @@ func (c *simChain) signNonce(t *testing.T, key *ecdsa.PrivateKey, units int64, n
 	return x402.EncodePaymentV1(n, &a, sig)
 }
 
+// newPayer is a fresh payer key holding units of c's token, and the
+// top-up body that names its wallet.
+func (c *simChain) newPayer(t *testing.T, units int64) (key *ecdsa.PrivateKey, payer common.Address, named string) {
+	t.Helper()
+	key, _ = crypto.GenerateKey()
+	payer = crypto.PubkeyToAddress(key.PublicKey)
+	c.mint(t, payer, units)
+	return key, payer, fmt.Sprintf(`{"walletAddress":%q}`, payer.Hex())
+}
+
 // C1 (docs/security.md): a used nonce is no proof of payment. The payer
 // spends nonce N on a worthless transfer (0 to itself, or 1 unit to
 // payTo), then pays a top-up and a request with nonce N: the transfer
@@ -66,10 +76,7 @@ func TestChain_SpentNonceIsNoProofOfPayment(t *testing.T) {
 	c := newSimChain(t)
 	up := newFixtureUpstream(t)
 	m := mustRunChainMain(t, chainConfig(t, up.URL(), c), c)
-	payerKey, _ := crypto.GenerateKey()
-	payer := crypto.PubkeyToAddress(payerKey.PublicKey)
-	c.mint(t, payer, 100_000_000)
-	named := fmt.Sprintf(`{"walletAddress":%q}`, payer.Hex())
+	payerKey, payer, named := c.newPayer(t, 100_000_000)
 
 	cases := []struct {
 		name  string
@@ -132,10 +139,7 @@ func TestReconcile_ReportsCreditWithoutTransfer(t *testing.T) {
 	cfg := chainConfig(t, up.URL(), c)
 	m := mustRunChainMain(t, cfg, c)
 	ctx := context.Background()
-	payerKey, _ := crypto.GenerateKey()
-	payer := crypto.PubkeyToAddress(payerKey.PublicKey)
-	c.mint(t, payer, 20_000_000)
-	named := fmt.Sprintf(`{"walletAddress":%q}`, payer.Hex())
+	payerKey, payer, named := c.newPayer(t, 20_000_000)
 	dial := func(context.Context, string) (chain.Backend, error) { return c.client, nil }
 
 	h, _ := c.signFor(t, payerKey, 10_000_000)
@@ -213,14 +217,10 @@ func TestChain_CanceledAuthorizationFails(t *testing.T) {
 	c := newSimChain(t)
 	up := newFixtureUpstream(t)
 	m := mustRunChainMain(t, chainConfig(t, up.URL(), c), c)
-	payerKey, _ := crypto.GenerateKey()
-	payer := crypto.PubkeyToAddress(payerKey.PublicKey)
-	c.mint(t, payer, 20_000_000)
+	payerKey, payer, named := c.newPayer(t, 20_000_000)
 	var nonce [32]byte
 	copy(nonce[:], crypto.Keccak256([]byte("canceled")))
 	c.cancelNonce(t, payerKey, nonce)
-
-	named := fmt.Sprintf(`{"walletAddress":%q}`, payer.Hex())
 	e := mustChallenge(t, postWith(t, m, "/api/v1/topup/10", named, x402.HeaderPaymentV1, c.signNonce(t, payerKey, 10_000_000, nonce)),
 		meter.ECodeInvalidPayment)
 	if got := e.V1.Error.Details["reason"]; got != x402.ReasonAuthorizationCanceled {
@@ -276,10 +276,7 @@ func TestChain_FacilitatorSettlementConfirmedOnChain(t *testing.T) {
 	cfg.X402.Networks[0].Settlement = "facilitator"
 	cfg.X402.Facilitator.URL = fac.URL
 	m := mustRunChainMain(t, cfg, c)
-	payerKey, _ := crypto.GenerateKey()
-	payer := crypto.PubkeyToAddress(payerKey.PublicKey)
-	c.mint(t, payer, 30_000_000)
-	named := fmt.Sprintf(`{"walletAddress":%q}`, payer.Hex())
+	payerKey, payer, named := c.newPayer(t, 30_000_000)
 
 	// The transaction that spent another nonce of the payer's on 0 to itself.
 	var other [32]byte
