@@ -59,8 +59,14 @@ func TestConnections_CappedAtMaxConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer extra.Close()
-	if st := rawGet(t, extra, bufio.NewReader(extra), "/healthz"); !strings.HasPrefix(st, "503") {
-		t.Fatalf("connection past the cap: %s, want 503", st)
+	extra.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(extra, "GET /healthz HTTP/1.1\r\nHost: paymeter\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(extra), nil)
+	if err != nil {
+		t.Fatalf("connection past the cap: %v", err)
+	}
+	if e := mustError(t, resp, http.StatusServiceUnavailable, meter.ECodeOverloaded); e.Error.Message == "" {
+		t.Fatal("connection past the cap: no message")
 	}
 	held[0].Close()
 	deadline := time.Now().Add(5 * time.Second)

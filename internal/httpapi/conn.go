@@ -1,8 +1,13 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net"
+	"strconv"
+	"sync/atomic"
 	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
 )
 
 // stallListener gives every accepted connection a write timeout that
@@ -56,4 +61,55 @@ func (c *stallConn) Write(p []byte) (int, error) {
 		p = p[n:]
 	}
 	return written, nil
+}
+
+// capListener caps the connections open at once. One past the cap is
+// answered 503 overloaded in the API's error shape (docs/design.md §6) and
+// closed, without a goroutine of the server's: fasthttp's own cap
+// (Concurrency) would answer in plain text.
+type capListener struct {
+	net.Listener
+	max  int64
+	open atomic.Int64
+}
+
+// overloadedResponse is the whole answer to a connection past the cap.
+func overloadedResponse() []byte {
+	id := newRequestID()
+	body, _ := json.Marshal(errorBody{Error: errorFields{Code: meter.ECodeOverloaded, Type: "api_error",
+		Message: "too many connections are open; retry in a second", RequestID: id}})
+	return []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n" +
+		"X-Request-Id: " + id + "\r\nConnection: close\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
+}
+
+// Accept returns the next connection within the cap; those past it are
+// answered and closed here.
+func (l *capListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.open.Add(1) <= l.max {
+			return &capConn{Conn: c, l: l}, nil
+		}
+		l.open.Add(-1)
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		c.Write(overloadedResponse())
+		c.Close()
+	}
+}
+
+type capConn struct {
+	net.Conn
+	l      *capListener
+	closed atomic.Bool
+}
+
+// Close frees the connection's place, once.
+func (c *capConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.l.open.Add(-1)
+	}
+	return c.Conn.Close()
 }

@@ -60,8 +60,9 @@ type Server struct {
 	InFlight *meter.InFlight
 	// streams are the streams running now, for FinishStreams.
 	streams streamSet
-	// MaxConnections caps the connections served at once; past it a new
-	// connection is answered 503 and closed. 0: fasthttp's default.
+	// MaxConnections caps the connections open at once; past it a new
+	// connection is answered 503 overloaded and closed (capListener).
+	// 0: fasthttp's default.
 	MaxConnections int
 	// WriteTimeout bounds each write to a client (stallListener): a client
 	// that stops reading loses its connection. 0: no bound.
@@ -118,7 +119,6 @@ func (s *Server) Init() {
 		// delay a graceful shutdown.
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
-		Concurrency: s.MaxConnections,
 	})
 	s.limiter = newLimiter(defaultMaxBuckets)
 	s.failedAuth = newLimiter(defaultMaxBuckets)
@@ -220,6 +220,9 @@ func (s *Server) runReadyChecks(ctx context.Context) (checks map[string]string, 
 
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.MaxConnections > 0 {
+		ln = &capListener{Listener: ln, max: int64(s.MaxConnections)}
+	}
 	if s.WriteTimeout > 0 {
 		ln = &stallListener{Listener: ln, timeout: s.WriteTimeout}
 	}
