@@ -89,12 +89,15 @@ func (s *Server) trusted(a netip.Addr) bool {
 // ipKey is the rate-limit key of a client address: an IPv4 address as it
 // is, an IPv6 address by its /64, since one host is given a whole /64 and
 // could otherwise take a fresh bucket per request.
-func ipKey(a netip.Addr) string {
+func ipKey(a netip.Addr) string { return string(appendIPKey(nil, a)) }
+
+// appendIPKey appends ipKey(a) to b, for a lookup that allocates nothing.
+func appendIPKey(b []byte, a netip.Addr) []byte {
 	if a.Is6() && !a.Is4In6() {
 		p, _ := a.Prefix(64)
-		return p.String()
+		return p.AppendTo(b)
 	}
-	return a.String()
+	return a.AppendTo(b)
 }
 
 // clientKey is the rate-limit key of the request's client.

@@ -153,7 +153,8 @@ func (s *Server) limitFailedAuth(c *fiber.Ctx) error {
 	if perMinute <= 0 {
 		return c.Next()
 	}
-	key := s.clientKey(c)
+	var buf [48]byte // an IPv6 /64 prefix fits: every request checks, few fail
+	key := appendIPKey(buf[:0], s.clientIP(c))
 	if wait := s.failedAuth.wait(key, time.Now()); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
@@ -163,7 +164,7 @@ func (s *Server) limitFailedAuth(c *fiber.Ctx) error {
 	}
 	err := c.Next()
 	if guessed[meter.ErrorCode(err)] {
-		s.failedAuth.take(key, perMinute, time.Now())
+		s.failedAuth.take(string(key), perMinute, time.Now())
 	}
 	return err
 }

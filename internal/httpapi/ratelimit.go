@@ -123,11 +123,11 @@ func (l *limiter) take(key string, perMinute int, now time.Time) rateState {
 
 // wait is how long key's bucket needs to hold a whole request again: 0
 // if it does, or if key has no bucket. It spends nothing.
-func (l *limiter) wait(key string, now time.Time) time.Duration {
-	sh := &l.shards[maphash.String(l.seed, key)%limiterShards]
+func (l *limiter) wait(key []byte, now time.Time) time.Duration {
+	sh := &l.shards[maphash.Bytes(l.seed, key)%limiterShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	b := sh.buckets[key]
+	b := sh.buckets[string(key)] // no allocation: a lookup by the bytes
 	if b == nil {
 		return 0
 	}
