@@ -75,3 +75,64 @@ func TestStream_ClientGoneChargedWhatTheUpstreamBills(t *testing.T) {
 	}
 	mustVerify(t, m)
 }
+
+// The same with an upstream that never reports usage: what paymeter
+// drained after the client left was generated, and is paid for, all the
+// same; the estimate counts it, not only what reached the client.
+func TestStream_ClientGoneWithoutUsageChargedAllTheUpstreamSent(t *testing.T) {
+	const words = 2000 // " word": 5 bytes, so 2500 tokens at 4 bytes a token
+	finished := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fl := w.(http.Flusher)
+		chunk := func(content string) error {
+			_, err := fmt.Fprintf(w, `data: {"id":"c","object":"chat.completion.chunk","model":"demo-small","choices":[{"index":0,"delta":{"content":%q}}]}`+"\n\n", content)
+			fl.Flush()
+			return err
+		}
+		chunk("Hi")
+		time.Sleep(50 * time.Millisecond)
+		for range words {
+			if chunk(" word") != nil {
+				return
+			}
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n") // no usage: this upstream ignores stream_options
+		fl.Flush()
+		close(finished)
+	}))
+	t.Cleanup(up.Close)
+	m := MustRunMain(t, testConfig(t, up.URL+"/v1"))
+	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"model":"demo-small","stream":true,"max_tokens":4000,"messages":[{"role":"user","content":"Write."}]}`
+	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", key, len(body), body)
+	br := bufio.NewReader(conn)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(line, `"Hi"`) {
+			break
+		}
+	}
+	conn.Close()
+	select {
+	case <-finished:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upstream was not read to its end")
+	}
+	waitSettled(t, m, a.ID)
+	entries := usageEntries(t, m, a.ID)
+	if len(entries) != 1 || !entries[0].Estimated {
+		t.Fatalf("usage entries %+v, want one estimated", entries)
+	}
+	if out := entries[0].Usage.OutputTokens; out < words*5/4 {
+		t.Fatalf("charged %d output tokens, want at least the %d the upstream sent", out, words*5/4)
+	}
+	mustVerify(t, m)
+}

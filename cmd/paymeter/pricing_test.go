@@ -277,8 +277,8 @@ func TestPricing_ClientAbortChargesWholePrompt(t *testing.T) {
 	if got, want := entries[0].Usage.InputTokens, int64(4000+4+8+16); got != want {
 		t.Fatalf("input tokens=%d, want the prompt's bound %d", got, want)
 	}
-	if out := entries[0].Usage.OutputTokens; out < 5 || out > 150 {
-		t.Fatalf("output tokens=%d, want about what was delivered", out)
+	if out := entries[0].Usage.OutputTokens; out < 100 || out > 150 {
+		t.Fatalf("output tokens=%d, want about what the upstream sent (120)", out)
 	}
 	mustVerify(t, m)
 }

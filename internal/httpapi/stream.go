@@ -76,7 +76,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	r := &relay{
 		s: s, m: m, fctx: fctx, injected: injected,
 		events: upstream.NewEventReader(resp.Body, s.MaxEventBytes),
-		body:   resp.Body, cancel: cancel, done: keepInFlight(c), delivered: -1,
+		body:   resp.Body, cancel: cancel, done: keepInFlight(c),
 	}
 	if !s.streams.add(r) {
 		cancel()
@@ -135,7 +135,6 @@ type relay struct {
 	mu          sync.Mutex
 	meter       upstream.StreamMeter
 	metered     bool
-	delivered   int64 // bytes the client had been sent when it left; -1 while it is there
 	upstreamErr error
 	stopped     error
 }
@@ -246,12 +245,9 @@ func (r *relay) Close() error {
 // model's hidden tokens are all billed before its first visible one), and
 // the client is charged what the upstream bills (docs/design.md §2). It
 // stops at the request's deadline, at shutdown, or when the upstream ends
-// or breaks off; without usage by then, only what reached the client
-// counts toward the estimate.
+// or breaks off; without usage by then, the estimate counts all the
+// upstream sent, drained or delivered: paymeter pays for all of it.
 func (r *relay) drain() {
-	r.mu.Lock()
-	r.delivered = r.meter.DeliveredBytes()
-	r.mu.Unlock()
 	for r.cutOff() == nil {
 		r.mu.Lock()
 		_, known := r.meter.Usage()
@@ -286,10 +282,7 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 	r.metered = true
 	defer r.m.end()
 	usage, known := r.meter.Usage()
-	delivered := r.meter.DeliveredBytes()
-	if r.delivered >= 0 { // the client left: what it got, not what was drained
-		delivered = r.delivered
-	}
+	delivered := r.meter.DeliveredBytes() // drained output included
 	r.s.checkModel(r.m, r.meter.Model())
 	if !known {
 		if delivered == 0 && !clientGone {
