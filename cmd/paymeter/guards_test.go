@@ -218,3 +218,30 @@ func TestWallet_FreshKeysLimitedPerIPBeforeWrites(t *testing.T) {
 		t.Fatalf("%d wallet accounts created, want the 3 allowed", n)
 	}
 }
+
+// Credentials that were real once (expired or revoked session tokens,
+// expired JWTs) are not guesses: browsers behind one address retrying
+// with their expired tokens do not lock that address out.
+func TestFailedAuth_ExpiredTokensAreNotGuesses(t *testing.T) {
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	cfg.RateLimits.FailedAuthPerIP = 3
+	m := MustRunMain(t, cfg)
+	_, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+	var expired []string
+	for range 4 {
+		expired = append(expired, mintSession(t, m, key, `{"ttlSeconds":1}`).SessionToken)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	for _, tok := range expired {
+		mustError(t, post(t, m, "/v1/chat/completions", tok, helloChat), http.StatusUnauthorized, meter.ECodeExpiredToken)
+	}
+	if resp := post(t, m, "/v1/chat/completions", key, helloChat); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a valid key after expired tokens from its address: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+	// Guesses still count.
+	for range 3 {
+		mustError(t, post(t, m, "/v1/chat/completions", "pm_sess_"+strings.Repeat("x", 49), helloChat), http.StatusUnauthorized, meter.ECodeInvalidToken)
+	}
+	mustError(t, post(t, m, "/v1/chat/completions", key, helloChat), http.StatusTooManyRequests, meter.ECodeRateLimited)
+}

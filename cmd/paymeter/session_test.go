@@ -95,7 +95,7 @@ func TestSessionTokens(t *testing.T) {
 	short := mintSession(t, m, key, `{"ttlSeconds":1}`)
 	mustRefusedWithin(t, 3*time.Second, time.Now(), func() *http.Response {
 		return post(t, m, "/v1/chat/completions", short.SessionToken, helloChat)
-	}, meter.ECodeInvalidToken)
+	}, meter.ECodeExpiredToken)
 
 	// Revoking the parent key ends its sessions within a second.
 	ids := keyIDs(t, m, a.ID)
@@ -105,7 +105,7 @@ func TestSessionTokens(t *testing.T) {
 	}
 	mustRefusedWithin(t, time.Second, revoked, func() *http.Response {
 		return post(t, m, "/v1/chat/completions", s.SessionToken, helloChat)
-	}, meter.ECodeInvalidToken)
+	}, meter.ECodeRevokedToken)
 	mustVerify(t, m)
 }
 
@@ -121,7 +121,7 @@ func TestSessionTokens_DeadAfterParentRotation(t *testing.T) {
 	}
 	mustRefusedWithin(t, time.Second, time.Now(), func() *http.Response {
 		return post(t, m, "/v1/chat/completions", s.SessionToken, helloChat)
-	}, meter.ECodeInvalidToken)
+	}, meter.ECodeRevokedToken)
 }
 
 // A session's spend cap holds under 100 concurrent requests: what its

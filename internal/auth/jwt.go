@@ -98,7 +98,11 @@ func (v *JWTVerifier) Authenticate(raw string) (*meter.Principal, error) {
 		return v.Key, nil
 	})
 	if err != nil {
-		return nil, meter.Errorf(meter.ECodeInvalidToken, "invalid JWT: %s", jwtReason(err))
+		code := meter.ECodeInvalidToken
+		if jwtReason(err) == "expired" { // a real token, only old: not a guess
+			code = meter.ECodeExpiredToken
+		}
+		return nil, meter.Errorf(code, "invalid JWT: %s", jwtReason(err))
 	}
 	sub := claims.Subject
 	if sub == "" || len(sub) > maxSubjectLen || strings.IndexFunc(sub, func(r rune) bool { return !unicode.IsPrint(r) || r == ' ' }) >= 0 {

@@ -131,8 +131,12 @@ func TestJWT_Refused(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.v.Authenticate(tt.token)
-			if meter.ErrorCode(err) != meter.ECodeInvalidToken || !strings.Contains(err.Error(), tt.reason) {
-				t.Fatalf("err=%v, want invalid_token mentioning %q", err, tt.reason)
+			want := meter.ECodeInvalidToken
+			if tt.name == "expired" {
+				want = meter.ECodeExpiredToken
+			}
+			if meter.ErrorCode(err) != want || !strings.Contains(err.Error(), tt.reason) {
+				t.Fatalf("err=%v, want %s mentioning %q", err, want, tt.reason)
 			}
 			if strings.Contains(err.Error(), tt.token) {
 				t.Fatal("the error repeats the token")

@@ -114,9 +114,9 @@ func (a *KeyAuthenticator) authenticateSession(ctx context.Context, raw string) 
 	now := a.Now()
 	switch {
 	case s.ParentRevokedAt != nil && !now.Before(*s.ParentRevokedAt):
-		return nil, invalidToken("session token %s ended: its API key was revoked or rotated", s.Prefix)
+		return nil, meter.Errorf(meter.ECodeRevokedToken, "session token %s ended: its API key was revoked or rotated", s.Prefix)
 	case !now.Before(s.ExpiresAt), s.ParentExpiresAt != nil && !now.Before(*s.ParentExpiresAt):
-		return nil, invalidToken("session token %s expired", s.Prefix)
+		return nil, meter.Errorf(meter.ECodeExpiredToken, "session token %s expired", s.Prefix)
 	}
 	a.markUsed(s.KeyID, now)
 	p := &meter.Principal{Kind: meter.PrincipalSession, AccountID: s.AccountID, KeyID: s.KeyID, SessionID: s.ID,

@@ -21,6 +21,8 @@ var statusOf = map[string]int{
 	meter.ECodeSignatureReplayed:  fiber.StatusUnauthorized,
 	meter.ECodeInvalidNonce:       fiber.StatusUnauthorized,
 	meter.ECodeInvalidToken:       fiber.StatusUnauthorized,
+	meter.ECodeExpiredToken:       fiber.StatusUnauthorized,
+	meter.ECodeRevokedToken:       fiber.StatusUnauthorized,
 	meter.ECodePaymentRequired:    fiber.StatusPaymentRequired,
 	meter.ECodeInsufficientCredit: fiber.StatusPaymentRequired,
 	meter.ECodeInvalidPayment:     fiber.StatusPaymentRequired,

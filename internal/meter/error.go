@@ -54,6 +54,16 @@ const (
 	ECodeModelNotFound = "model_not_found"
 )
 
+// Error codes of credentials that were real once: not guesses, so the
+// failed-authentication limit does not count them (docs/security.md).
+const (
+	// ECodeExpiredToken: a session token or a JWT past its expiry.
+	ECodeExpiredToken = "expired_token"
+	// ECodeRevokedToken: a session token whose API key was revoked or
+	// rotated.
+	ECodeRevokedToken = "revoked_token"
+)
+
 // Error codes of the server's own guards (docs/security.md).
 const (
 	// ECodeUnsupportedEncoding refuses a request body sent with a
