@@ -13,6 +13,9 @@ import (
 type ServerConfig struct {
 	// MaxConnections caps the connections served at once.
 	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP caps them per client address, so that one client
+	// cannot take every place; trusted proxies are not capped.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// WriteTimeout closes a connection whose client stops reading: it
 	// bounds each write, not the response, so a long stream that keeps
 	// flowing is never cut.
@@ -46,6 +49,9 @@ const minMetricsToken = 16
 func (c *Config) validateServer(bad func(path, format string, args ...any)) {
 	if n := c.Server.MaxConnections; n < 1 || n > 1_000_000 {
 		bad("server.max_connections", "%d is outside 1 … 1000000", n)
+	}
+	if n := c.Server.MaxConnectionsPerIP; n < 0 || n > 1_000_000 {
+		bad("server.max_connections_per_ip", "%d is outside 0 (no cap) … 1000000", n)
 	}
 	if d := time.Duration(c.Server.WriteTimeout); d < time.Second || d > 10*time.Minute {
 		bad("server.write_timeout", "%s is outside 1s … 10m", d)

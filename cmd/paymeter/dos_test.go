@@ -355,3 +355,52 @@ func TestSignIn_NonceFloodLimitedBeforeWrite(t *testing.T) {
 		t.Fatalf("%d nonces stored, want the 3 allowed", n)
 	}
 }
+
+// One client cannot take every place under server.max_connections: each
+// address has server.max_connections_per_ip of them, and another address
+// is still served; a trusted proxy, whose clients are many, is not capped.
+func TestConnections_CappedPerClient(t *testing.T) {
+	dialFrom := func(t *testing.T, m *Main, local string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
+		c, err := d.Dial("tcp", strings.TrimPrefix(m.URL(), "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	get := func(t *testing.T, c net.Conn) *http.Response {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: paymeter\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	t.Run("per address", func(t *testing.T) {
+		cfg := testConfig(t, newFixtureUpstream(t).URL())
+		cfg.Server.MaxConnections, cfg.Server.MaxConnectionsPerIP = 100, 2
+		m := MustRunMain(t, cfg)
+		for i := range 2 {
+			if resp := get(t, dialFrom(t, m, "127.0.0.1")); resp.StatusCode != http.StatusOK {
+				t.Fatalf("connection %d: %d", i, resp.StatusCode)
+			}
+		}
+		mustError(t, get(t, dialFrom(t, m, "127.0.0.1")), http.StatusServiceUnavailable, meter.ECodeOverloaded)
+		if resp := get(t, dialFrom(t, m, "127.0.0.2")); resp.StatusCode != http.StatusOK {
+			t.Fatalf("another address: %d, want it served", resp.StatusCode)
+		}
+	})
+	t.Run("trusted proxy", func(t *testing.T) {
+		cfg := testConfig(t, newFixtureUpstream(t).URL())
+		cfg.Server.MaxConnections, cfg.Server.MaxConnectionsPerIP = 100, 2
+		cfg.Server.TrustedProxies = []string{"127.0.0.1/32"}
+		m := MustRunMain(t, cfg)
+		for i := range 4 {
+			if resp := get(t, dialFrom(t, m, "127.0.0.1")); resp.StatusCode != http.StatusOK {
+				t.Fatalf("connection %d from the trusted proxy: %d", i, resp.StatusCode)
+			}
+		}
+	})
+}

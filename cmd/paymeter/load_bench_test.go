@@ -87,6 +87,8 @@ func BenchmarkLoad(b *testing.B) {
 		"PAYMETER_RATE_LIMITS_WALLET=1000000",
 		"PAYMETER_RATE_LIMITS_IP=1000000",
 		"PAYMETER_RATE_LIMITS_WALLET_PER_IP=1000000",
+		// Every load connection comes from one address.
+		"PAYMETER_SERVER_MAX_CONNECTIONS_PER_IP=0",
 		// /metrics on the main listener, behind its token (ledgerStats).
 		"PAYMETER_METRICS_LISTEN=off",
 		"PAYMETER_METRICS_TOKEN=" + benchMetricsToken,

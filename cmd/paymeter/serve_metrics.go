@@ -13,6 +13,7 @@ import (
 func (m *Main) serverLimits() {
 	cfg := m.Config
 	m.Server.MaxConnections = cfg.Server.MaxConnections
+	m.Server.MaxConnectionsPerIP = cfg.Server.MaxConnectionsPerIP
 	m.Server.WriteTimeout = time.Duration(cfg.Server.WriteTimeout)
 	m.Server.MaxInFlight = cfg.Limits.MaxInFlight
 	m.Server.MetricsToken = cfg.Metrics.Token

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"encoding/json"
 	"net"
+	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,14 +72,22 @@ func (c *stallConn) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// capListener caps the connections open at once. One past the cap is
-// answered 503 overloaded in the API's error shape (docs/design.md §6) and
-// closed, without a goroutine of the server's: fasthttp's own cap
-// (Concurrency) would answer in plain text.
+// capListener caps the connections open at once, in all and per client
+// address (an IPv6 /64 as one; a trusted proxy's own address is not
+// capped, its clients are many). One past a cap is answered 503 overloaded
+// in the API's error shape (docs/design.md §6) and closed, without a
+// goroutine of the server's: fasthttp's own cap (Concurrency) would answer
+// in plain text and has no share per client, so one client could take
+// every place.
 type capListener struct {
 	net.Listener
-	max  int64
-	open atomic.Int64
+	max     int64
+	perIP   int
+	trusted func(netip.Addr) bool
+	open    atomic.Int64
+
+	mu   sync.Mutex
+	byIP map[netip.Addr]int
 }
 
 // overloadedResponse is the whole answer to a connection past the cap.
@@ -89,34 +99,78 @@ func overloadedResponse() []byte {
 		"X-Request-Id: " + id + "\r\nConnection: close\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
 }
 
-// Accept returns the next connection within the cap; those past it are
-// answered and closed here.
+// Accept returns the next connection within the caps; those past them
+// are answered and closed here.
 func (l *capListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		if l.open.Add(1) <= l.max {
-			return &capConn{Conn: c, l: l}, nil
+		cc := &capConn{Conn: c, l: l}
+		if l.admit(cc) {
+			return cc, nil
 		}
-		l.open.Add(-1)
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		c.Write(overloadedResponse())
 		c.Close()
 	}
 }
 
-type capConn struct {
-	net.Conn
-	l      *capListener
-	closed atomic.Bool
+// admit takes a place for c, in all and for its client, or says no.
+func (l *capListener) admit(c *capConn) bool {
+	if l.open.Add(1) > l.max {
+		l.open.Add(-1)
+		return false
+	}
+	if l.perIP <= 0 {
+		return true
+	}
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return true
+	}
+	ip := a.AddrPort().Addr().Unmap()
+	if l.trusted != nil && l.trusted(ip) {
+		return true
+	}
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		ip = p.Addr()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byIP[ip] >= l.perIP {
+		l.open.Add(-1)
+		return false
+	}
+	if l.byIP == nil {
+		l.byIP = map[netip.Addr]int{}
+	}
+	l.byIP[ip]++
+	c.ip, c.counted = ip, true
+	return true
 }
 
-// Close frees the connection's place, once.
+type capConn struct {
+	net.Conn
+	l       *capListener
+	ip      netip.Addr
+	counted bool // ip holds one of its client's places
+	closed  atomic.Bool
+}
+
+// Close frees the connection's places, once.
 func (c *capConn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.open.Add(-1)
+		if c.counted {
+			c.l.mu.Lock()
+			if c.l.byIP[c.ip]--; c.l.byIP[c.ip] <= 0 {
+				delete(c.l.byIP, c.ip)
+			}
+			c.l.mu.Unlock()
+		}
 	}
 	return c.Conn.Close()
 }

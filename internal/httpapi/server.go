@@ -64,6 +64,9 @@ type Server struct {
 	// connection is answered 503 overloaded and closed (capListener).
 	// 0: fasthttp's default.
 	MaxConnections int
+	// MaxConnectionsPerIP caps them per client address (an IPv6 /64 as
+	// one), except for trusted proxies. 0: no cap per address.
+	MaxConnectionsPerIP int
 	// WriteTimeout bounds each write to a client (stallListener): a client
 	// that stops reading loses its connection. 0: no bound.
 	WriteTimeout time.Duration
@@ -221,7 +224,7 @@ func (s *Server) runReadyChecks(ctx context.Context) (checks map[string]string, 
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	if s.MaxConnections > 0 {
-		ln = &capListener{Listener: ln, max: int64(s.MaxConnections)}
+		ln = &capListener{Listener: ln, max: int64(s.MaxConnections), perIP: s.MaxConnectionsPerIP, trusted: s.trusted}
 	}
 	if s.WriteTimeout > 0 {
 		ln = &stallListener{Listener: ln, timeout: s.WriteTimeout}
