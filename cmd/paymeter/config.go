@@ -71,6 +71,9 @@ type LimitsConfig struct {
 	// MaxInFlight bounds the requests being forwarded upstream at once
 	// (streams until they end); past it, 503 overloaded.
 	MaxInFlight int `yaml:"max_in_flight"`
+	// MaxInFlightPerOwner is the share of them one API key (with its
+	// sessions), wallet, JWT user or x402 client address may hold.
+	MaxInFlightPerOwner int `yaml:"max_in_flight_per_owner"`
 }
 
 // LedgerConfig tunes hold expiry.

@@ -62,6 +62,9 @@ func (c *Config) validateServer(bad func(path, format string, args ...any)) {
 	if n := c.Limits.MaxInFlight; n < 1 || n > 1_000_000 {
 		bad("limits.max_in_flight", "%d is outside 1 … 1000000", n)
 	}
+	if n := c.Limits.MaxInFlightPerOwner; n < 0 || n > 1_000_000 {
+		bad("limits.max_in_flight_per_owner", "%d is outside 0 (no share) … 1000000", n)
+	}
 	if n := c.RateLimits.FailedAuthPerIP; n < 0 || n > 1_000_000 {
 		bad("rate_limits.failed_auth_per_ip", "%d is outside 0 (off) … 1000000 per minute", n)
 	}

@@ -404,3 +404,37 @@ func TestConnections_CappedPerClient(t *testing.T) {
 		}
 	})
 }
+
+// No one owner takes every in-flight slot: one API key (streams it left
+// included) holds at most limits.max_in_flight_per_owner of them, and
+// another key is still served.
+func TestInFlight_SharedAmongOwners(t *testing.T) {
+	up := newFixtureUpstream(t)
+	up.Delay = time.Second // before each whole answer
+	cfg := testConfig(t, up.URL())
+	cfg.Limits.MaxInFlight, cfg.Limits.MaxInFlightPerOwner = 4, 2
+	m := MustRunMain(t, cfg)
+	_, hog := mustApp(t, m, "1", meter.DefaultKeyScopes)
+	_, other := mustApp(t, m, "1", meter.DefaultKeyScopes)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); readAll(t, post(t, m, "/v1/chat/completions", hog, helloChat)) }()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(up.seen()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the hog's requests never reached the upstream")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mustError(t, post(t, m, "/v1/chat/completions", hog, helloChat), http.StatusServiceUnavailable, meter.ECodeOverloaded)
+	if resp := post(t, m, "/v1/chat/completions", other, helloChat); resp.StatusCode != http.StatusOK {
+		t.Fatalf("another key while the first holds its share: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+	wg.Wait()
+	// Its share is free again once its requests end.
+	if resp := post(t, m, "/v1/chat/completions", hog, helloChat); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the first key after its requests ended: %d", resp.StatusCode)
+	}
+}

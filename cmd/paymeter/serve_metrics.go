@@ -16,6 +16,7 @@ func (m *Main) serverLimits() {
 	m.Server.MaxConnectionsPerIP = cfg.Server.MaxConnectionsPerIP
 	m.Server.WriteTimeout = time.Duration(cfg.Server.WriteTimeout)
 	m.Server.MaxInFlight = cfg.Limits.MaxInFlight
+	m.Server.MaxInFlightPerOwner = cfg.Limits.MaxInFlightPerOwner
 	m.Server.MetricsToken = cfg.Metrics.Token
 	m.Server.RateLimits.FailedAuth = cfg.RateLimits.FailedAuthPerIP
 	m.Server.RateLimits.WalletPerIP = cfg.RateLimits.WalletPerIP

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -80,6 +82,8 @@ const localInFlight = "paymeter.in_flight"
 // inFlightSlot is a request's place among those forwarded upstream.
 type inFlightSlot struct {
 	slots    chan struct{}
+	owners   *inFlightOwners
+	owner    inFlightOwner
 	released atomic.Bool
 	kept     bool // handed to the response body stream, released when it closes
 }
@@ -87,8 +91,69 @@ type inFlightSlot struct {
 // done frees the slot, once.
 func (sl *inFlightSlot) done() {
 	if sl.released.CompareAndSwap(false, true) {
+		sl.owners.release(sl.owner)
 		<-sl.slots
 	}
+}
+
+// inFlightOwner is who holds slots: the principal that pays (its API key,
+// with all its sessions; its wallet; its JWT user) or, without one (x402
+// payers), the client's address. Comparable, so counting allocates nothing.
+type inFlightOwner struct {
+	kind byte
+	id   int64
+	sub  string
+	ip   netip.Addr
+}
+
+func (s *Server) inFlightOwner(c *fiber.Ctx) inFlightOwner {
+	p := principalOf(c)
+	switch {
+	case p == nil:
+		a := s.clientIP(c)
+		if a.Is6() {
+			pfx, _ := a.Prefix(64)
+			a = pfx.Addr()
+		}
+		return inFlightOwner{kind: 'i', ip: a}
+	case p.Kind == meter.PrincipalAPIKey || p.Kind == meter.PrincipalSession:
+		return inFlightOwner{kind: 'k', id: p.KeyID}
+	case p.Kind == meter.PrincipalUser:
+		return inFlightOwner{kind: 'u', id: p.AccountID, sub: p.Subject}
+	}
+	return inFlightOwner{kind: 'w', id: p.AccountID}
+}
+
+// inFlightOwners counts the slots each owner holds, so that no one owner
+// takes them all (MaxInFlightPerOwner); nil counts nothing.
+type inFlightOwners struct {
+	max int
+	mu  sync.Mutex
+	n   map[inFlightOwner]int
+}
+
+func (o *inFlightOwners) acquire(k inFlightOwner) bool {
+	if o == nil {
+		return true
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n[k] >= o.max {
+		return false
+	}
+	o.n[k]++
+	return true
+}
+
+func (o *inFlightOwners) release(k inFlightOwner) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	if o.n[k]--; o.n[k] <= 0 {
+		delete(o.n, k)
+	}
+	o.mu.Unlock()
 }
 
 // limitInFlight bounds the requests being forwarded upstream at once
@@ -99,6 +164,12 @@ func (s *Server) limitInFlight(c *fiber.Ctx) error {
 	if s.inFlight == nil {
 		return c.Next()
 	}
+	owner := s.inFlightOwner(c)
+	if !s.inFlightOwners.acquire(owner) {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return meter.Errorf(meter.ECodeOverloaded, "this credential has as many requests in flight as one may (%d); retry in 1 s", s.inFlightOwners.max).
+			WithDetail("retry_after", 1)
+	}
 	select {
 	case s.inFlight <- struct{}{}:
 	default:
@@ -107,12 +178,13 @@ func (s *Server) limitInFlight(c *fiber.Ctx) error {
 		case s.inFlight <- struct{}{}:
 			t.Stop()
 		case <-t.C:
+			s.inFlightOwners.release(owner)
 			c.Set(fiber.HeaderRetryAfter, "1")
 			return meter.Errorf(meter.ECodeOverloaded, "the proxy is serving as many requests as it may (%d); retry in 1 s", cap(s.inFlight)).
 				WithDetail("retry_after", 1)
 		}
 	}
-	sl := &inFlightSlot{slots: s.inFlight}
+	sl := &inFlightSlot{slots: s.inFlight, owners: s.inFlightOwners, owner: owner}
 	c.Locals(localInFlight, sl)
 	defer func() {
 		if !sl.kept {

@@ -73,6 +73,10 @@ type Server struct {
 	// MaxInFlight bounds the requests forwarded upstream at once
 	// (limitInFlight). 0: no bound.
 	MaxInFlight int
+	// MaxInFlightPerOwner bounds the requests in flight of one API key (its
+	// sessions with it), wallet, JWT user or, for x402 payers, client
+	// address, so that no one takes every slot. 0: no share.
+	MaxInFlightPerOwner int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (clientIP); empty trusts none.
 	TrustedProxies []netip.Prefix
@@ -86,7 +90,9 @@ type Server struct {
 	failedAuth *limiter
 	walletIPs  *limiter
 	inFlight   chan struct{}
-	ready      readyCache
+	// inFlightOwners shares inFlight among its holders.
+	inFlightOwners *inFlightOwners
+	ready          readyCache
 }
 
 // route describes one proxy route.
@@ -128,6 +134,9 @@ func (s *Server) Init() {
 	s.walletIPs = newLimiter(defaultMaxBuckets)
 	if s.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, s.MaxInFlight)
+		if s.MaxInFlightPerOwner > 0 {
+			s.inFlightOwners = &inFlightOwners{max: s.MaxInFlightPerOwner, n: map[inFlightOwner]int{}}
+		}
 	}
 	// Before any route: a panic is answered, an encoded body refused
 	// before anything reads it, a guessing client stopped.
