@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"net/netip"
@@ -85,6 +86,8 @@ type capListener struct {
 	perIP   int
 	trusted func(netip.Addr) bool
 	open    atomic.Int64
+	// refusing counts the refused connections being answered.
+	refusing atomic.Int64
 
 	mu   sync.Mutex
 	byIP map[netip.Addr]int
@@ -111,10 +114,38 @@ func (l *capListener) Accept() (net.Conn, error) {
 		if l.admit(cc) {
 			return cc, nil
 		}
-		c.SetWriteDeadline(time.Now().Add(time.Second))
-		c.Write(overloadedResponse())
-		c.Close()
+		l.refuse(c)
 	}
+}
+
+// maxRefusing bounds the refused connections being answered at once;
+// past it, one is closed unanswered.
+const maxRefusing = 64
+
+// refuse answers a connection past a cap. The answer follows the
+// client's request head, read first (at most 8 KiB, for a second): an
+// answer to a request not yet sent would reach most clients as a broken
+// connection instead.
+func (l *capListener) refuse(c net.Conn) {
+	if l.refusing.Add(1) > maxRefusing {
+		l.refusing.Add(-1)
+		c.Close()
+		return
+	}
+	go func() {
+		defer l.refusing.Add(-1)
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Second))
+		var buf [8 << 10]byte
+		for n := 0; n < len(buf); {
+			m, err := c.Read(buf[n:])
+			n += m
+			if err != nil || bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
+				break
+			}
+		}
+		c.Write(overloadedResponse())
+	}()
 }
 
 // admit takes a place for c, in all and for its client, or says no.
