@@ -42,23 +42,7 @@ func TestStream_ClientGoneChargedWhatTheUpstreamBills(t *testing.T) {
 	m := MustRunMain(t, testConfig(t, up.URL+"/v1"))
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 
-	conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL(), "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := `{"model":"demo-small","stream":true,"messages":[{"role":"user","content":"Think."}]}`
-	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", key, len(body), body)
-	br := bufio.NewReader(conn)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(line, `"Hi"`) {
-			break
-		}
-	}
-	conn.Close()
+	hangUpAt(t, m, key, `{"model":"demo-small","stream":true,"messages":[{"role":"user","content":"Think."}]}`, `"Hi"`)
 
 	acct := waitSettled(t, m, a.ID)
 	entries := usageEntries(t, m, a.ID)
@@ -104,23 +88,7 @@ func TestStream_ClientGoneWithoutUsageChargedAllTheUpstreamSent(t *testing.T) {
 	t.Cleanup(up.Close)
 	m := MustRunMain(t, testConfig(t, up.URL+"/v1"))
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL(), "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := `{"model":"demo-small","stream":true,"max_tokens":4000,"messages":[{"role":"user","content":"Write."}]}`
-	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", key, len(body), body)
-	br := bufio.NewReader(conn)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(line, `"Hi"`) {
-			break
-		}
-	}
-	conn.Close()
+	hangUpAt(t, m, key, `{"model":"demo-small","stream":true,"max_tokens":4000,"messages":[{"role":"user","content":"Write."}]}`, `"Hi"`)
 	select {
 	case <-finished:
 	case <-time.After(10 * time.Second):
@@ -135,4 +103,26 @@ func TestStream_ClientGoneWithoutUsageChargedAllTheUpstreamSent(t *testing.T) {
 		t.Fatalf("charged %d output tokens, want at least the %d the upstream sent", out, words*5/4)
 	}
 	mustVerify(t, m)
+}
+
+// hangUpAt streams body with key over a raw connection and closes it as
+// soon as a line holding marker arrives.
+func hangUpAt(t *testing.T, m *Main, key, body, marker string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", key, len(body), body)
+	br := bufio.NewReader(conn)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(line, marker) {
+			return
+		}
+	}
 }
