@@ -52,13 +52,24 @@ demo: build ## run paymeter in front of its built-in demo upstream
 	./bin/paymeter demo
 
 # Every fuzz target in the tree (each func Fuzz… in a _test.go file), FUZZTIME each; .ci/run runs them
-# for 10 s after the tests.
+# for 10 s after the tests. A run that fails only with "context deadline exceeded" and writes no failing
+# input is Go's own race at the end of -fuzztime (go.dev/issue/75804, fixed in Go 1.27), not a finding:
+# it is reported and passed over; any other failure fails.
 FUZZTIME ?= 30s
 fuzz: ## every fuzz target for FUZZTIME (default 30s)
 	@set -e; for file in $$(git ls-files -co --exclude-standard '*_test.go' | xargs grep -l '^func Fuzz'); do \
 	  for f in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
 	    echo "fuzz ./$$(dirname $$file) $$f for $(FUZZTIME)"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file); \
+	    out=$$(mktemp); \
+	    if $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file) > $$out 2>&1; then \
+	      grep -v '^fuzz: elapsed' $$out; \
+	    elif grep -q 'context deadline exceeded' $$out && ! grep -q 'Failing input written\|panic:' $$out; then \
+	      grep -v '^fuzz: elapsed' $$out; \
+	      echo "fuzz: $$f ended on Go's -fuzztime deadline race (go.dev/issue/75804), not a finding"; \
+	    else \
+	      cat $$out; rm -f $$out; exit 1; \
+	    fi; \
+	    rm -f $$out; \
 	  done; \
 	done
 
