@@ -51,6 +51,9 @@ var statusOf = map[string]int{
 	meter.ECodeModelNotFound:       fiber.StatusNotFound,
 	meter.ECodeUnsupportedEncoding: fiber.StatusUnsupportedMediaType,
 	meter.ECodeOverloaded:          fiber.StatusServiceUnavailable,
+	meter.ECodeInputNotBounded:     fiber.StatusBadRequest,
+	meter.ECodeUnsupportedAPI:      fiber.StatusBadRequest,
+	meter.ECodeImageNotPriced:      fiber.StatusBadRequest,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,

@@ -132,6 +132,11 @@ func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 		return err
 	}
 	keepAnswerHeaders(resp)
+	if !estimated {
+		if body, b := resp.Body(), upstream.WithCost(m.route.api, resp.Body(), cost); len(b) != len(body) {
+			resp.SetBodyRaw(b)
+		}
+	}
 	c.Locals(localCost, cost)
 	c.Set("X-Paymeter-Cost", cost.String())
 	return nil
@@ -140,7 +145,7 @@ func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 // usageFrom reads the usage a response reports, or estimates it
 // (upstream.EstimateUsage) when the upstream sent none.
 func (m *metered) usageFrom(s *Server, body []byte) (u meter.Usage, estimated bool) {
-	u, model, ok := upstream.ParseAnswer(body)
+	u, model, ok := upstream.ParseResponse(m.route.api, body)
 	s.checkModel(m, model)
 	if ok {
 		return u, false
@@ -181,12 +186,7 @@ func (h ctxHeader) Get(name string) string { return h.c.Get(name) }
 // capture books the actual cost against the hold, capped at the hold when
 // the usage was only estimated, and returns what was charged.
 func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amount, error) {
-	cost := m.price.Cost(u)
-	if estimated || m.principal.Budget != nil {
-		// The worst case bounds the true cost; an estimate, or a reported
-		// usage past it under a spend cap, is charged no more than the hold.
-		cost = min(cost, m.hold.Amount)
-	}
+	cost := m.costOf(u, estimated)
 	// Detached from the client's request: a client who leaves is still
 	// charged. (The ledger completes every queued write regardless.)
 	charge := meter.Charge{
@@ -204,6 +204,18 @@ func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amoun
 		s.Metrics.observeCharge(charged)
 	}
 	return charged, err
+}
+
+// costOf is what usage u of the request is charged, before the ledger
+// caps it at what the account (or the x402 payment) can pay.
+func (m *metered) costOf(u meter.Usage, estimated bool) meter.Amount {
+	cost := m.price.Cost(u)
+	if estimated || m.principal.Budget != nil {
+		// The worst case bounds the true cost; an estimate, or a reported
+		// usage past it under a spend cap, is charged no more than the hold.
+		cost = min(cost, m.hold.Amount)
+	}
+	return cost
 }
 
 // upstreamErr is the outcome of an upstream call for the metrics: its

@@ -109,6 +109,9 @@ var proxyRoutes = []route{
 	{path: "/v1/chat/completions", scope: meter.ScopeChat, priced: true, api: upstream.APIChat},
 	{path: "/v1/completions", scope: meter.ScopeChat, priced: true, api: upstream.APICompletions},
 	{path: "/v1/embeddings", scope: meter.ScopeEmbeddings, priced: true, embeddings: true, api: upstream.APIEmbeddings},
+	{path: "/v1/responses", scope: meter.ScopeChat, priced: true, api: upstream.APIResponses},
+	{path: "/v1/messages", scope: meter.ScopeChat, priced: true, api: upstream.APIMessages},
+	{path: "/v1/images/generations", scope: meter.ScopeImages, priced: true, api: upstream.APIImages},
 }
 
 // Init builds the fiber app; call it once, after setting the fields.

@@ -25,7 +25,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	// (upstream.RequestInfo.ForwardBody). If the client did not ask for
 	// it, that chunk is metered but not passed on.
 	body := m.body
-	injected := !m.info.IncludeUsage && !m.route.embeddings
+	injected := !m.info.IncludeUsage && (m.route.api == upstream.APIChat || m.route.api == upstream.APICompletions)
 	// The upstream request lives as long as the relay, not the handler,
 	// and no longer than the request may run.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -78,6 +78,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 		events: upstream.NewEventReader(resp.Body, s.MaxEventBytes),
 		body:   resp.Body, cancel: cancel, done: keepInFlight(c),
 	}
+	r.meter.API = m.route.api
 	if !s.streams.add(r) {
 		cancel()
 		resp.Body.Close()
@@ -102,6 +103,9 @@ func (s *Server) whole(c *fiber.Ctx, m *metered, resp *http.Response) error {
 	cost, err := s.capture(m, usage, estimated)
 	if err != nil {
 		return err
+	}
+	if !estimated {
+		body = upstream.WithCost(m.route.api, body, cost)
 	}
 	c.Locals(localCost, cost)
 	c.Set("X-Paymeter-Cost", cost.String())
@@ -157,8 +161,8 @@ func (r *relay) Read(p []byte) (int, error) {
 			continue
 		}
 		ev, err := r.events.Next()
-		if len(ev) > 0 && r.observe(ev) {
-			r.pending = ev
+		if len(ev) > 0 {
+			r.pending = r.observe(ev)
 		}
 		if cut := r.cutOff(); err != nil && err != io.EOF && cut != nil {
 			err = cut // the upstream read was cancelled for it
@@ -186,14 +190,23 @@ func (r *relay) broke(err error) {
 	r.ended = true
 }
 
-// observe meters an event and reports whether it is passed on.
-func (r *relay) observe(ev []byte) bool {
+// observe meters an event and returns what is passed on: nothing for the
+// usage chunk paymeter asked for itself, the event with the cost of its
+// usage written in for one that carries the usage (upstream.WithCost),
+// else the event as it is.
+func (r *relay) observe(ev []byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	_, hadUsage := r.meter.Usage()
 	r.meter.Observe(ev)
-	_, hasUsage := r.meter.Usage()
-	return !(r.injected && hasUsage && !hadUsage)
+	u, hasUsage := r.meter.Usage()
+	switch {
+	case r.injected && hasUsage && !hadUsage:
+		return nil
+	case r.meter.UsageEvent():
+		return upstream.WithCost(r.m.route.api, ev, r.m.costOf(u, false))
+	}
+	return ev
 }
 
 // cutOff is why the stream must end now, if it must: it was stopped, or

@@ -54,6 +54,21 @@ const (
 	ECodeModelNotFound = "model_not_found"
 )
 
+// Error codes of the metered APIs beyond chat (issue 13).
+const (
+	// ECodeInputNotBounded: the request carries input paymeter cannot see
+	// (a Responses previous_response_id or conversation) and the model has
+	// no max_input_tokens to bound it.
+	ECodeInputNotBounded = "input_not_bounded"
+	// ECodeUnsupportedAPI: the model's upstream does not speak this
+	// route's API (an Anthropic model on /v1/chat/completions); paymeter
+	// never translates between formats.
+	ECodeUnsupportedAPI = "unsupported_api"
+	// ECodeImageNotPriced: an image generation of a size and quality the
+	// model's image table has no price for.
+	ECodeImageNotPriced = "image_not_priced"
+)
+
 // Error codes of credentials that were real once: not guesses, so the
 // failed-authentication limit does not count them (docs/security.md).
 const (

@@ -6,6 +6,37 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
+// ParseResponse reads a whole response to a request of api: its usage
+// (ok false when it has none that can be used) and the model it names.
+func ParseResponse(api API, body []byte) (u meter.Usage, model []byte, ok bool) {
+	switch api {
+	case APIResponses:
+		return parseResponsesAnswer(body)
+	case APIMessages:
+		return parseMessagesAnswer(body)
+	case APIImages:
+		return parseImagesAnswer(body)
+	}
+	return ParseAnswer(body)
+}
+
+// WithCost returns a stream event that StreamMeter.UsageEvent reported,
+// or a whole response body of api, with the cost charged for it in its
+// usage object, as "paymeter_cost" (docs/design.md §2). An event or body
+// it cannot place the cost in is returned as it is; the input is never
+// modified.
+func WithCost(api API, data []byte, cost meter.Amount) []byte {
+	switch api {
+	case APIResponses:
+		return responsesWithCost(data, cost)
+	case APIMessages:
+		return messagesWithCost(data, cost)
+	case APIImages:
+		return imagesWithCost(data, cost)
+	}
+	return chatWithCost(data, cost)
+}
+
 // ParseAnswer is ParseUsage that also returns the top-level "model" the
 // answer names (decoded; nil when absent), in the same single pass.
 func ParseAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {

@@ -49,7 +49,7 @@ func (r RequestInfo) ForwardBody(body []byte, p meter.Price) []byte {
 	e := &r.edits
 	bound := r.OutputBound(p)
 	limited := bound <= 0 || r.MaxTokens > 0 && e.maxTokens.end == 0 && e.maxCompletion.end == 0
-	if limited && !r.Stream {
+	if limited && !(r.Stream && r.api.streamOptions()) {
 		return body // the common case, on the hot path: nothing to copy
 	}
 	sp := splice{edits: make([]edit, 0, 4)}
@@ -61,14 +61,10 @@ func (r RequestInfo) ForwardBody(body []byte, p meter.Price) []byte {
 			}
 		}
 		if r.MaxTokens == 0 && e.maxTokens.end == 0 && e.maxCompletion.end == 0 {
-			name := `"max_completion_tokens":`
-			if r.api == APICompletions {
-				name = `"max_tokens":`
-			}
-			sp.add(e.end, e.end, e.members > 0, name+string(v))
+			sp.add(e.end, e.end, e.members > 0, `"`+r.api.outputLimitField()+`":`+string(v))
 		}
 	}
-	if r.Stream {
+	if r.Stream && r.api.streamOptions() {
 		const usage = `{"include_usage":true}`
 		if at := e.streamOptions; at.end > 0 {
 			sp.add(at.at, at.end, false, usage)
@@ -83,17 +79,27 @@ func (r RequestInfo) ForwardBody(body []byte, p meter.Price) []byte {
 // InputBound returns the worst-case input tokens of the request under p:
 // every prompt byte counted as a token (a byte-level BPE token never
 // covers less than one byte), the allowances, and each non-text part at
-// its kind's bound. It saturates rather than overflow.
+// its kind's bound; never above the model's context window
+// (p.MaxInputTokens) when it has one, which is the whole bound of a
+// request whose input the upstream adds (HiddenInput). It saturates
+// rather than overflow.
 func (r RequestInfo) InputBound(p meter.Price) int64 {
+	if r.HiddenInput {
+		return p.MaxInputTokens
+	}
 	n := r.PromptBytes
 	for _, t := range [...][2]int64{
 		{perItemAllowance, r.Messages}, {1, perRequestAllowance},
 		{p.MaxImageTokens, r.Images}, {p.MaxAudioTokens, r.Audio}, {p.MaxFileTokens, r.Files},
 	} {
 		if t[1] != 0 && t[0] > (math.MaxInt64-n)/t[1] {
-			return math.MaxInt64
+			n = math.MaxInt64
+			break
 		}
 		n += t[0] * t[1]
+	}
+	if p.MaxInputTokens > 0 {
+		n = min(n, p.MaxInputTokens)
 	}
 	return n
 }
@@ -141,3 +147,20 @@ func (sp *splice) apply(body []byte) []byte {
 	}
 	return append(out, body[last:]...)
 }
+
+// outputLimitField is the request field that bounds an API's output: the
+// one ForwardBody adds when a request names no limit.
+func (a API) outputLimitField() string {
+	switch a {
+	case APICompletions, APIMessages:
+		return "max_tokens"
+	case APIResponses:
+		return "max_output_tokens"
+	}
+	return "max_completion_tokens"
+}
+
+// streamOptions reports whether the API's streams report usage only when
+// asked to with stream_options (the Chat and Completions APIs); the others
+// always report it.
+func (a API) streamOptions() bool { return a == APIChat || a == APICompletions }

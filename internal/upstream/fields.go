@@ -15,7 +15,29 @@ const (
 	APIChat        API = iota // /v1/chat/completions
 	APICompletions            // /v1/completions
 	APIEmbeddings             // /v1/embeddings
+	APIResponses              // /v1/responses (OpenAI Responses)
+	APIMessages               // /v1/messages (Anthropic Messages)
+	APIImages                 // /v1/images/generations
 )
+
+// String names the API's route.
+func (a API) String() string {
+	switch a {
+	case APIChat:
+		return "/v1/chat/completions"
+	case APICompletions:
+		return "/v1/completions"
+	case APIEmbeddings:
+		return "/v1/embeddings"
+	case APIResponses:
+		return "/v1/responses"
+	case APIMessages:
+		return "/v1/messages"
+	case APIImages:
+		return "/v1/images/generations"
+	}
+	return "unknown"
+}
 
 // field is a top-level request field InspectRequest knows.
 type field uint8

@@ -294,6 +294,11 @@ func (s *scanner) cost() int64 {
 // CheckPriced refuses a request that carries a content part of a kind
 // p gives no bound for (content_not_priced, naming the first such part).
 func (r RequestInfo) CheckPriced(p meter.Price) error {
+	if r.HiddenInput && p.MaxInputTokens <= 0 {
+		return meter.Errorf(meter.ECodeInputNotBounded,
+			"model %q has no max_input_tokens: a request whose input the upstream adds (previous_response_id, conversation) cannot be priced", r.Model).
+			WithDetail("model", r.Model)
+	}
 	for _, k := range [...]struct {
 		n, bound int64
 		part     string

@@ -21,6 +21,14 @@ type RequestInfo struct {
 	// each is ("messages[0].content[1]"), to name it in a refusal.
 	Images, Audio, Files           int64
 	ImagePart, AudioPart, FilePart string
+	// HiddenInput is set when the upstream adds input the body does not
+	// carry (a Responses previous_response_id or conversation): the input
+	// is bounded by the model's context window alone (InputBound), and a
+	// model without one refuses the request (CheckPriced).
+	HiddenInput bool
+	// ImageSize and ImageQuality are an image generation's "size" and
+	// "quality", as sent ("" when absent): they select its price.
+	ImageSize, ImageQuality string
 
 	api   API
 	edits bodyEdits
@@ -58,6 +66,14 @@ func InspectRequest(body []byte, api API) (RequestInfo, error) {
 	// decoded text: an invalid byte would decode to 3-byte U+FFFD.
 	if !utf8.Valid(body) {
 		return RequestInfo{}, meter.Errorf(meter.ECodeBadRequest, "request body is not valid UTF-8")
+	}
+	switch api {
+	case APIResponses:
+		return inspectResponses(body)
+	case APIMessages:
+		return inspectMessages(body)
+	case APIImages:
+		return inspectImages(body)
 	}
 	r := requestScan{s: scanner{data: body}, allowed: allowedFields[api]}
 	r.info.api = api

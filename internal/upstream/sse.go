@@ -137,12 +137,19 @@ func (r *EventReader) fill() {
 // StreamMeter learns from the events of an OpenAI streaming response what
 // was delivered and what it cost. The zero value is ready to use.
 type StreamMeter struct {
+	// API is the format of the stream's events; the zero value is chat
+	// (and completions, whose chunks are read the same way).
+	API API
+
 	usage     meter.Usage
 	haveUsage bool
 	delivered int64
 	done      bool
-	data      []byte // joins multi-line data
-	model     []byte // the model the first chunk that names one names
+	// usageEvent says the last event observed carried the usage that
+	// stands: where the cost goes in band (WithCost).
+	usageEvent bool
+	data       []byte // joins multi-line data
+	model      []byte // the model the first chunk that names one names
 }
 
 // Observe reads one event, as returned by EventReader.Next. Its "data:"
@@ -153,10 +160,27 @@ type StreamMeter struct {
 // choices[].text and the arguments of tool and function calls count as
 // delivered. A chunk that is not valid JSON counts nothing.
 func (m *StreamMeter) Observe(event []byte) {
+	m.usageEvent = false
 	data, ok := m.eventData(event)
 	if !ok {
 		return
 	}
+	switch m.API {
+	case APIResponses:
+		m.observeResponses(data)
+	case APIMessages:
+		m.observeMessages(data)
+	default:
+		m.observeChat(data)
+	}
+}
+
+// UsageEvent reports whether the event last observed carried the usage
+// Usage now returns: the event to rewrite WithCost.
+func (m *StreamMeter) UsageEvent() bool { return m.usageEvent }
+
+// observeChat reads a chat or completions chunk.
+func (m *StreamMeter) observeChat(data []byte) {
 	if string(bytes.TrimSpace(data)) == "[DONE]" {
 		m.done = true
 		return
@@ -192,7 +216,7 @@ func (m *StreamMeter) Observe(event []byte) {
 	}
 	m.delivered += delivered
 	if haveUsage {
-		m.usage, m.haveUsage = u, true
+		m.usage, m.haveUsage, m.usageEvent = u, true, true
 	}
 }
 

@@ -19,7 +19,7 @@ const (
 // InputBound, and its OutputBound for each of its n choices. Embeddings
 // (the flag, or a request read as APIEmbeddings) produce no output tokens.
 func (r RequestInfo) WorstCase(p meter.Price, embeddings bool) meter.Usage {
-	u := meter.Usage{InputTokens: r.InputBound(p)}
+	u := p.WorstInput(r.InputBound(p))
 	if embeddings {
 		return u
 	}
@@ -43,10 +43,10 @@ const bytesPerToken = 4
 // whole prompt whatever was delivered, so the input is the prompt's bound
 // (InputBound); the output is the text actually delivered, at four bytes a
 // token, and at least one token, so that a request that streamed anything
-// is never free. It stays within WorstCase.
+// is never free. Input is priced at the dearest input rate (any of it may
+// have been a cache write). It stays within WorstCase.
 func EstimateUsage(r RequestInfo, p meter.Price, deliveredBytes int64) meter.Usage {
-	return meter.Usage{
-		InputTokens:  r.InputBound(p),
-		OutputTokens: max(1, (deliveredBytes+bytesPerToken-1)/bytesPerToken),
-	}
+	u := p.WorstInput(r.InputBound(p))
+	u.OutputTokens = max(1, (deliveredBytes+bytesPerToken-1)/bytesPerToken)
+	return u
 }
