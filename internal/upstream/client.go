@@ -26,6 +26,10 @@ import (
 // client leaves, and fasthttp's streamed bodies keep a single connection
 // deadline for the whole response, which cannot express that.
 type Client struct {
+	// Dialect is the API family the upstream speaks; the zero value is
+	// OpenAI's. A route is served only for models whose upstream speaks
+	// its API (Speaks).
+	Dialect Dialect
 	// Timeout bounds the wait for the response headers of every request,
 	// and the whole response of a non-streaming one.
 	Timeout time.Duration
@@ -37,6 +41,42 @@ type Client struct {
 	auth   string // "Bearer " + apiKey, built once
 	fast   *fasthttp.HostClient
 	std    *http.Client
+}
+
+// Dialect is an upstream's API family.
+type Dialect uint8
+
+// The dialects an upstream may speak.
+const (
+	DialectOpenAI    Dialect = iota // chat, completions, embeddings, responses, images
+	DialectAnthropic                // messages
+)
+
+// ParseDialect reads a dialect's configuration name.
+func ParseDialect(name string) (Dialect, bool) {
+	switch name {
+	case "openai", "":
+		return DialectOpenAI, true
+	case "anthropic":
+		return DialectAnthropic, true
+	}
+	return 0, false
+}
+
+// String is the dialect's configuration name.
+func (d Dialect) String() string {
+	if d == DialectAnthropic {
+		return "anthropic"
+	}
+	return "openai"
+}
+
+// Speaks reports whether an upstream of dialect d serves api.
+func (d Dialect) Speaks(api API) bool {
+	if d == DialectAnthropic {
+		return api == APIMessages
+	}
+	return api != APIMessages
 }
 
 // maxResponseBytes caps a non-streaming response body.
