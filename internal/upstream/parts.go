@@ -177,7 +177,7 @@ const (
 // partKind returns the kind a part's "type" names.
 func partKind(typ []byte) int {
 	switch string(typ) {
-	case "text", "refusal", "input_text", "output_text":
+	case "text", "refusal", "input_text", "output_text", "reasoning_text": // reasoning_text: a Responses reasoning item's content
 		return kindText
 	case "image_url", "input_image":
 		return kindImage

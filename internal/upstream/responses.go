@@ -2,16 +2,264 @@ package upstream
 
 import "github.com/paymeter/paymeter/internal/meter"
 
-// inspectResponses is InspectRequest for the OpenAI Responses API.
-func inspectResponses(body []byte) (RequestInfo, error) {
-	return RequestInfo{}, meter.Errorf(meter.ECodeBadRequest, "/v1/responses is not metered yet")
+// rfield is a top-level field of a Responses API request (POST
+// /v1/responses). The API has its own set, apart from chat's fields: a
+// key is read against this table alone.
+type rfield uint8
+
+const (
+	rNone rfield = iota
+	rModel
+	rInput
+	rInstructions
+	rMaxOutputTokens
+	rStream
+	rStreamOptions
+	rTools
+	rToolChoice
+	rText
+	rServiceTier
+	rPreviousResponseID
+	rConversation
+	rBackground
+	// Fields that only shape the output or where it is kept: read for
+	// validity, forwarded as they are.
+	rTemperature
+	rTopP
+	rTopLogprobs
+	rParallelToolCalls
+	rMaxToolCalls
+	rReasoning
+	rTruncation
+	rUser
+	rSafetyIdentifier
+	rPromptCacheKey
+	rMetadata
+	rStore
+	rInclude
+	numRFields
+)
+
+// rfieldNames are the fields' JSON names.
+var rfieldNames = [numRFields]string{
+	rModel: "model", rInput: "input", rInstructions: "instructions", rMaxOutputTokens: "max_output_tokens",
+	rStream: "stream", rStreamOptions: "stream_options", rTools: "tools", rToolChoice: "tool_choice",
+	rText: "text", rServiceTier: "service_tier", rPreviousResponseID: "previous_response_id",
+	rConversation: "conversation", rBackground: "background", rTemperature: "temperature", rTopP: "top_p",
+	rTopLogprobs: "top_logprobs", rParallelToolCalls: "parallel_tool_calls", rMaxToolCalls: "max_tool_calls",
+	rReasoning: "reasoning", rTruncation: "truncation", rUser: "user", rSafetyIdentifier: "safety_identifier",
+	rPromptCacheKey: "prompt_cache_key", rMetadata: "metadata", rStore: "store", rInclude: "include",
 }
 
-// parseResponsesAnswer is ParseResponse for a Responses API response.
-func parseResponsesAnswer(body []byte) (meter.Usage, []byte, bool) { return meter.Usage{}, nil, false }
+// rfieldByName finds a field by its exact name. (Indexing a map with
+// string(b) does not allocate.)
+var rfieldByName = func() map[string]rfield {
+	m := make(map[string]rfield, numRFields)
+	for f := rModel; f < numRFields; f++ {
+		m[rfieldNames[f]] = f
+	}
+	return m
+}()
 
-// observeResponses meters one Responses API stream event's data.
-func (m *StreamMeter) observeResponses(data []byte) {}
+// responsesUnpriced are Responses API fields that are refused for a reason
+// worth telling.
+var responsesUnpriced = map[string]string{
+	"prompt":             "a stored prompt template adds input, tools and settings this proxy cannot see, so it cannot be priced",
+	"context_management": "server-side compaction changes the input outside the priced request",
+}
 
-// responsesWithCost is WithCost for the Responses API.
-func responsesWithCost(data []byte, cost meter.Amount) []byte { return data }
+// inspectResponses is InspectRequest for the OpenAI Responses API
+// (docs/design.md §2). The input is instructions plus input (a string, or
+// an array of items: messages whose content is a string or parts priced
+// as chat's are, function and custom tool calls and their outputs,
+// reasoning items); tools, tool_choice and text (its JSON schema) count
+// their JSON length as chat's tools do. Input the upstream adds from
+// state it keeps — previous_response_id, conversation, an item_reference
+// or compaction item, a reasoning item's encrypted_content — makes the
+// request HiddenInput, bounded by the model's context window alone.
+// Whatever bills outside the priced tokens is refused: background runs,
+// built-in tools (anything but "function" and "custom" tools bill per
+// call), a service tier other than the default, and stored prompt
+// templates ("prompt").
+func inspectResponses(body []byte) (RequestInfo, error) {
+	r := requestScan{s: scanner{data: body}}
+	r.info.api = APIResponses
+	if err := r.scanResponses(); err != nil {
+		return RequestInfo{}, err
+	}
+	return r.info, nil
+}
+
+func (r *requestScan) scanResponses() *meter.Error {
+	s := &r.s
+	if s.peek() != '{' {
+		return badRequest(msgNotObject)
+	}
+	r.maxTokens = -1
+	s.open('{')
+	var buf [32]byte
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		if s.bad {
+			return badRequest(msgInvalidJSON)
+		}
+		name := keyName(raw, escaped, buf[:])
+		f := rfieldByName[string(name)]
+		if f == rNone {
+			return responsesFieldError(string(name))
+		}
+		if r.seen&(1<<f) != 0 {
+			return ambiguous(rfieldNames[f], "%q must appear only once", rfieldNames[f])
+		}
+		r.seen |= 1 << f
+		if err := r.responsesField(f); err != nil {
+			return err
+		}
+		r.info.edits.end, r.info.edits.members = s.pos, i+1
+	}
+	if !s.finish() {
+		return badRequest(msgInvalidJSON)
+	}
+	if r.seen&(1<<rModel) == 0 {
+		return badRequest(`"model" is required`)
+	}
+	r.info.MaxTokens = max(r.maxTokens, 0)
+	r.info.N = 1
+	return nil
+}
+
+// responsesFieldError refuses a key that is not a Responses API field
+// this route forwards: a spelling of one (ambiguous_field), or any other
+// (unsupported_field).
+func responsesFieldError(name string) *meter.Error {
+	for f := rModel; f < numRFields; f++ {
+		if foldsTo([]byte(name), rfieldNames[f]) {
+			return ambiguous(name, "%q is not %q: field names must be spelled exactly", name, rfieldNames[f])
+		}
+	}
+	if reason, ok := responsesUnpriced[name]; ok {
+		return unsupported(name, "%q is not supported: %s", name, reason)
+	}
+	return unsupported(name, "%q is not a field this route forwards", name)
+}
+
+// responsesField reads the value of one Responses API field.
+func (r *requestScan) responsesField(f rfield) *meter.Error {
+	var err *meter.Error
+	switch f {
+	case rModel:
+		r.info.Model, err = r.model()
+	case rStream:
+		r.info.Stream, err = r.boolean(`"stream" must be a boolean`)
+	case rMaxOutputTokens:
+		r.maxTokens, err = r.limit(`"max_output_tokens" must be a non-negative integer`, &r.info.edits.maxTokens)
+	case rInput:
+		err = r.responsesInput()
+	case rInstructions:
+		err = r.instructions()
+	case rTools:
+		err = r.responsesTools()
+	case rToolChoice:
+		err = r.responsesToolChoice()
+	case rText:
+		// Its format's JSON schema is rendered into the prompt.
+		r.info.PromptBytes += r.s.cost()
+	case rServiceTier:
+		err = r.serviceTier()
+	case rBackground:
+		err = r.background()
+	case rPreviousResponseID:
+		err = r.stateRef(`"previous_response_id" must be a string`, false)
+	case rConversation:
+		err = r.stateRef(`"conversation" must be a string or an object`, true)
+	case rStreamOptions:
+		// include_obfuscation pads delta events; usage is always reported.
+		err = r.objectOrNull(`"stream_options" must be an object`)
+	default:
+		r.s.skip()
+	}
+	if err == nil && r.s.bad {
+		err = badRequest(msgInvalidJSON)
+	}
+	return err
+}
+
+// instructions reads the system (developer) message of the request.
+func (r *requestScan) instructions() *meter.Error {
+	s := &r.s
+	switch s.peek() {
+	case 'n':
+		s.lit("null")
+		return nil
+	case '"':
+		r.info.Messages++
+		r.info.PromptBytes += s.text()
+		return nil
+	}
+	return r.invalid(`"instructions" must be a string`)
+}
+
+// background refuses a background response: it is answered later, through
+// another request, so it is neither a stream nor an answer to meter here.
+func (r *requestScan) background() *meter.Error {
+	v, err := r.boolean(`"background" must be a boolean`)
+	if err == nil && v {
+		return unsupported("background", `"background": true is not supported: a background response is not metered by the request that starts it`)
+	}
+	return err
+}
+
+// stateRef reads previous_response_id or conversation: any value but
+// null names input the upstream keeps and adds.
+func (r *requestScan) stateRef(msg string, object bool) *meter.Error {
+	s := &r.s
+	switch c := s.peek(); {
+	case c == 'n':
+		s.lit("null")
+		return nil
+	case c == '"', c == '{' && object:
+		s.skip()
+		r.info.HiddenInput = true
+		return nil
+	}
+	return r.invalid(msg)
+}
+
+func (r *requestScan) objectOrNull(msg string) *meter.Error {
+	switch r.s.peek() {
+	case 'n', '{':
+		r.s.skip()
+		return nil
+	}
+	return r.invalid(msg)
+}
+
+// responsesInput reads "input": a string, or an array of items.
+func (r *requestScan) responsesInput() *meter.Error {
+	s := &r.s
+	const msg = `"input" must be a string or an array of items`
+	switch s.peek() {
+	case 'n':
+		s.lit("null")
+		return nil
+	case '"':
+		r.info.Messages++
+		r.info.PromptBytes += s.text()
+		return nil
+	case '[':
+	default:
+		return r.invalid(msg)
+	}
+	s.open('[')
+	for i := 0; s.more(']', i); i++ {
+		r.info.Messages++
+		if s.peek() != '{' {
+			r.info.PromptBytes += s.cost() // not an item: the upstream refuses it
+			continue
+		}
+		if err := r.inputItem(place{"input", i, -1}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package upstream
+
+import (
+	"bytes"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// parseResponsesAnswer is ParseResponse for a Response object: its
+// top-level "usage" (the last one, if repeated) and "model".
+func parseResponsesAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
+	s := scanner{data: body}
+	if s.peek() != '{' {
+		return meter.Usage{}, nil, false
+	}
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		switch {
+		case rawIs(raw, escaped, "usage"):
+			u, ok = s.responsesUsage()
+		case rawIs(raw, escaped, "model"):
+			model = s.modelName()
+		default:
+			s.skip()
+		}
+	}
+	if !s.finish() {
+		return meter.Usage{}, nil, false
+	}
+	return u, model, ok
+}
+
+// responsesUsage reads a Responses usage object. input_tokens includes the
+// cached tokens and output_tokens the reasoning tokens, so the parts are
+// split: InputTokens is input_tokens less cached_tokens. A usable object
+// has a non-negative integer input_tokens; a missing or null output_tokens
+// reads as 0. A detail that is not a count reads as 0, and one larger than
+// its total is cut to it: an upstream's hostile cached_tokens cannot make
+// the input cheaper than it said, nor a negative part.
+func (s *scanner) responsesUsage() (u meter.Usage, ok bool) {
+	if s.peek() != '{' {
+		s.skip()
+		return meter.Usage{}, false
+	}
+	in, out := countAbsent, countNull
+	var input, cached, output, reasoning int64
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		key, escaped := s.key()
+		switch {
+		case rawIs(key, escaped, "input_tokens"):
+			in, input = s.count()
+		case rawIs(key, escaped, "output_tokens"):
+			out, output = s.count()
+		case rawIs(key, escaped, "input_tokens_details"):
+			cached = s.usageDetail("cached_tokens")
+		case rawIs(key, escaped, "output_tokens_details"):
+			reasoning = s.usageDetail("reasoning_tokens")
+		default:
+			s.skip()
+		}
+	}
+	if in != countValid || out == countInvalid {
+		return meter.Usage{}, false
+	}
+	if out != countValid {
+		output = 0
+	}
+	cached, reasoning = min(cached, input), min(reasoning, output)
+	return meter.Usage{InputTokens: input - cached, CachedInputTokens: cached, OutputTokens: output, ReasoningTokens: reasoning}, true
+}
+
+// usageDetail reads a details object and returns its member name as a
+// count (the last one, if repeated); 0 when it is absent or not a count.
+func (s *scanner) usageDetail(name string) int64 {
+	if s.peek() != '{' {
+		s.skip()
+		return 0
+	}
+	var v int64
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		key, escaped := s.key()
+		if !rawIs(key, escaped, name) {
+			s.skip()
+			continue
+		}
+		if state, n := s.count(); state == countValid {
+			v = n
+		} else {
+			v = 0
+		}
+	}
+	return v
+}
+
+// Responses stream events, by what the meter does with them.
+const (
+	evOther = iota
+	evDelta // generated text, counted as delivered
+	evFinal // the last event, whose response carries the usage
+	evError
+)
+
+// responsesEvent returns what a Responses stream event of type typ is to
+// the meter. Only the delta events count as delivered; the *.done events
+// and the final response repeat the same text, which must not count twice.
+func responsesEvent(typ []byte) int {
+	switch string(typ) {
+	case "response.output_text.delta", "response.refusal.delta", "response.function_call_arguments.delta",
+		"response.custom_tool_call_input.delta", "response.reasoning_text.delta",
+		"response.reasoning_summary_text.delta":
+		return evDelta
+	case "response.completed", "response.incomplete", "response.failed":
+		return evFinal
+	case "error":
+		return evError
+	}
+	return evOther
+}
+
+// observeResponses meters one Responses API stream event's data: a JSON
+// object whose "type" says what it is (the SSE "event:" line repeats it;
+// clients read the data). The usage that stands is that of the response a
+// response.completed, response.incomplete or response.failed event carries:
+// those end the stream, so their usage is final. A usage in any other
+// event's response is not: response.created and response.in_progress
+// carry none. The model is the first a response names (response.created's).
+// There is no "[DONE]"; one would be read as data that is not JSON, and
+// count nothing.
+func (m *StreamMeter) observeResponses(data []byte) {
+	s := scanner{data: data}
+	if s.peek() != '{' {
+		return
+	}
+	var (
+		u                  meter.Usage
+		haveUsage          bool
+		delta              int64
+		model              []byte
+		kind               = evOther
+		typed, hasResponse bool
+	)
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		switch {
+		case rawIs(raw, escaped, "type"):
+			// The last one decides, as it does for the decoders clients use.
+			kind, typed = evOther, true
+			kind = responsesEvent(s.modelName())
+		case rawIs(raw, escaped, "delta"):
+			delta = s.text()
+		case rawIs(raw, escaped, "response"):
+			u, haveUsage, model = s.responseObject()
+			hasResponse = true
+		default:
+			s.skip()
+		}
+	}
+	if !s.finish() || !typed {
+		return
+	}
+	if m.model == nil && hasResponse && model != nil {
+		m.model = append([]byte{}, model...)
+	}
+	switch kind {
+	case evDelta:
+		m.delivered += delta
+	case evFinal:
+		m.done = true
+		if haveUsage {
+			m.usage, m.haveUsage, m.usageEvent = u, true, true
+		}
+	case evError:
+		m.done = true
+	}
+}
+
+// responseObject reads a stream event's "response": its usage and model.
+func (s *scanner) responseObject() (u meter.Usage, ok bool, model []byte) {
+	if s.peek() != '{' {
+		s.skip()
+		return meter.Usage{}, false, nil
+	}
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		switch {
+		case rawIs(raw, escaped, "usage"):
+			u, ok = s.responsesUsage()
+		case rawIs(raw, escaped, "model"):
+			model = s.modelName()
+		default:
+			s.skip()
+		}
+	}
+	return u, ok, model
+}
+
+// responsesWithCost is WithCost for the Responses API: the cost goes into
+// the usage object of a whole Response body, or of the response a stream
+// event carries, as its last member, so that a decoder reading the last of
+// repeated keys reads paymeter's. Everything else is kept byte for byte:
+// the event's "event:" line, its line ends (LF or CRLF) and its framing.
+// An event whose data spans several lines is left as it is.
+func responsesWithCost(data []byte, cost meter.Amount) []byte {
+	off, doc := 0, data
+	if isEvent(data) {
+		var ok bool
+		if off, doc, ok = eventJSON(data); !ok {
+			return data
+		}
+	}
+	at, empty := usageClose(doc, !isEvent(data))
+	if at < 0 {
+		return data
+	}
+	at += off
+	text := `"paymeter_cost":"` + cost.String() + `"`
+	out := make([]byte, 0, len(data)+len(text)+1)
+	out = append(out, data[:at]...)
+	if !empty {
+		out = append(out, ',')
+	}
+	out = append(out, text...)
+	return append(out, data[at:]...)
+}
+
+// isEvent tells a stream event from a JSON body: a body starts with '{'.
+func isEvent(data []byte) bool {
+	d := bytes.TrimLeft(bytes.TrimPrefix(data, []byte(bom)), " \t\r\n")
+	return len(d) > 0 && d[0] != '{'
+}
+
+// eventJSON returns the value of an event's only data line and where it
+// starts in the event; ok is false unless there is exactly one.
+func eventJSON(event []byte) (off int, doc []byte, ok bool) {
+	lines := 0
+	for pos := 0; pos < len(event); {
+		line := event[pos:]
+		next := len(event)
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line, next = line[:i], pos+i+1
+		}
+		start := pos
+		if pos == 0 && bytes.HasPrefix(line, []byte(bom)) {
+			line, start = line[len(bom):], len(bom)
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if v, isData := bytes.CutPrefix(line, []byte("data")); isData && (len(v) == 0 || v[0] == ':') {
+			lines++
+			skip := 4
+			if len(v) > 0 {
+				skip++
+				if len(v) > 1 && v[1] == ' ' {
+					skip++
+				}
+			}
+			off, doc = start+skip, line[skip:]
+		}
+		pos = next
+	}
+	return off, doc, lines == 1
+}
+
+// usageClose returns where the closing brace of the usage object that
+// stands sits in the JSON document doc — the top-level one of a body
+// (top), or that of the top-level "response" of an event — and whether
+// that object is empty; at is -1 when there is none, or doc is not valid.
+func usageClose(doc []byte, top bool) (at int, empty bool) {
+	s := scanner{data: doc}
+	at = -1
+	if s.peek() != '{' {
+		return -1, false
+	}
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		switch {
+		case top && rawIs(raw, escaped, "usage"):
+			at, empty = s.objectClose()
+		case !top && rawIs(raw, escaped, "response"):
+			at, empty = -1, false
+			if s.peek() != '{' {
+				s.skip()
+				break
+			}
+			s.open('{')
+			for j := 0; s.more('}', j); j++ {
+				if s.keyIs("usage") {
+					at, empty = s.objectClose()
+				} else {
+					s.skip()
+				}
+			}
+		default:
+			s.skip()
+		}
+	}
+	if !s.finish() {
+		return -1, false
+	}
+	return at, empty
+}
+
+// objectClose reads a value and, when it is an object, returns where its
+// closing brace is and whether it is empty; at is -1 for any other value.
+func (s *scanner) objectClose() (at int, empty bool) {
+	if s.peek() != '{' {
+		s.skip()
+		return -1, false
+	}
+	start := s.pos
+	s.skip()
+	if s.bad {
+		return -1, false
+	}
+	at = s.pos - 1
+	return at, len(bytes.TrimSpace(s.data[start+1:at])) == 0
+}
