@@ -35,13 +35,13 @@ type Config struct {
 	// Upstreams are further upstreams by name, for models that name one
 	// (ModelConfig.Upstream); the others use Upstream.
 	Upstreams map[string]NamedUpstream `yaml:"upstreams"`
-	Limits          LimitsConfig   `yaml:"limits"`
-	Ledger          LedgerConfig   `yaml:"ledger"`
-	Wallet          WalletConfig   `yaml:"wallet"`
-	SIWE            SIWEConfig     `yaml:"siwe"`
-	Log             LogConfig      `yaml:"log"`
-	X402            X402Config     `yaml:"x402"`
-	Auth            AuthConfig     `yaml:"auth"`
+	Limits    LimitsConfig             `yaml:"limits"`
+	Ledger    LedgerConfig             `yaml:"ledger"`
+	Wallet    WalletConfig             `yaml:"wallet"`
+	SIWE      SIWEConfig               `yaml:"siwe"`
+	Log       LogConfig                `yaml:"log"`
+	X402      X402Config               `yaml:"x402"`
+	Auth      AuthConfig               `yaml:"auth"`
 	// RateLimits are requests per minute, by kind of caller.
 	RateLimits RateLimitConfig `yaml:"rate_limits"`
 	// Models is the price table, by model id.
