@@ -95,6 +95,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allow(w, r, http.MethodPost) {
 			s.embeddings(w, r)
 		}
+	case "/v1/responses":
+		if allow(w, r, http.MethodPost) {
+			s.responses(w, r) // responses.go
+		}
 	case "/v1/models":
 		if allow(w, r, http.MethodGet) {
 			writeModels(w)
