@@ -121,6 +121,10 @@ The same, streamed (the cost arrives as a trailer once the stream ends):
   curl -sN --raw %[1]s/v1/chat/completions -H "Authorization: Bearer %[3]s" -H "Content-Type: application/json" \
     -d '{"model":"demo-small","stream":true,"messages":[{"role":"user","content":"Tell me a story."}]}'
 
+The Responses API, streamed (the cost is also in response.completed's usage, as paymeter_cost):
+  curl -sN %[1]s/v1/responses -H "Authorization: Bearer %[3]s" -H "Content-Type: application/json" \
+    -d '{"model":"demo-small","stream":true,"instructions":"Be brief.","input":"Say hello."}'
+
 An app that has run out of credit (402 insufficient_credits):
   curl -si %[1]s/v1/chat/completions -H "X-API-Key: %[4]s" -H "Content-Type: application/json" \
     -d '{"model":"demo-large","messages":[{"role":"user","content":"Hello?"}]}'
