@@ -367,3 +367,36 @@ func responsesRun(t *testing.T, r io.Reader, price meter.Price) responsesResult 
 	u, ok := m.Usage()
 	return responsesResult{u, ok, m.DeliveredBytes(), m.Done(), string(m.Model())}
 }
+
+func BenchmarkInspectResponses(b *testing.B) {
+	body := readFixture(b, "responses_request.json")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := InspectRequest(body, APIResponses); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResponsesStreamMeter(b *testing.B) {
+	stream := readFixture(b, "responses_stream.sse")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(stream)))
+	r := bytes.NewReader(stream)
+	for b.Loop() {
+		r.Reset(stream)
+		er := NewEventReader(r, 0)
+		m := StreamMeter{API: APIResponses}
+		for {
+			ev, err := er.Next()
+			if err != nil {
+				break
+			}
+			m.Observe(ev)
+		}
+		if _, ok := m.Usage(); !ok {
+			b.Fatal("no usage")
+		}
+	}
+}
