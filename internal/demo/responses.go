@@ -76,7 +76,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 			c.tokens, c.incomplete = *l, true
 		}
 	}
-	s.responsesCache(&c, texts)
+	s.responsesCache(&c, req.Instructions, texts)
 	if req.Stream {
 		s.streamResponse(w, r, c)
 		return
@@ -86,10 +86,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c.appendResponse(buf.AvailableBuffer(), true))
 }
 
-// responsesCache sets the cached and reasoning tokens of a reply. The
-// demo has neither a prompt cache nor a reasoning model for the Responses
-// API yet: both stay 0.
-func (s *Server) responsesCache(c *response, texts [][]byte) {}
+// responsesCache sets the cached and reasoning tokens of a reply from its
+// prompt: the instructions, then each input item's text. The demo has
+// neither a prompt cache nor a reasoning model for the Responses API yet:
+// both stay 0.
+func (s *Server) responsesCache(c *response, instructions *string, texts [][]byte) {}
 
 // responsesTexts returns the text of each input item: a string input is
 // one item; an item's text is its content (a string or parts), its
