@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -365,4 +366,86 @@ func TestResponses_RefusedBeforeForwarding(t *testing.T) {
 	if acct := account(t, m, a.ID); acct.Balance != amt(t, "1") || acct.Held != 0 {
 		t.Fatalf("account %+v, want untouched", acct)
 	}
+}
+
+// The recorded Responses streams of internal/upstream/testdata, replayed
+// by an upstream, are charged through paymeter exactly as priced: usage
+// from the final event (completed, incomplete, failed; LF or CRLF), or the
+// estimate when an error event ends the stream; the final event reaches
+// the client with its framing and the cost in its usage.
+func TestResponses_RecordedStreamsCharged(t *testing.T) {
+	for _, tt := range []struct {
+		fixture, model string
+		usage          meter.Usage
+		cost           string
+	}{
+		{"responses_stream.sse", "gpt-5-mini", meter.Usage{InputTokens: 166, CachedInputTokens: 1152, OutputTokens: 212, ReasoningTokens: 192}, "0.0004943"},
+		{"responses_stream_crlf.sse", "gpt-5-mini", meter.Usage{InputTokens: 166, CachedInputTokens: 1152, OutputTokens: 212, ReasoningTokens: 192}, "0.0004943"},
+		{"responses_stream_incomplete.sse", "gpt-4.1", meter.Usage{InputTokens: 87, OutputTokens: 16}, "0.000302"},
+		{"responses_stream_failed.sse", "gpt-4o-mini", meter.Usage{InputTokens: 8, CachedInputTokens: 32, OutputTokens: 9}, "0.000009"},
+		// No usage: 13 prompt bytes + 8 + 16 input tokens, 11 delivered bytes as 3 output tokens.
+		{"responses_stream_error.sse", "gpt-4o-mini", meter.Usage{InputTokens: 37, OutputTokens: 3}, "0.00000735"},
+	} {
+		t.Run(tt.fixture, func(t *testing.T) {
+			recorded := string(mustReadFile(t, "../../internal/upstream/testdata/"+tt.fixture))
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				fmt.Fprint(w, recorded)
+			}))
+			t.Cleanup(up.Close)
+			cfg := testConfig(t, up.URL+"/v1")
+			cached := func(s string) *meter.Amount { a := amt(t, s); return &a }
+			cfg.Models = map[string]ModelConfig{
+				"gpt-5-mini":  {Input: amt(t, "0.25"), CachedInput: cached("0.025"), Output: amt(t, "2"), MaxOutputTokens: 4096},
+				"gpt-4.1":     {Input: amt(t, "2"), CachedInput: cached("0.5"), Output: amt(t, "8"), MaxOutputTokens: 4096},
+				"gpt-4o-mini": {Input: amt(t, "0.15"), CachedInput: cached("0.075"), Output: amt(t, "0.6"), MaxOutputTokens: 4096},
+			}
+			m := MustRunMain(t, cfg)
+			a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+			resp := post(t, m, "/v1/responses", key, `{"model":"`+tt.model+`","input":"Tell a story.","stream":true}`)
+			body := string(readAll(t, resp))
+			waitSettled(t, m, a.ID)
+			entries := usageEntries(t, m, a.ID)
+			estimated := strings.Contains(tt.fixture, "error")
+			if len(entries) != 1 || !journaled(entries[0].Usage, tt.usage) || entries[0].Estimated != estimated || -entries[0].Amount != amt(t, tt.cost) {
+				t.Fatalf("entries %+v, want one of %+v (estimated %t) charged %s", entries, tt.usage, estimated, tt.cost)
+			}
+			if got := resp.Trailer.Get("X-Paymeter-Cost"); got != tt.cost {
+				t.Fatalf("trailer %q, want %s", got, tt.cost)
+			}
+			if estimated {
+				if body != recorded {
+					t.Fatalf("stream changed on the way:\n%q", body)
+				}
+				return
+			}
+			want := recorded
+			i := strings.LastIndex(want, `"total_tokens":`)
+			j := i + strings.IndexByte(want[i:], '}')
+			want = want[:j] + `,"paymeter_cost":"` + tt.cost + `"` + want[j:]
+			if body != want {
+				t.Fatalf("client got\n%q\nwant the recorded stream with the cost in the final usage", body[max(0, len(body)-400):])
+			}
+		})
+	}
+}
+
+// journaled reports whether a journal entry records usage u. A journal
+// without the columns for the cached, cache-write and reasoning counts
+// (before the migration that adds them) keeps input and output only: the
+// exact amount charged is what proves the parts were priced.
+func journaled(got, u meter.Usage) bool {
+	if got == u {
+		return true
+	}
+	return got == meter.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, Images: u.Images}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
