@@ -449,3 +449,22 @@ func mustReadFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// A model bought from an Anthropic upstream is not served on the
+// Responses route: paymeter does not translate (unsupported_api).
+func TestResponses_AnthropicModelRefused(t *testing.T) {
+	up := newDemoUpstream(t)
+	cfg := demoConfig(t, up.URL+"/v1", 4096)
+	cfg.Upstreams = map[string]NamedUpstream{"anthropic": {URL: up.URL + "/v1", APIKey: upstreamKey, API: "anthropic"}}
+	write := amt(t, "3.75")
+	cfg.Models["claude"] = ModelConfig{Upstream: "anthropic", Input: amt(t, "3"), Output: amt(t, "15"), CacheWrite: &write, MaxOutputTokens: 4096}
+	m := MustRunMain(t, cfg)
+	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+	e := mustError(t, post(t, m, "/v1/responses", key, `{"model":"claude","input":"Hi."}`), http.StatusBadRequest, "unsupported_api")
+	if e.Error.Details["model"] != "claude" {
+		t.Fatalf("details %v, want the model named", e.Error.Details)
+	}
+	if n := up.requests.Load(); n != 0 || account(t, m, a.ID).Held != 0 {
+		t.Fatalf("upstream saw %d requests, want none and nothing held", n)
+	}
+}
