@@ -67,6 +67,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
+	s.setBalance(c, m) // with the stream's worst case held: a lower bound
 	fctx := c.Context()
 	// The cost is known only when the stream ends: it travels as a trailer.
 	fctx.Response.Header.SetTrailer("X-Paymeter-Cost")
@@ -109,6 +110,7 @@ func (s *Server) whole(c *fiber.Ctx, m *metered, resp *http.Response) error {
 	}
 	c.Locals(localCost, cost)
 	c.Set("X-Paymeter-Cost", cost.String())
+	s.setBalance(c, m)
 	c.Set(fiber.HeaderContentType, resp.Header.Get("Content-Type"))
 	return c.Status(resp.StatusCode).Send(body)
 }
