@@ -199,11 +199,12 @@ func (r *relay) broke(err error) {
 func (r *relay) observe(ev []byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, hadUsage := r.meter.Usage()
 	r.meter.Observe(ev)
-	u, hasUsage := r.meter.Usage()
+	u, _ := r.meter.Usage()
 	switch {
-	case r.injected && hasUsage && !hadUsage:
+	case r.injected && r.meter.UsageOnly():
+		// (A usage chunk with choices, content or a finish_reason, is
+		// passed on, usage and all: dropping it would lose them.)
 		return nil
 	case r.meter.UsageEvent():
 		return upstream.WithCost(r.m.route.api, ev, r.m.costOf(u, false))
