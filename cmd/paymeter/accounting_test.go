@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
@@ -288,5 +289,27 @@ func TestAffordableMaxTokens_SubPrincipals(t *testing.T) {
 		if _, ok := affordable(t, e); ok || e.Error.Details["available"] != nil {
 			t.Fatalf("session %s: details %v, want neither affordable_max_tokens nor available", body, e.Error.Details)
 		}
+	}
+}
+
+// A request that paid for itself with x402 has no balance to tell: no
+// X-Paymeter-Balance; its cost is in the body as in the header.
+func TestBalanceHeader_NotForX402(t *testing.T) {
+	up := newFixtureUpstream(t)
+	fac := newFacilitatorStub(t)
+	m := MustRunMain(t, x402Config(t, up.URL(), fac.URL))
+	key, _ := crypto.GenerateKey()
+	c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+	h, v, _ := payment(t, key, c, 2)
+	resp := postWith(t, m, "/v1/chat/completions", chatBody, h, v)
+	body := string(readAll(t, resp))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("paid request: %d %s", resp.StatusCode, body)
+	}
+	if got, ok := resp.Header["X-Paymeter-Balance"]; ok {
+		t.Fatalf("X-Paymeter-Balance=%q, want none", got)
+	}
+	if got := usageCost(t, body); got != resp.Header.Get("X-Paymeter-Cost") {
+		t.Fatalf("paymeter_cost=%q, X-Paymeter-Cost=%q, want equal", got, resp.Header.Get("X-Paymeter-Cost"))
 	}
 }
