@@ -147,3 +147,20 @@ func TestMigration_UsagePartsFromVersion6(t *testing.T) {
 	}
 	mustVerify(t, l)
 }
+
+// BenchmarkAvailable is the cost of X-Paymeter-Balance's read, once per
+// metered answer: the book, no database read.
+func BenchmarkAvailable(b *testing.B) {
+	l := MustOpenLedger(b, MustOpenDB(b))
+	a := mustApp(b, l, "10")
+	ctx := context.Background()
+	if _, err := l.Hold(ctx, a.ID, 1, time.Minute); err != nil { // enters the account in the book
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.Available(ctx, a.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
