@@ -313,3 +313,39 @@ func TestBalanceHeader_NotForX402(t *testing.T) {
 		t.Fatalf("paymeter_cost=%q, X-Paymeter-Cost=%q, want equal", got, resp.Header.Get("X-Paymeter-Cost"))
 	}
 }
+
+// A JWT user is told what its daily cap leaves, after each answer; with
+// no cap, nothing (the app's balance is not its to know).
+func TestBalanceHeader_JWTUsers(t *testing.T) {
+	up := newFixtureUpstream(t)
+	idp := newIdentityProvider(t)
+	for _, tt := range []struct {
+		name, cap string
+		want      []string
+	}{
+		{"daily cap", "0.0002", []string{"0.0001665", "0.000133"}}, // less 0.0000335 each
+		{"no cap", "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _ := jwtConfig(t, up.URL(), idp, "1")
+			if tt.cap != "" {
+				cfg.Auth.JWT.DailySpendCap = amt(t, tt.cap)
+			}
+			m := MustRunMain(t, cfg)
+			alice := idp.token(t, "did:privy:alice", nil)
+			for i := range 2 {
+				resp := post(t, m, "/v1/chat/completions", alice, chatWith(20, ""))
+				readAll(t, resp)
+				got, ok := resp.Header["X-Paymeter-Balance"]
+				switch {
+				case resp.StatusCode != http.StatusOK:
+					t.Fatalf("status=%d", resp.StatusCode)
+				case tt.want == nil && ok:
+					t.Fatalf("X-Paymeter-Balance=%q, want none", got)
+				case tt.want != nil && resp.Header.Get("X-Paymeter-Balance") != tt.want[i]:
+					t.Fatalf("request %d: X-Paymeter-Balance=%q, want %q", i, got, tt.want[i])
+				}
+			}
+		})
+	}
+}

@@ -277,3 +277,29 @@ func equalRaw(a, b map[string]json.RawMessage) bool {
 	}
 	return true
 }
+
+// TestStreamMeterUsageOnly tells a chunk that only reports usage (which a
+// client that did not ask for usage need not get) from one that carries
+// choices too.
+func TestStreamMeterUsageOnly(t *testing.T) {
+	for _, tt := range []struct {
+		event string
+		want  bool
+	}{
+		{`data: {"choices":[],"usage":{"prompt_tokens":1}}`, true},
+		{`data: {"choices":[ ],"usage":{"prompt_tokens":1}}`, true},
+		{`data: {"usage":{"prompt_tokens":1}}`, true},
+		{`data: {"choices":null,"usage":{"prompt_tokens":1}}`, true},
+		{`data: {"choices":[{"delta":{}, "finish_reason":"stop"}],"usage":{"prompt_tokens":1}}`, false},
+		{`data: {"usage":{"prompt_tokens":1},"choices":[{"delta":{"content":"a"}}]}`, false},
+		{`data: {"choices":[{"delta":{"content":"a"}}]}`, false},
+		{`data: {"choices":[],"usage":null}`, false},
+		{`data: [DONE]`, false},
+	} {
+		var m StreamMeter
+		m.Observe([]byte(tt.event + "\n\n"))
+		if got := m.UsageOnly(); got != tt.want {
+			t.Errorf("%s: UsageOnly=%t, want %t", tt.event, got, tt.want)
+		}
+	}
+}
