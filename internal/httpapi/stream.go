@@ -193,7 +193,7 @@ func (r *relay) broke(err error) {
 }
 
 // observe meters an event and returns what is passed on: nothing for the
-// usage chunk paymeter asked for itself, the event with the cost of its
+// usage-only chunks paymeter asked for itself, the event with the cost of its
 // usage written in for one that carries the usage (upstream.WithCost),
 // else the event as it is.
 func (r *relay) observe(ev []byte) []byte {
