@@ -88,6 +88,7 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 				WithDetail("required", worst.String())
 		}
 		if err != nil {
+			err = s.withAffordable(c.UserContext(), err, p, r, info, price)
 			return s.askPayment(err, s.requestChallenge(c, worst, info.Model))
 		}
 		m.hold = hold
@@ -159,6 +160,7 @@ func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 	}
 	c.Locals(localCost, cost)
 	c.Set("X-Paymeter-Cost", cost.String())
+	s.setBalance(c, m)
 	return nil
 }
 
