@@ -35,6 +35,12 @@ func chatWithCost(data []byte, cost meter.Amount) []byte {
 // StreamMeter reads it); each edit in it is mapped back to the line it
 // falls in. An edit that would span lines is not made.
 func eventWithCost(event []byte, value []byte) []byte {
+	return eventCostEdits(event, value, usageCostEdits)
+}
+
+// eventCostEdits is eventWithCost with the edits to the chunk found by
+// edits (the usage object sits elsewhere in another API's events).
+func eventCostEdits(event, value []byte, edits func(doc, value []byte) (splice, bool)) []byte {
 	var lines []span // the data lines' values, in event
 	rest, at := event, 0
 	if bytes.HasPrefix(rest, []byte(bom)) {
@@ -72,7 +78,7 @@ func eventWithCost(event []byte, value []byte) []byte {
 		}
 		data = joined
 	}
-	sp, ok := usageCostEdits(data, value)
+	sp, ok := edits(data, value)
 	if !ok {
 		return event
 	}

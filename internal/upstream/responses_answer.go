@@ -200,123 +200,53 @@ func (s *scanner) responseObject() (u meter.Usage, ok bool, model []byte) {
 }
 
 // responsesWithCost is WithCost for the Responses API: the cost goes into
-// the usage object of a whole Response body, or of the response a stream
-// event carries, as its last member, so that a decoder reading the last of
-// repeated keys reads paymeter's. Everything else is kept byte for byte:
-// the event's "event:" line, its line ends (LF or CRLF) and its framing.
-// An event whose data spans several lines is left as it is.
+// the usage object of a whole Response body (its last top-level "usage"),
+// or of the response a stream event carries (the last "response", its last
+// "usage"), as chat's does (chatWithCost): as the usage's last member, any
+// paymeter_cost already there dropped, and everything else kept byte for
+// byte, the event's "event:" line, its line ends and its framing included.
 func responsesWithCost(data []byte, cost meter.Amount) []byte {
-	off, doc := 0, data
-	if isEvent(data) {
-		var ok bool
-		if off, doc, ok = eventJSON(data); !ok {
+	value := []byte(cost.String())
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte(bom)), " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		sp, ok := usageCostEdits(data, value)
+		if !ok {
 			return data
 		}
+		return sp.apply(data)
 	}
-	at, empty := usageClose(doc, !isEvent(data))
-	if at < 0 {
-		return data
-	}
-	at += off
-	text := `"paymeter_cost":"` + cost.String() + `"`
-	out := make([]byte, 0, len(data)+len(text)+1)
-	out = append(out, data[:at]...)
-	if !empty {
-		out = append(out, ',')
-	}
-	out = append(out, text...)
-	return append(out, data[at:]...)
+	return eventCostEdits(data, value, responseCostEdits)
 }
 
-// isEvent tells a stream event from a JSON body: a body starts with '{'.
-func isEvent(data []byte) bool {
-	d := bytes.TrimLeft(bytes.TrimPrefix(data, []byte(bom)), " \t\r\n")
-	return len(d) > 0 && d[0] != '{'
-}
-
-// eventJSON returns the value of an event's only data line and where it
-// starts in the event; ok is false unless there is exactly one.
-func eventJSON(event []byte) (off int, doc []byte, ok bool) {
-	lines := 0
-	for pos := 0; pos < len(event); {
-		line := event[pos:]
-		next := len(event)
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			line, next = line[:i], pos+i+1
-		}
-		start := pos
-		if pos == 0 && bytes.HasPrefix(line, []byte(bom)) {
-			line, start = line[len(bom):], len(bom)
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if v, isData := bytes.CutPrefix(line, []byte("data")); isData && (len(v) == 0 || v[0] == ':') {
-			lines++
-			skip := 4
-			if len(v) > 0 {
-				skip++
-				if len(v) > 1 && v[1] == ' ' {
-					skip++
-				}
-			}
-			off, doc = start+skip, line[skip:]
-		}
-		pos = next
-	}
-	return off, doc, lines == 1
-}
-
-// usageClose returns where the closing brace of the usage object that
-// stands sits in the JSON document doc — the top-level one of a body
-// (top), or that of the top-level "response" of an event — and whether
-// that object is empty; at is -1 when there is none, or doc is not valid.
-func usageClose(doc []byte, top bool) (at int, empty bool) {
+// responseCostEdits is usageCostEdits for a Responses stream event's data:
+// the usage is that of its top-level "response" object.
+func responseCostEdits(doc, value []byte) (sp splice, ok bool) {
 	s := scanner{data: doc}
-	at = -1
 	if s.peek() != '{' {
-		return -1, false
+		return splice{}, false
 	}
+	usage := -1
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
-		raw, escaped := s.key()
-		switch {
-		case top && rawIs(raw, escaped, "usage"):
-			at, empty = s.objectClose()
-		case !top && rawIs(raw, escaped, "response"):
-			at, empty = -1, false
-			if s.peek() != '{' {
-				s.skip()
-				break
+		if !s.keyIs("response") {
+			s.skip()
+			continue
+		}
+		usage = -1
+		if s.peek() != '{' {
+			s.skip()
+			continue
+		}
+		s.open('{')
+		for j := 0; s.more('}', j); j++ {
+			if s.keyIs("usage") {
+				usage = s.peekPos()
 			}
-			s.open('{')
-			for j := 0; s.more('}', j); j++ {
-				if s.keyIs("usage") {
-					at, empty = s.objectClose()
-				} else {
-					s.skip()
-				}
-			}
-		default:
 			s.skip()
 		}
 	}
-	if !s.finish() {
-		return -1, false
+	if !s.finish() || usage < 0 || doc[usage] != '{' {
+		return splice{}, false
 	}
-	return at, empty
-}
-
-// objectClose reads a value and, when it is an object, returns where its
-// closing brace is and whether it is empty; at is -1 for any other value.
-func (s *scanner) objectClose() (at int, empty bool) {
-	if s.peek() != '{' {
-		s.skip()
-		return -1, false
-	}
-	start := s.pos
-	s.skip()
-	if s.bad {
-		return -1, false
-	}
-	at = s.pos - 1
-	return at, len(bytes.TrimSpace(s.data[start+1:at])) == 0
+	return costEdits(doc, usage, value), true
 }

@@ -204,7 +204,6 @@ func TestResponsesWithCost(t *testing.T) {
 	unchanged := []string{
 		"event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"usage\":null}}\n\n",
 		"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"x\"}\n\n",
-		"event: response.completed\ndata: {\"type\":\"response.completed\",\ndata: \"response\":{\"usage\":{\"input_tokens\":1}}}\n\n",
 		"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":1}}\n\n",
 		`{"usage":null}`, `{"usage":{"input_tokens":1}`, `{"output":[{"usage":{}}]}`, `[]`, ``,
 	}
@@ -216,7 +215,12 @@ func TestResponsesWithCost(t *testing.T) {
 
 	for _, tt := range []struct{ in, want string }{
 		{`{"usage":{}}`, `{"usage":{"paymeter_cost":"0.0004943"}}`},
-		{`{"usage":{"input_tokens":1},"usage":{ "input_tokens":2 } }`, `{"usage":{"input_tokens":1},"usage":{ "input_tokens":2 ,"paymeter_cost":"0.0004943"} }`},
+		{`{"usage":{"input_tokens":1},"usage":{ "input_tokens":2 } }`, `{"usage":{"input_tokens":1},"usage":{ "input_tokens":2,"paymeter_cost":"0.0004943" } }`},
+		// An upstream's own paymeter_cost is dropped: the member says what this proxy charged.
+		{`{"usage":{"paymeter_cost":"0","input_tokens":1,"paymeter_cost":"0"}}`, `{"usage":{"input_tokens":1,"paymeter_cost":"0.0004943"}}`},
+		{"event: response.completed\ndata: {\"type\":\"response.completed\",\ndata: \"response\":{\"usage\":{\"input_tokens\":1}}}\n\n",
+			"event: response.completed\ndata: {\"type\":\"response.completed\",\ndata: \"response\":{\"usage\":{\"input_tokens\":1,\"paymeter_cost\":\"0.0004943\"}}}\n\n"},
+		{"data: {\"response\":{\"usage\":{\"input_tokens\":1}},\"response\":{\"usage\":null}}\n\n", "data: {\"response\":{\"usage\":{\"input_tokens\":1}},\"response\":{\"usage\":null}}\n\n"},
 		{`{"usage":{"input_tokens":1},"usage":null}`, `{"usage":{"input_tokens":1},"usage":null}`},
 		{"\xef\xbb\xbfevent: response.completed\r\ndata:{\"response\":{\"usage\":{\"input_tokens\":1}},\"type\":\"response.completed\"}\r\n\r\n",
 			"\xef\xbb\xbfevent: response.completed\r\ndata:{\"response\":{\"usage\":{\"input_tokens\":1,\"paymeter_cost\":\"0.0004943\"}},\"type\":\"response.completed\"}\r\n\r\n"},
