@@ -31,69 +31,10 @@ func parseResponsesAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
 	return u, model, ok
 }
 
-// responsesUsage reads a Responses usage object. input_tokens includes the
-// cached tokens and output_tokens the reasoning tokens, so the parts are
-// split: InputTokens is input_tokens less cached_tokens. A usable object
-// has a non-negative integer input_tokens; a missing or null output_tokens
-// reads as 0. A detail that is not a count reads as 0, and one larger than
-// its total is cut to it: an upstream's hostile cached_tokens cannot make
-// the input cheaper than it said, nor a negative part.
-func (s *scanner) responsesUsage() (u meter.Usage, ok bool) {
-	if s.peek() != '{' {
-		s.skip()
-		return meter.Usage{}, false
-	}
-	in, out := countAbsent, countNull
-	var input, cached, output, reasoning int64
-	s.open('{')
-	for i := 0; s.more('}', i); i++ {
-		key, escaped := s.key()
-		switch {
-		case rawIs(key, escaped, "input_tokens"):
-			in, input = s.count()
-		case rawIs(key, escaped, "output_tokens"):
-			out, output = s.count()
-		case rawIs(key, escaped, "input_tokens_details"):
-			cached = s.usageDetail("cached_tokens")
-		case rawIs(key, escaped, "output_tokens_details"):
-			reasoning = s.usageDetail("reasoning_tokens")
-		default:
-			s.skip()
-		}
-	}
-	if in != countValid || out == countInvalid {
-		return meter.Usage{}, false
-	}
-	if out != countValid {
-		output = 0
-	}
-	cached, reasoning = min(cached, input), min(reasoning, output)
-	return meter.Usage{InputTokens: input - cached, CachedInputTokens: cached, OutputTokens: output, ReasoningTokens: reasoning}, true
-}
-
-// usageDetail reads a details object and returns its member name as a
-// count (the last one, if repeated); 0 when it is absent or not a count.
-func (s *scanner) usageDetail(name string) int64 {
-	if s.peek() != '{' {
-		s.skip()
-		return 0
-	}
-	var v int64
-	s.open('{')
-	for i := 0; s.more('}', i); i++ {
-		key, escaped := s.key()
-		if !rawIs(key, escaped, name) {
-			s.skip()
-			continue
-		}
-		if state, n := s.count(); state == countValid {
-			v = n
-		} else {
-			v = 0
-		}
-	}
-	return v
-}
+// responsesUsage reads a Responses usage object: input_tokens includes
+// the cached tokens and output_tokens the reasoning tokens, split and
+// clamped as chat's usage is (scanner.usage).
+func (s *scanner) responsesUsage() (meter.Usage, bool) { return s.openAIUsage(&responsesUsage) }
 
 // Responses stream events, by what the meter does with them.
 const (

@@ -28,7 +28,21 @@ func ParseUsage(body []byte) (u meter.Usage, ok bool) {
 // detail that is not a usable count reads as 0, and each is clamped to its
 // total, so that a hostile upstream cannot move tokens to a cheaper rate
 // nor make a part negative.
-func (s *scanner) usage() (u meter.Usage, ok bool) {
+func (s *scanner) usage() (u meter.Usage, ok bool) { return s.openAIUsage(&chatUsage) }
+
+// usageNames are the members of an OpenAI usage object: the Chat and
+// Completions APIs name them one way, the Responses API another.
+type usageNames struct {
+	input, output, inputDetails, outputDetails string
+}
+
+var (
+	chatUsage      = usageNames{"prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details"}
+	responsesUsage = usageNames{"input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details"}
+)
+
+// openAIUsage is usage for an object whose members are named n.
+func (s *scanner) openAIUsage(n *usageNames) (u meter.Usage, ok bool) {
 	if s.peek() != '{' {
 		s.skip()
 		return meter.Usage{}, false
@@ -39,13 +53,13 @@ func (s *scanner) usage() (u meter.Usage, ok bool) {
 	for i := 0; s.more('}', i); i++ {
 		key, escaped := s.key()
 		switch {
-		case rawIs(key, escaped, "prompt_tokens"):
+		case rawIs(key, escaped, n.input):
 			prompt, u.InputTokens = s.count()
-		case rawIs(key, escaped, "completion_tokens"):
+		case rawIs(key, escaped, n.output):
 			completion, u.OutputTokens = s.count()
-		case rawIs(key, escaped, "prompt_tokens_details"):
+		case rawIs(key, escaped, n.inputDetails):
 			cached = s.detail("cached_tokens")
-		case rawIs(key, escaped, "completion_tokens_details"):
+		case rawIs(key, escaped, n.outputDetails):
 			reasoning = s.detail("reasoning_tokens")
 		default:
 			s.skip()
