@@ -40,8 +40,28 @@ func WithCost(api API, data []byte, cost meter.Amount) []byte {
 // ParseAnswer is ParseUsage that also returns the top-level "model" the
 // answer names (decoded; nil when absent), in the same single pass.
 func ParseAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
+	return parseOpenAIAnswer(body, &chatUsage)
+}
+
+// parseOpenAIAnswer is ParseAnswer for an answer whose usage members are
+// named n.
+func parseOpenAIAnswer(body []byte, n *usageNames) (u meter.Usage, model []byte, ok bool) {
 	s := scanner{data: body}
 	if s.peek() != '{' {
+		return meter.Usage{}, nil, false
+	}
+	u, model, ok = s.answer(n)
+	if !s.finish() {
+		return meter.Usage{}, nil, false
+	}
+	return u, model, ok
+}
+
+// answer reads an object's "usage" (the last one, with members named n)
+// and "model" members.
+func (s *scanner) answer(n *usageNames) (u meter.Usage, model []byte, ok bool) {
+	if s.peek() != '{' {
+		s.skip()
 		return meter.Usage{}, nil, false
 	}
 	s.open('{')
@@ -49,15 +69,12 @@ func ParseAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
 		raw, escaped := s.key()
 		switch {
 		case rawIs(raw, escaped, "usage"):
-			u, ok = s.usage()
+			u, ok = s.openAIUsage(n)
 		case rawIs(raw, escaped, "model"):
 			model = s.modelName()
 		default:
 			s.skip()
 		}
-	}
-	if !s.finish() {
-		return meter.Usage{}, nil, false
 	}
 	return u, model, ok
 }

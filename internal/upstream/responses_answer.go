@@ -9,26 +9,7 @@ import (
 // parseResponsesAnswer is ParseResponse for a Response object: its
 // top-level "usage" (the last one, if repeated) and "model".
 func parseResponsesAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
-	s := scanner{data: body}
-	if s.peek() != '{' {
-		return meter.Usage{}, nil, false
-	}
-	s.open('{')
-	for i := 0; s.more('}', i); i++ {
-		raw, escaped := s.key()
-		switch {
-		case rawIs(raw, escaped, "usage"):
-			u, ok = s.responsesUsage()
-		case rawIs(raw, escaped, "model"):
-			model = s.modelName()
-		default:
-			s.skip()
-		}
-	}
-	if !s.finish() {
-		return meter.Usage{}, nil, false
-	}
-	return u, model, ok
+	return parseOpenAIAnswer(body, &responsesUsage)
 }
 
 // responsesUsage reads a Responses usage object: input_tokens includes
@@ -94,7 +75,7 @@ func (m *StreamMeter) observeResponses(data []byte) {
 		case rawIs(raw, escaped, "delta"):
 			delta = s.text()
 		case rawIs(raw, escaped, "response"):
-			u, haveUsage, model = s.responseObject()
+			u, model, haveUsage = s.answer(&responsesUsage)
 			hasResponse = true
 		default:
 			s.skip()
@@ -117,27 +98,6 @@ func (m *StreamMeter) observeResponses(data []byte) {
 	case evError:
 		m.done = true
 	}
-}
-
-// responseObject reads a stream event's "response": its usage and model.
-func (s *scanner) responseObject() (u meter.Usage, ok bool, model []byte) {
-	if s.peek() != '{' {
-		s.skip()
-		return meter.Usage{}, false, nil
-	}
-	s.open('{')
-	for i := 0; s.more('}', i); i++ {
-		raw, escaped := s.key()
-		switch {
-		case rawIs(raw, escaped, "usage"):
-			u, ok = s.responsesUsage()
-		case rawIs(raw, escaped, "model"):
-			model = s.modelName()
-		default:
-			s.skip()
-		}
-	}
-	return u, ok, model
 }
 
 // responsesWithCost is WithCost for the Responses API: the cost goes into
