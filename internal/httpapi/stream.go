@@ -303,7 +303,7 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 			r.s.logStream(r.m, 0, r.upstreamErr, clientGone)
 			return 0, true
 		}
-		usage = upstream.EstimateUsage(r.m.info, r.m.price, delivered)
+		usage = r.meter.Estimate(r.m.info, r.m.price)
 	}
 	cost, err := r.s.capture(r.m, usage, !known)
 	if err != nil {

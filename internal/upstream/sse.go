@@ -150,6 +150,9 @@ type StreamMeter struct {
 	usageEvent bool
 	data       []byte // joins multi-line data
 	model      []byte // the model the first chunk that names one names
+
+	// messages is a Messages stream's counts so far (messages_usage.go).
+	messages messagesStream
 }
 
 // Observe reads one event, as returned by EventReader.Next. Its "data:"
