@@ -95,6 +95,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allow(w, r, http.MethodPost) {
 			s.embeddings(w, r)
 		}
+	case "/v1/messages":
+		if allow(w, r, http.MethodPost) {
+			s.messages(w, r)
+		}
 	case "/v1/models":
 		if allow(w, r, http.MethodGet) {
 			writeModels(w)
@@ -114,6 +118,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	h := r.Header.Get("Authorization")
+	if k := r.Header.Get("X-Api-Key"); k != "" && h == "" {
+		h = "Bearer " + k // how Anthropic clients send it
+	}
 	if h == "" {
 		writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "",
 			"You didn't provide an API key. Send it as Authorization: Bearer YOUR_KEY.")

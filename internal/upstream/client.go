@@ -157,15 +157,31 @@ func (c *Client) setHeaders(r *Request, set func(name, value string)) {
 			set(h, v)
 		}
 	}
+	if c.Dialect == DialectAnthropic {
+		// The Messages API takes its key as x-api-key and requires a
+		// version; a client's own anthropic-version is passed on above.
+		if r.Header.Get("Anthropic-Version") == "" {
+			set("Anthropic-Version", AnthropicVersion)
+		}
+		if c.apiKey != "" {
+			set("X-Api-Key", c.apiKey)
+		}
+		return
+	}
 	if c.apiKey != "" {
 		set("Authorization", c.auth)
 	}
 }
 
+// AnthropicVersion is the anthropic-version sent to an Anthropic upstream
+// for a client that named none.
+const AnthropicVersion = "2023-06-01"
+
 // forwardedHeaders are the request headers passed on to the upstream.
 // Everything else, and above all the client's credentials (Authorization,
 // X-API-Key, wallet and payment headers, cookies), stays behind.
-var forwardedHeaders = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Beta", "X-Request-Id"}
+var forwardedHeaders = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Beta", "X-Request-Id",
+	"Anthropic-Version", "Anthropic-Beta"}
 
 // Header reads a request header by name; "" when absent.
 type Header interface {
