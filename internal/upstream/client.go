@@ -158,13 +158,13 @@ func (c *Client) setHeaders(r *Request, set func(name, value string)) {
 		}
 	}
 	if c.Dialect == DialectAnthropic {
-		// The Messages API takes its key as x-api-key and requires a
-		// version; a client's own anthropic-version is passed on above.
-		if r.Header.Get("Anthropic-Version") == "" {
-			set("Anthropic-Version", AnthropicVersion)
-		}
+		// Anthropic's own header for the key, and the version it requires
+		// of every request.
 		if c.apiKey != "" {
-			set("X-Api-Key", c.apiKey)
+			set("x-api-key", c.apiKey)
+		}
+		if r.Header.Get("anthropic-version") == "" {
+			set("anthropic-version", defaultAnthropicVersion)
 		}
 		return
 	}
@@ -173,15 +173,15 @@ func (c *Client) setHeaders(r *Request, set func(name, value string)) {
 	}
 }
 
-// AnthropicVersion is the anthropic-version sent to an Anthropic upstream
-// for a client that named none.
-const AnthropicVersion = "2023-06-01"
+// defaultAnthropicVersion is sent to an Anthropic upstream for a client
+// that names no anthropic-version: the API's stable version.
+const defaultAnthropicVersion = "2023-06-01"
 
 // forwardedHeaders are the request headers passed on to the upstream.
 // Everything else, and above all the client's credentials (Authorization,
 // X-API-Key, wallet and payment headers, cookies), stays behind.
 var forwardedHeaders = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Beta", "X-Request-Id",
-	"Anthropic-Version", "Anthropic-Beta"}
+	"anthropic-version", "anthropic-beta"}
 
 // Header reads a request header by name; "" when absent.
 type Header interface {
