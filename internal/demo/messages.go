@@ -6,6 +6,11 @@ import (
 	"strconv"
 )
 
+// claudeModel is the demo model named for the Messages API, which `paymeter
+// demo` serves from the demo declared as an Anthropic upstream; the text
+// models answer there too.
+const claudeModel = "demo-claude"
+
 // messagesRequest is the part of an Anthropic Messages request the demo
 // reads.
 type messagesRequest struct {
@@ -31,7 +36,7 @@ type message struct {
 // the cumulative output_tokens) … message_stop.
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	var req messagesRequest
-	if !readJSON(w, r, &req) || !checkModel(w, req.Model, kindText) {
+	if !readJSON(w, r, &req) || req.Model != claudeModel && !checkModel(w, req.Model, kindText) {
 		return
 	}
 	if req.MaxTokens == nil {

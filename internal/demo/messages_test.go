@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-const helloMessages = `{"model":"demo-small","max_tokens":8,"system":"Be brief.","messages":[{"role":"user","content":"Say hello."}]`
+const helloMessages = `{"model":"demo-claude","max_tokens":8,"system":"Be brief.","messages":[{"role":"user","content":"Say hello."}]`
 
 type messageReply struct {
 	ID      string `json:"id"`
@@ -41,7 +41,7 @@ func TestMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	// "Be brief." 9 bytes → 3 tokens + 3; "Say hello." 10 bytes → 3 + 3.
-	if m.Type != "message" || m.Role != "assistant" || m.Model != "demo-small" || len(m.Content) != 1 ||
+	if m.Type != "message" || m.Role != "assistant" || m.Model != "demo-claude" || len(m.Content) != 1 ||
 		m.StopReason != "max_tokens" || m.Usage.InputTokens != 12 || m.Usage.OutputTokens != 8 ||
 		len(strings.Fields(m.Content[0].Text)) != 8 {
 		t.Fatalf("reply %+v", m)
