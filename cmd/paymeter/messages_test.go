@@ -473,3 +473,17 @@ func TestMessages_X402Challenge(t *testing.T) {
 	}
 	mustVerify(t, m)
 }
+
+// A path under /v1/messages that paymeter does not serve answers an
+// Anthropic SDK in its own shape too.
+func TestMessages_UnservedPathInAnthropicShape(t *testing.T) {
+	up := newAnthropicUpstream(t)
+	m := MustRunMain(t, messagesConfig(t, up.URL))
+	_, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+	mustAnthropicError(t, postMessages(t, m, key, `{}`, "X-Unused", "1"), http.StatusBadRequest, "invalid_request_error", meter.ECodeBadRequest)
+	resp := postWith(t, m, "/v1/messages/count_tokens", `{}`, "X-Api-Key", key)
+	e := mustAnthropicError(t, resp, http.StatusNotFound, "not_found_error", meter.ECodeNotFound)
+	if e.Error.Message == "" {
+		t.Fatal("no message")
+	}
+}

@@ -9,9 +9,13 @@ import (
 )
 
 // anthropicRoute reports whether the request is one to the Anthropic
-// Messages route, whose clients read errors in Anthropic's shape.
+// Messages route, or under it (an Anthropic SDK's count_tokens or batches,
+// which this proxy does not serve): their clients read errors in
+// Anthropic's shape.
 func anthropicRoute(c *fiber.Ctx) bool {
-	return strings.EqualFold(strings.TrimSuffix(c.Path(), "/"), "/v1/messages")
+	p := c.Path()
+	const route = "/v1/messages"
+	return len(p) >= len(route) && strings.EqualFold(p[:len(route)], route) && (len(p) == len(route) || p[len(route)] == '/')
 }
 
 // anthropicErrorType is the Anthropic error "type" the SDKs map a status to.
