@@ -430,9 +430,14 @@ func TestMessages_ErrorsInAnthropicShape(t *testing.T) {
 		{"no key", "", helloClaude + "}", 401, "authentication_error", meter.ECodeMissingCredentials, ""},
 		{"scope", embedOnly, helloClaude + "}", 403, "permission_error", meter.ECodeInsufficientScope, ""},
 		{"broke", broke, helloClaude + "}", 402, "billing_error", meter.ECodeInsufficientCredit, ""},
+		{"long-context beta", key, helloClaude + "}", 400, "invalid_request_error", meter.ECodeUnsupportedField, "anthropic-beta"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := mustAnthropicError(t, postMessages(t, m, tt.key, tt.body), tt.status, tt.typ, tt.code)
+			var h []string
+			if tt.field == "anthropic-beta" {
+				h = []string{"Anthropic-Beta", "prompt-caching-2024-07-31,context-1m-2025-08-07"}
+			}
+			e := mustAnthropicError(t, postMessages(t, m, tt.key, tt.body, h...), tt.status, tt.typ, tt.code)
 			if f, _ := e.Error.Details["field"].(string); f != tt.field {
 				t.Fatalf("details %v, want field %q", e.Error.Details, tt.field)
 			}

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"math"
+	"strings"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -297,6 +298,26 @@ func (r *messagesScan) toolList() *meter.Error {
 				return memberError(at, string(name))
 			default:
 				r.info.PromptBytes += s.cost()
+			}
+		}
+	}
+	return nil
+}
+
+// unpricedBetas are anthropic-beta features that bill at other prices than
+// the price table's, by prefix: the 1M-token context window bills input
+// past 200K tokens at a premium.
+var unpricedBetas = []string{"context-1m-"}
+
+// CheckAnthropicBeta refuses an anthropic-beta header (a comma-separated
+// list of features, passed on to the upstream) that turns on a feature
+// billed at other prices (unsupported_field, naming the header).
+func CheckAnthropicBeta(header string) error {
+	for f := range strings.SplitSeq(header, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		for _, p := range unpricedBetas {
+			if strings.HasPrefix(f, p) {
+				return unsupported("anthropic-beta", "anthropic-beta %q is not supported: it bills at other prices than this proxy's", f)
 			}
 		}
 	}

@@ -268,6 +268,9 @@ func TestMessagesStreamMeterHostile(t *testing.T) {
 		{"type after usage", "data: {\"usage\":{\"output_tokens\":7},\"type\":\"message_delta\"}\n\n" + start,
 			meter.Usage{}, false},
 		{"usage in a ping is not usage", start + "data: {\"type\":\"ping\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}\n\n", meter.Usage{}, false},
+		{"hostile start, input in delta", strings.Replace(start, "10", "-10", 1) + delta(`{"output_tokens":5,"input_tokens":3}`),
+			meter.Usage{InputTokens: 3, OutputTokens: 5}, true},
+		{"hostile start, no input in delta", strings.Replace(start, "10", "1e3", 1) + delta(`{"output_tokens":5}`), meter.Usage{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,6 +283,14 @@ func TestMessagesStreamMeterHostile(t *testing.T) {
 				t.Fatalf("usage=%+v ok=%v, want %+v %v", u, ok, tt.want, tt.ok)
 			}
 		})
+	}
+	// Without a believable message_start, the estimate is the request's
+	// own bound (EstimateUsage), not the hostile count.
+	m := &StreamMeter{API: APIMessages}
+	m.Observe([]byte(strings.Replace(start, "10", "-10", 1)))
+	info := RequestInfo{PromptBytes: 100, Messages: 1}
+	if got, want := m.Estimate(info, messagesPrice), EstimateUsage(info, messagesPrice, 0); got != want {
+		t.Fatalf("estimate=%+v, want %+v", got, want)
 	}
 }
 
@@ -415,4 +426,14 @@ func FuzzMessagesStreamMeter(f *testing.F) {
 			t.Fatal("negative delivered")
 		}
 	})
+}
+
+func TestCheckAnthropicBeta(t *testing.T) {
+	for _, ok := range []string{"", "prompt-caching-2024-07-31", "interleaved-thinking-2025-05-14, files-api-2025-04-14"} {
+		if err := CheckAnthropicBeta(ok); err != nil {
+			t.Fatalf("%q: %v", ok, err)
+		}
+	}
+	err := CheckAnthropicBeta("files-api-2025-04-14, Context-1M-2025-08-07")
+	wantError(t, err, meter.ECodeUnsupportedField, `anthropic-beta "context-1m-2025-08-07" is not supported: it bills at other prices than this proxy's`)
 }
