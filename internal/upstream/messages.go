@@ -226,15 +226,21 @@ func (r *messagesScan) thinking() *meter.Error {
 		return r.invalid(`"thinking" must be an object`)
 	}
 	var buf, tbuf [32]byte
-	typ, haveType := []byte(nil), false
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
 		raw, escaped := s.key()
 		name := keyName(raw, escaped, buf[:])
 		switch {
 		case string(name) == "type":
-			if typ, haveType = r.str(tbuf[:]); !haveType {
+			// Each one checked: an upstream may read the first or the last.
+			typ, ok := r.str(tbuf[:])
+			if !ok {
 				return badRequest(`"thinking.type" must be a string`)
+			}
+			switch string(typ) {
+			case "enabled", "disabled", "adaptive":
+			default:
+				return unsupported("thinking", `"thinking.type" must be "enabled", "disabled" or "adaptive"`)
 			}
 		case string(name) == "budget_tokens":
 			if _, err := r.integer(`"thinking.budget_tokens" must be a positive integer`, 1, math.MaxInt64); err != nil {
@@ -249,11 +255,7 @@ func (r *messagesScan) thinking() *meter.Error {
 	if s.bad {
 		return badRequest(msgInvalidJSON)
 	}
-	switch string(typ) {
-	case "enabled", "disabled", "adaptive":
-		return nil
-	}
-	return unsupported("thinking", `"thinking.type" must be "enabled", "disabled" or "adaptive"`)
+	return nil
 }
 
 // toolList reads "tools": custom tools only. A server tool (web search,

@@ -85,12 +85,12 @@ func (r *messagesScan) blocks(at place) *meter.Error {
 	return nil
 }
 
-// Content block types, by what they cost.
+// Content block kinds, by what they cost.
 const (
-	blockText  = iota // text, tool_use, tool_result, thinking, redacted_thinking, search_result: their JSON
-	blockImage        // priced at MaxImageTokens
-	blockDoc          // priced at MaxFileTokens, and by its text
-	blockUnknown
+	blockText    = 1 << iota // text, tool_use, tool_result, thinking, redacted_thinking, search_result: their JSON
+	blockImage               // priced at MaxImageTokens
+	blockDoc                 // priced at MaxFileTokens, and by its text
+	blockUnknown = 0
 )
 
 func blockKind(typ []byte) int {
@@ -110,11 +110,13 @@ func blockKind(typ []byte) int {
 // bound, and a text document by its text) and its "content" (the blocks
 // of a tool_result or search_result, read in turn). A type paymeter does
 // not price (server tool blocks among them) is refused, as is a block with
-// no type, which the upstream could read as either kind.
+// no type, which the upstream could read as either kind. A block that
+// names its type more than once is priced as each of them, whichever one
+// the upstream reads.
 func (r *messagesScan) block(at place) *meter.Error {
 	s := &r.s
 	var buf, tbuf [32]byte
-	var typ []byte
+	kinds := 0
 	var source int64 // the text of a text source
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
@@ -122,14 +124,15 @@ func (r *messagesScan) block(at place) *meter.Error {
 		name := keyName(raw, escaped, buf[:])
 		switch {
 		case string(name) == "type":
-			t, ok := r.str(tbuf[:])
+			typ, ok := r.str(tbuf[:])
 			if !ok {
 				return badRequest("content block " + at.String() + ` has a "type" that is not a string`)
 			}
-			typ = t
-			if blockKind(typ) == blockUnknown {
+			k := blockKind(typ)
+			if k == blockUnknown {
 				return unknownPart(at, string(typ))
 			}
+			kinds |= k
 		case string(name) == "source":
 			n, err := r.source(at)
 			if err != nil {
@@ -149,13 +152,14 @@ func (r *messagesScan) block(at place) *meter.Error {
 	if s.bad {
 		return badRequest(msgInvalidJSON)
 	}
-	switch blockKind(typ) {
-	case blockImage:
-		r.addPart(kindImage, at)
-	case blockDoc:
-		r.addPart(kindFile, at)
-	case blockUnknown: // no type at all
+	if kinds == blockUnknown {
 		return badRequest("content block " + at.String() + ` must have a "type"`)
+	}
+	if kinds&blockImage != 0 {
+		r.addPart(kindImage, at)
+	}
+	if kinds&blockDoc != 0 {
+		r.addPart(kindFile, at)
 	}
 	r.info.PromptBytes += source
 	return nil
@@ -172,7 +176,7 @@ func (r *messagesScan) source(at place) (int64, *meter.Error) {
 		return 0, nil
 	}
 	var buf, tbuf [32]byte
-	var typ []byte
+	var text bool // a "type" said "text"
 	var data int64
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
@@ -180,9 +184,10 @@ func (r *messagesScan) source(at place) (int64, *meter.Error) {
 		name := keyName(raw, escaped, buf[:])
 		switch {
 		case string(name) == "type":
-			typ, _ = r.str(tbuf[:])
+			typ, _ := r.str(tbuf[:])
+			text = text || string(typ) == "text"
 		case string(name) == "data":
-			data = s.text()
+			data += s.text()
 		case string(name) == "content":
 			if err := r.blocks(at); err != nil {
 				return 0, err
@@ -193,7 +198,7 @@ func (r *messagesScan) source(at place) (int64, *meter.Error) {
 			s.skip()
 		}
 	}
-	if string(typ) == "text" {
+	if text {
 		return data, nil
 	}
 	return 0, nil

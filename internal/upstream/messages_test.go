@@ -43,6 +43,8 @@ func TestInspectMessages(t *testing.T) {
 				PromptBytes: n("user", "T", "The grass is green.")}},
 		{"shaping fields", `{"model":"c","max_tokens":5,"temperature":0.5,"top_p":0.9,"top_k":40,"stop_sequences":["x"],"metadata":{"user_id":"u"},"service_tier":"standard_only","inference_geo":"global","speed":null,"cache_control":{"type":"ephemeral"},"messages":[]}`,
 			RequestInfo{Model: "c", MaxTokens: 5, N: 1}},
+		{"a type twice is priced as both", `{"model":"c","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","type":"text","text":"a","source":{"type":"base64","type":"text","data":"xy"}}]}]}`,
+			RequestInfo{Model: "c", MaxTokens: 5, N: 1, Messages: 1, Images: 1, ImagePart: "messages[0].content[0]", PromptBytes: n("user", "a", "xy")}},
 		{"adaptive thinking, output config", `{"model":"c","max_tokens":5,"thinking":{"type":"adaptive"},"output_config":{"effort":"low"},"messages":[]}`,
 			RequestInfo{Model: "c", MaxTokens: 5, N: 1, PromptBytes: n(`{"effort":"low"}`) + 1}},
 	}
@@ -86,6 +88,7 @@ func TestInspectMessagesErrors(t *testing.T) {
 		{"inference geo", `{"model":"c","max_tokens":5,"inference_geo":"us",` + msgs + `}`, meter.ECodeUnsupportedField, "inference_geo"},
 		{"fast mode", `{"model":"c","max_tokens":5,"speed":"fast",` + msgs + `}`, meter.ECodeUnsupportedField, "speed"},
 		{"thinking type", `{"model":"c","max_tokens":5,"thinking":{"type":"turbo"},` + msgs + `}`, meter.ECodeUnsupportedField, "thinking"},
+		{"thinking type twice", `{"model":"c","max_tokens":5,"thinking":{"type":"turbo","type":"enabled"},` + msgs + `}`, meter.ECodeUnsupportedField, "thinking"},
 		{"thinking budget", `{"model":"c","max_tokens":5,"thinking":{"type":"enabled","budget_tokens":-3},` + msgs + `}`, meter.ECodeBadRequest, ""},
 		{"thinking folded", `{"model":"c","max_tokens":5,"thinking":{"type":"enabled","Budget_Tokens":3},` + msgs + `}`, meter.ECodeAmbiguousField, "thinking.Budget_Tokens"},
 		{"server tool block", `{"model":"c","max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"server_tool_use","id":"s","name":"web_search","input":{}}]}]}`, meter.ECodeContentNotPriced, ""},
