@@ -14,12 +14,15 @@ import (
 // front of the demo as an Anthropic upstream: messages.create and
 // messages.stream get the text, the usage and the cost in band; the
 // journal charged exactly that; and the client reads paymeter's refusals
-// (a key with no credits, a malformed key) as its own error classes, with
-// paymeter's code.
+// (a key with no credits, whose 402 is also the x402 challenge, and a
+// malformed key) as its own error classes, with paymeter's code.
 func TestInterop_AnthropicSDK(t *testing.T) {
 	node := needNode(t)
 	up := newAnthropicUpstream(t)
-	m := MustRunMain(t, messagesConfig(t, up.URL))
+	cfg := messagesConfig(t, up.URL)
+	// With x402 on, the broke key's 402 is the x402 challenge too.
+	cfg.X402 = x402Config(t, up.URL+"/v1", newFacilitatorStub(t).URL).X402
+	m := MustRunMain(t, cfg)
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 	_, broke := mustApp(t, m, "0", meter.DefaultKeyScopes)
 
@@ -47,6 +50,8 @@ func TestInterop_AnthropicSDK(t *testing.T) {
 		Code      string `json:"code"`
 		ErrorCode string `json:"errorCode"`
 		RequestID string `json:"requestID"`
+		X402      int    `json:"x402Version"`
+		Accepts   int    `json:"accepts"`
 	}
 	var got struct {
 		Plain struct {
@@ -72,7 +77,8 @@ func TestInterop_AnthropicSDK(t *testing.T) {
 		t.Fatalf("client saw %s; want the same text twice, 12 in, 8 out, cost %s in band", out, cost)
 	}
 	if b := got.Broke; b.Status != 402 || b.Class != "PaymentRequiredError" || b.Type != "billing_error" ||
-		b.Code != meter.ECodeInsufficientCredit || b.ErrorCode != meter.ECodeInsufficientCredit || b.RequestID == "" {
+		b.Code != meter.ECodeInsufficientCredit || b.ErrorCode != meter.ECodeInsufficientCredit || b.RequestID == "" ||
+		b.X402 != 1 || b.Accepts != 1 {
 		t.Fatalf("broke key: client read %+v", b)
 	}
 	if i := got.Invalid; i.Status != 401 || i.Class != "AuthenticationError" || i.Type != "authentication_error" ||

@@ -460,6 +460,15 @@ func TestMessages_X402Challenge(t *testing.T) {
 	x := x402Config(t, up.URL+"/v1", fac.URL)
 	cfg.X402 = x.X402
 	m := MustRunMain(t, cfg)
+	// A key without credits gets the same challenge.
+	_, broke := mustApp(t, m, "0", meter.DefaultKeyScopes)
+	resp := postMessages(t, m, broke, helloClaude+"}")
+	body := readAll(t, resp)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	mustChallenge(t, resp, meter.ECodeInsufficientCredit)
+	if e := (anthropicErr{}); json.Unmarshal(body, &e) != nil || e.Type != "error" || e.Error.Type != "billing_error" {
+		t.Fatalf("402 body %s, want an Anthropic billing_error", body)
+	}
 	for _, version := range []int{1, 2} {
 		resp := postMessages(t, m, "", helloClaude+"}")
 		body := readAll(t, resp)

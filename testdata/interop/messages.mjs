@@ -47,6 +47,8 @@ async function refusal(apiKey) {
       code: err.error?.error?.code ?? null,
       errorCode: err.errorCode,
       requestID: err.error?.request_id ?? null,
+      x402Version: err.error?.x402Version ?? null,
+      accepts: err.error?.accepts?.length ?? 0,
     }
   }
 }
