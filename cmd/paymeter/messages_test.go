@@ -233,7 +233,7 @@ func TestMessages_CachePriced(t *testing.T) {
 				t.Fatalf("CRLF framing lost: %q", tail(body))
 			}
 			entries := usageEntries(t, m, a.ID)
-			if len(entries) != 1 || !journalled(entries[0].Usage, want) || entries[0].Estimated || -entries[0].Amount != amt(t, cost) {
+			if len(entries) != 1 || entries[0].Usage != want || entries[0].Estimated || -entries[0].Amount != amt(t, cost) {
 				t.Fatalf("entries %+v, want %+v charged %s", entries, want, cost)
 			}
 			mustVerify(t, m)
@@ -292,7 +292,7 @@ func TestMessages_BrokenStreamChargesKnownInput(t *testing.T) {
 	// 62 bytes of thinking and text sent: 16 output tokens.
 	want := meter.Usage{InputTokens: 472, CachedInputTokens: 2048, CacheWrite1hTokens: 1024, OutputTokens: 16}
 	entries := usageEntries(t, m, a.ID)
-	if len(entries) != 1 || !journalled(entries[0].Usage, want) || !entries[0].Estimated || -entries[0].Amount != amt(t, "0.0084144") {
+	if len(entries) != 1 || entries[0].Usage != want || !entries[0].Estimated || -entries[0].Amount != amt(t, "0.0084144") {
 		t.Fatalf("entries %+v, want %+v estimated at 0.0084144", entries, want)
 	}
 
@@ -370,17 +370,6 @@ func TestMessages_ClientGone(t *testing.T) {
 		})
 	}
 	mustVerify(t, m)
-}
-
-// journalled reports whether a journal entry's usage is u. The amount
-// charged proves every part was priced at its rate; the journal keeps
-// the input and output counts (the cache parts get their columns with
-// issue 13's migration).
-func journalled(got, u meter.Usage) bool {
-	if got.CachedInputTokens != 0 || got.CacheWriteTokens != 0 || got.CacheWrite1hTokens != 0 {
-		return got == u // the journal records the parts: all of them exact
-	}
-	return got.InputTokens == u.InputTokens && got.OutputTokens == u.OutputTokens
 }
 
 // hangUpMessages streams body to /v1/messages over a raw connection and
