@@ -91,6 +91,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allow(w, r, http.MethodPost) {
 			s.textCompletion(w, r)
 		}
+	case "/v1/messages":
+		if allow(w, r, http.MethodPost) {
+			s.messages(w, r)
+		}
 	case "/v1/embeddings":
 		if allow(w, r, http.MethodPost) {
 			s.embeddings(w, r)
@@ -118,6 +122,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	h := r.Header.Get("Authorization")
+	if k := r.Header.Get("X-Api-Key"); h == "" && k != "" {
+		h = "Bearer " + k // the Anthropic API's header for the key
+	}
 	if h == "" {
 		writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "",
 			"You didn't provide an API key. Send it as Authorization: Bearer YOUR_KEY.")
