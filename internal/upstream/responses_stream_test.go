@@ -12,8 +12,8 @@ import (
 )
 
 func TestResponsesStreamMeter(t *testing.T) {
-	gpt41 := meter.Price{Input: mustAmount(t, "2"), CachedInput: mustAmount(t, "0.5"), Output: mustAmount(t, "8")}
-	mini := meter.Price{Input: mustAmount(t, "0.15"), CachedInput: mustAmount(t, "0.075"), Output: mustAmount(t, "0.6")}
+	gpt41 := meter.Price{Input: credits(t, "2"), CachedInput: credits(t, "0.5"), Output: credits(t, "8")}
+	mini := meter.Price{Input: credits(t, "0.15"), CachedInput: credits(t, "0.075"), Output: credits(t, "0.6")}
 	tests := []struct {
 		name      string
 		stream    string
@@ -54,7 +54,7 @@ func TestResponsesStreamMeter(t *testing.T) {
 			if string(m.Model()) != tt.model || !m.Done() {
 				t.Fatalf("model=%q done=%t, want %q and done", m.Model(), m.Done(), tt.model)
 			}
-			if got := tt.price.Cost(u); got != mustAmount(t, tt.cost) {
+			if got := tt.price.Cost(u); got != credits(t, tt.cost) {
 				t.Fatalf("cost=%s, want %s", got, tt.cost)
 			}
 			if want := map[bool]int{true: 1, false: 0}[tt.ok]; len(usageEvents) != want {
@@ -67,7 +67,7 @@ func TestResponsesStreamMeter(t *testing.T) {
 // Without usage, the error fixture is charged the estimate: the prompt's
 // bound and what was delivered.
 func TestResponsesStreamErrorEstimate(t *testing.T) {
-	mini := meter.Price{Input: mustAmount(t, "0.15"), CachedInput: mustAmount(t, "0.075"), Output: mustAmount(t, "0.6")}
+	mini := meter.Price{Input: credits(t, "0.15"), CachedInput: credits(t, "0.075"), Output: credits(t, "0.6")}
 	info, err := InspectRequest([]byte(`{"model":"gpt-4o-mini","input":"Tell a story."}`), APIResponses)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestResponsesStreamErrorEstimate(t *testing.T) {
 	if want := (meter.Usage{InputTokens: 37, OutputTokens: 3}); u != want {
 		t.Fatalf("estimate %+v, want %+v", u, want)
 	}
-	if got, want := mini.Cost(u), mustAmount(t, "0.00000735"); got != want {
+	if got, want := mini.Cost(u), credits(t, "0.00000735"); got != want {
 		t.Fatalf("cost=%s, want %s", got, want)
 	}
 }
@@ -156,7 +156,7 @@ func costIn(tb testing.TB, doc []byte) string {
 }
 
 func TestResponsesWithCost(t *testing.T) {
-	cost := mustAmount(t, "0.0004943")
+	cost := credits(t, "0.0004943")
 	body := readFixture(t, "responses_answer.json")
 	orig := bytes.Clone(body)
 	out := WithCost(APIResponses, body, cost)

@@ -235,11 +235,11 @@ func TestResponsesForwardBody(t *testing.T) {
 // gpt5mini is a price with every input rate, as OpenAI's gpt-5-mini.
 func gpt5mini(tb testing.TB) meter.Price {
 	tb.Helper()
-	p := meter.Price{Input: mustAmount(tb, "0.25"), CachedInput: mustAmount(tb, "0.025"), Output: mustAmount(tb, "2")}
+	p := meter.Price{Input: credits(tb, "0.25"), CachedInput: credits(tb, "0.025"), Output: credits(tb, "2")}
 	return p
 }
 
-func mustAmount(tb testing.TB, s string) meter.Amount {
+func credits(tb testing.TB, s string) meter.Amount {
 	tb.Helper()
 	a, err := meter.ParseAmount(s)
 	if err != nil {
@@ -255,7 +255,7 @@ func TestParseResponsesAnswer(t *testing.T) {
 		t.Fatalf("usage=%+v ok=%t model=%q, want %+v from gpt-5-mini-2025-08-07", u, ok, model, want)
 	}
 	// 86 × 0.25 + 1920 × 0.025 + 75 × 2 credits per million.
-	if got, want := gpt5mini(t).Cost(u), mustAmount(t, "0.0002195"); got != want {
+	if got, want := gpt5mini(t).Cost(u), credits(t, "0.0002195"); got != want {
 		t.Fatalf("cost=%s, want %s", got, want)
 	}
 
