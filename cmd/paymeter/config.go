@@ -16,6 +16,7 @@ import (
 
 	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/upstream"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -31,13 +32,16 @@ type Config struct {
 	ShutdownTimeout Duration       `yaml:"shutdown_timeout"`
 	Database        string         `yaml:"database"`
 	Upstream        UpstreamConfig `yaml:"upstream"`
-	Limits          LimitsConfig   `yaml:"limits"`
-	Ledger          LedgerConfig   `yaml:"ledger"`
-	Wallet          WalletConfig   `yaml:"wallet"`
-	SIWE            SIWEConfig     `yaml:"siwe"`
-	Log             LogConfig      `yaml:"log"`
-	X402            X402Config     `yaml:"x402"`
-	Auth            AuthConfig     `yaml:"auth"`
+	// Upstreams are further upstreams by name, for models that name one
+	// (ModelConfig.Upstream); the others use Upstream.
+	Upstreams map[string]NamedUpstream `yaml:"upstreams"`
+	Limits    LimitsConfig             `yaml:"limits"`
+	Ledger    LedgerConfig             `yaml:"ledger"`
+	Wallet    WalletConfig             `yaml:"wallet"`
+	SIWE      SIWEConfig               `yaml:"siwe"`
+	Log       LogConfig                `yaml:"log"`
+	X402      X402Config               `yaml:"x402"`
+	Auth      AuthConfig               `yaml:"auth"`
 	// RateLimits are requests per minute, by kind of caller.
 	RateLimits RateLimitConfig `yaml:"rate_limits"`
 	// Models is the price table, by model id.
@@ -57,6 +61,9 @@ type UpstreamConfig struct {
 	APIKey      string   `yaml:"api_key"`
 	Timeout     Duration `yaml:"timeout"`
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// API is the API family the upstream speaks: openai (the default) or
+	// anthropic.
+	API string `yaml:"api"`
 }
 
 // LimitsConfig bounds what clients may send.
@@ -165,21 +172,6 @@ type LogConfig struct {
 	Format string `yaml:"format"`
 }
 
-// ModelConfig is one model's price, in credits per million tokens.
-type ModelConfig struct {
-	Input           meter.Amount `yaml:"input"`
-	Output          meter.Amount `yaml:"output"`
-	PerRequest      meter.Amount `yaml:"per_request"`
-	MaxOutputTokens int64        `yaml:"max_output_tokens"`
-
-	// The input tokens one non-text content part may cost at most: a
-	// message part of a kind whose bound is 0 is refused (400
-	// content_not_priced), since its price would be unknown.
-	MaxImageTokens int64 `yaml:"max_image_tokens"`
-	MaxAudioTokens int64 `yaml:"max_audio_tokens"`
-	MaxFileTokens  int64 `yaml:"max_file_tokens"`
-}
-
 // Duration is a time.Duration written as "30s" or "15m".
 type Duration time.Duration
 
@@ -224,6 +216,9 @@ func LoadConfig(path string, environ []string) (*Config, error) {
 		}
 	}
 	if err := applyEnv(&c, environ); err != nil {
+		return nil, err
+	}
+	if err := c.resolveUpstreamKeys(environ); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -323,6 +318,10 @@ func (c *Config) Validate() error {
 	} else if u, err := url.Parse(c.Upstream.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("upstream.url", "%q is not an http(s) URL", c.Upstream.URL)
 	}
+	if _, ok := upstream.ParseDialect(c.Upstream.API); !ok {
+		bad("upstream.api", "%q is not one of openai, anthropic", c.Upstream.API)
+	}
+	c.validateUpstreams(bad)
 	if c.Upstream.Timeout <= 0 {
 		bad("upstream.timeout", "must be positive")
 	}
@@ -389,29 +388,7 @@ func (c *Config) Validate() error {
 			bad(path, "%d is outside 0 (off) … 1000000 requests per minute", n)
 		}
 	}
-	if len(c.Models) == 0 {
-		bad("models", "at least one priced model is required")
-	}
-	for id, m := range c.Models {
-		path := "models." + id
-		if strings.TrimSpace(id) == "" {
-			bad(path, "model id must not be blank")
-		}
-		if m.Input < 0 || m.Output < 0 || m.PerRequest < 0 {
-			bad(path, "prices must not be negative")
-		}
-		if m.MaxOutputTokens < 0 {
-			bad(path+".max_output_tokens", "must not be negative")
-		}
-		if m.Output > 0 && m.MaxOutputTokens == 0 {
-			bad(path+".max_output_tokens", "required when output tokens are priced: it bounds the hold of a request without max_tokens")
-		}
-		for name, n := range map[string]int64{"max_image_tokens": m.MaxImageTokens, "max_audio_tokens": m.MaxAudioTokens, "max_file_tokens": m.MaxFileTokens} {
-			if n < 0 {
-				bad(path+"."+name, "must not be negative (0: parts of this kind are refused)")
-			}
-		}
-	}
+	c.validateModels(bad)
 	sortErrors(errs)
 	return errors.Join(errs...)
 }
@@ -459,14 +436,4 @@ func (j *JWTConfig) publicKey() (*ecdsa.PublicKey, error) {
 		return nil, errors.New("required: the identity provider's ES256 public key, PEM")
 	}
 	return auth.ParseES256PublicKey(pemText)
-}
-
-// Prices converts the price table for the proxy.
-func (c *Config) Prices() map[string]meter.Price {
-	out := make(map[string]meter.Price, len(c.Models))
-	for id, m := range c.Models {
-		out[id] = meter.Price{Input: m.Input, Output: m.Output, PerRequest: m.PerRequest, MaxOutputTokens: m.MaxOutputTokens,
-			MaxImageTokens: m.MaxImageTokens, MaxAudioTokens: m.MaxAudioTokens, MaxFileTokens: m.MaxFileTokens}
-	}
-	return out
 }

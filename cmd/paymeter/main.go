@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,6 +57,10 @@ type Main struct {
 	Keys     *sqlite.KeyStore
 	Upstream *upstream.Client
 	Server   *httpapi.Server
+	// upstreams are the named upstreams, and modelUpstreams the models
+	// bought from them.
+	upstreams      map[string]*upstream.Client
+	modelUpstreams map[string]*upstream.Client
 	// Payments settles x402 payments; nil when x402 is off.
 	Payments *x402.Processor
 	// DialChain connects to a chain's JSON-RPC endpoint; tests replace it
@@ -102,11 +108,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Keys = sqlite.NewKeyStore(m.DB)
 	m.Ledger.InFlight = &m.inFlight
 	cfg := m.Config
-	if m.Upstream, err = upstream.NewClient(cfg.Upstream.URL, cfg.Upstream.APIKey); err != nil {
+	if err := m.openUpstreams(); err != nil {
 		return err
 	}
-	m.Upstream.Timeout = time.Duration(cfg.Upstream.Timeout)
-	m.Upstream.IdleTimeout = time.Duration(cfg.Upstream.IdleTimeout)
 
 	m.keyAuth = auth.NewKeyAuthenticator(m.Keys)
 	m.keyAuth.Sessions = m.Keys
@@ -130,12 +134,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		SignInPerMinute: cfg.SIWE.RateLimitPerMinute,
 		RateLimits: httpapi.RateLimits{APIKey: cfg.RateLimits.APIKey, Session: cfg.RateLimits.Session,
 			Wallet: cfg.RateLimits.Wallet, JWTUser: cfg.RateLimits.JWTUser, IP: cfg.RateLimits.IP},
-		Upstream:     m.Upstream,
-		Prices:       cfg.Prices(),
-		Logger:       m.Logger,
-		HoldTTL:      time.Duration(cfg.Ledger.HoldTTL),
-		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
-		Metrics:      httpapi.NewMetrics(),
+		Upstream:       m.Upstream,
+		ModelUpstreams: m.modelUpstreams,
+		Prices:         cfg.Prices(),
+		Logger:         m.Logger,
+		HoldTTL:        time.Duration(cfg.Ledger.HoldTTL),
+		MaxBodyBytes:   cfg.Limits.MaxBodyBytes,
+		Metrics:        httpapi.NewMetrics(),
 		// Requests end before their holds expire (Validate), and those that
 		// do not are renewed while they run.
 		MaxRequestDuration: time.Duration(cfg.Limits.MaxRequestDuration),
@@ -144,6 +149,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			{Name: "database", Check: m.Ledger.Ping},
 			{Name: "upstream", Check: m.Upstream.Ping},
 		},
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.upstreams)) {
+		m.Server.ReadyChecks = append(m.Server.ReadyChecks, httpapi.ReadyCheck{Name: "upstream " + name, Check: m.upstreams[name].Ping})
 	}
 	m.serverLimits()
 	m.Ledger.SetCommitObserver(m.Server.Metrics.ObserveCommit)
@@ -255,6 +263,9 @@ func (m *Main) Close() error {
 	}
 	if m.Upstream != nil {
 		m.Upstream.Close()
+	}
+	for _, u := range m.upstreams {
+		u.Close()
 	}
 	for _, c := range m.closers {
 		c()

@@ -24,6 +24,12 @@ type modelObject struct {
 	MaxImageTokens  int64  `json:"max_image_tokens,omitempty"`
 	MaxAudioTokens  int64  `json:"max_audio_tokens,omitempty"`
 	MaxFileTokens   int64  `json:"max_file_tokens,omitempty"`
+
+	CachedInputPrice  string            `json:"cached_input_price"`
+	CacheWritePrice   string            `json:"cache_write_price"`
+	CacheWrite1hPrice string            `json:"cache_write_1h_price"`
+	MaxInputTokens    int64             `json:"max_input_tokens,omitempty"`
+	ImagePrices       map[string]string `json:"image_prices,omitempty"`
 }
 
 func newModelObject(id string, p meter.Price) modelObject {
@@ -32,7 +38,21 @@ func newModelObject(id string, p meter.Price) modelObject {
 		InputPrice: p.Input.String(), OutputPrice: p.Output.String(), RequestPrice: p.PerRequest.String(),
 		MaxOutputTokens: p.MaxOutputTokens, MaxImageTokens: p.MaxImageTokens,
 		MaxAudioTokens: p.MaxAudioTokens, MaxFileTokens: p.MaxFileTokens,
+		CachedInputPrice: p.CachedInput.String(), CacheWritePrice: p.CacheWrite.String(),
+		CacheWrite1hPrice: p.CacheWrite1h.String(), MaxInputTokens: p.MaxInputTokens,
+		ImagePrices: imagePrices(p.Images),
 	}
+}
+
+func imagePrices(t map[string]meter.Amount) map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(t))
+	for k, v := range t {
+		out[k] = v.String()
+	}
+	return out
 }
 
 // modelsAllowed checks that the caller may list models.

@@ -15,6 +15,7 @@ import (
 type metered struct {
 	principal *meter.Principal
 	route     route
+	upstream  *upstream.Client
 	info      upstream.RequestInfo
 	price     meter.Price
 	hold      *meter.Hold
@@ -57,8 +58,12 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	if err := info.CheckPriced(price); err != nil {
 		return err
 	}
+	up, err := s.upstreamOf(info.Model, r)
+	if err != nil {
+		return err
+	}
 	worst := price.Cost(info.WorstCase(price, r.embeddings))
-	m := &metered{route: r, info: info, price: price, requestID: requestID(c), body: info.ForwardBody(c.Body(), price)}
+	m := &metered{route: r, upstream: up, info: info, price: price, requestID: requestID(c), body: info.ForwardBody(c.Body(), price)}
 	if p == nil { // no account: the request pays for itself
 		paid, err := s.payForRequest(c, worst, info.Model)
 		if err != nil {
@@ -100,6 +105,21 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	return s.forward(c, m)
 }
 
+// upstreamOf returns the upstream that serves model, refusing a route
+// its upstream does not speak: paymeter never translates between API
+// formats (docs/design.md §2).
+func (s *Server) upstreamOf(model string, r route) (*upstream.Client, error) {
+	up := s.ModelUpstreams[model]
+	if up == nil {
+		up = s.Upstream
+	}
+	if !up.Dialect.Speaks(r.api) {
+		return nil, meter.Errorf(meter.ECodeUnsupportedAPI, "model %q is served by an %s upstream, which does not serve %s",
+			model, up.Dialect, r.path).WithDetail("model", model).WithDetail("api", up.Dialect.String())
+	}
+	return up, nil
+}
+
 // forward sends a whole request upstream and answers only once the charge
 // for it is durable. The upstream's response is read straight into the
 // client's response: the body is never copied.
@@ -108,7 +128,7 @@ func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 	start := time.Now()
 	req := s.upstreamRequest(c, m.body)
 	req.Deadline = m.deadline
-	err := s.Upstream.Do(req, resp)
+	err := m.upstream.Do(req, resp)
 	s.Metrics.observeUpstream(m.route.path, time.Since(start), upstreamErr(err, resp.StatusCode()))
 	if err != nil {
 		s.release(m)

@@ -29,7 +29,11 @@ type Server struct {
 	SignIn *auth.SignIn
 	// SignInPerMinute limits requests per IP to the sign-in routes.
 	SignInPerMinute int
-	Upstream        *upstream.Client
+	// Upstream serves the models ModelUpstreams does not name.
+	Upstream *upstream.Client
+	// ModelUpstreams maps model ids to the upstream they are bought from,
+	// for models on a named upstream.
+	ModelUpstreams map[string]*upstream.Client
 	// Prices maps model ids to their prices; a model not here is refused.
 	Prices map[string]meter.Price
 	Logger *slog.Logger

@@ -34,7 +34,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 		ctx, cancel = context.WithDeadline(context.Background(), m.deadline)
 	}
 	start := time.Now()
-	resp, err := s.Upstream.Stream(ctx, s.upstreamRequest(c, body))
+	resp, err := m.upstream.Stream(ctx, s.upstreamRequest(c, body))
 	var status int
 	if err == nil {
 		status = resp.StatusCode

@@ -51,6 +51,9 @@ type Price struct {
 	// quality of the request (set per request from the model's image
 	// table).
 	PerImage Amount
+	// Images prices one generated image by "SIZE/QUALITY", "SIZE" or
+	// "default"; PerImage is resolved from it per request.
+	Images map[string]Amount
 	// MaxOutputTokens bounds the output of a request that names no
 	// max_tokens, so that its worst case is still finite.
 	MaxOutputTokens int64

@@ -157,15 +157,31 @@ func (c *Client) setHeaders(r *Request, set func(name, value string)) {
 			set(h, v)
 		}
 	}
+	if c.Dialect == DialectAnthropic {
+		// Anthropic's own header for the key, and the version it requires
+		// of every request.
+		if c.apiKey != "" {
+			set("x-api-key", c.apiKey)
+		}
+		if r.Header.Get("anthropic-version") == "" {
+			set("anthropic-version", defaultAnthropicVersion)
+		}
+		return
+	}
 	if c.apiKey != "" {
 		set("Authorization", c.auth)
 	}
 }
 
+// defaultAnthropicVersion is sent to an Anthropic upstream for a client
+// that names no anthropic-version: the API's stable version.
+const defaultAnthropicVersion = "2023-06-01"
+
 // forwardedHeaders are the request headers passed on to the upstream.
 // Everything else, and above all the client's credentials (Authorization,
 // X-API-Key, wallet and payment headers, cookies), stays behind.
-var forwardedHeaders = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Beta", "X-Request-Id"}
+var forwardedHeaders = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Beta", "X-Request-Id",
+	"anthropic-version", "anthropic-beta"}
 
 // Header reads a request header by name; "" when absent.
 type Header interface {
