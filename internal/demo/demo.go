@@ -17,7 +17,8 @@ import (
 // is ready to use and safe for concurrent requests.
 type Server struct {
 	// APIKey, when set, is required as "Authorization: Bearer <APIKey>"
-	// (401 JSON error otherwise). It lets tests prove the proxy injects the
+	// or, as the Anthropic API takes it, "x-api-key: <APIKey>" (401 JSON
+	// error otherwise). It lets tests prove the proxy injects the
 	// upstream key and strips the client's.
 	APIKey string
 	// ChunkDelay is slept before every streamed event but the first
@@ -126,6 +127,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	h := r.Header.Get("Authorization")
+	if k := r.Header.Get("X-Api-Key"); h == "" && k != "" {
+		h = "Bearer " + k // the Anthropic API's header for the key
+	}
 	if h == "" {
 		writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "",
 			"You didn't provide an API key. Send it as Authorization: Bearer YOUR_KEY.")
