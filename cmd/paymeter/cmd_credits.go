@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
@@ -61,7 +62,7 @@ func runCredits(ctx context.Context, args []string, stdout io.Writer) error {
 			for _, e := range entries {
 				tokens := ""
 				if e.Kind == meter.EntryUsage {
-					tokens = fmt.Sprintf("%d/%d", e.Usage.InputTokens, e.Usage.OutputTokens)
+					tokens = usageTokens(e.Usage)
 					if e.Estimated {
 						tokens += " (est.)"
 					}
@@ -72,4 +73,24 @@ func runCredits(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return nil
 	})
+}
+
+// usageTokens shows a usage entry's tokens: input (uncached) and output,
+// then each other part it has.
+func usageTokens(u meter.Usage) string {
+	s := fmt.Sprintf("%d/%d", u.InputTokens, u.OutputTokens)
+	var parts []string
+	for _, p := range []struct {
+		name string
+		n    int64
+	}{{"cached", u.CachedInputTokens}, {"cache write", u.CacheWriteTokens}, {"cache write 1h", u.CacheWrite1hTokens},
+		{"reasoning", u.ReasoningTokens}, {"images", u.Images}} {
+		if p.n != 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.name, p.n))
+		}
+	}
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s
 }

@@ -311,8 +311,14 @@ func playRole(role, addr string) error {
 		if n, err := strconv.Atoi(os.Getenv("PMBENCH_GOMAXPROCS")); err == nil {
 			runtime.GOMAXPROCS(n)
 		}
-		// The real command, configured through the environment.
-		return run(ctx, []string{"serve", "--listen", addr}, io.Discard, io.Discard)
+		// The real command, configured through the environment (and
+		// PMBENCH_CONFIG, a config file, for what the environment cannot
+		// set, such as named upstreams).
+		args := []string{"serve", "--listen", addr}
+		if path := os.Getenv("PMBENCH_CONFIG"); path != "" {
+			args = append(args, "--config", path)
+		}
+		return run(ctx, args, io.Discard, io.Discard)
 	case "upstream":
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -339,6 +345,8 @@ func playRole(role, addr string) error {
 		go srv.Serve(ln)
 		<-ctx.Done()
 		return srv.Close()
+	case "streamhop":
+		return playStreamHop(ctx, addr, os.Getenv("PMBENCH_UPSTREAM"))
 	case "barehop":
 		hop, err := loadtest.NewBareHop(os.Getenv("PMBENCH_UPSTREAM"))
 		if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,8 +23,8 @@ func TestProxy_ChatCompletionCharged(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status=%d body=%s, want 200", resp.StatusCode, body)
 	}
-	if !bytes.Equal(body, fixture("chat.json")) {
-		t.Fatalf("body=%s, want the upstream's reply unchanged", body)
+	if want := withCost(fixture("chat.json"), "0.0000335"); string(body) != want {
+		t.Fatalf("body=%s, want the upstream's reply with the cost in its usage, %s", body, want)
 	}
 	// usage 19 in, 16 out at 0.5 and 1.5 per million: 9500 + 24000 nano-credits.
 	if got, want := resp.Header.Get("X-Paymeter-Cost"), "0.0000335"; got != want {
@@ -81,7 +80,7 @@ func TestProxy_OtherRoutes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := post(t, m, tt.path, key, tt.body)
 			body := readAll(t, resp)
-			if resp.StatusCode != http.StatusOK || !bytes.Equal(body, fixture(tt.fixture)) {
+			if resp.StatusCode != http.StatusOK || string(body) != withCost(fixture(tt.fixture), tt.cost) {
 				t.Fatalf("status=%d body=%s, want 200 and %s", resp.StatusCode, body, tt.fixture)
 			}
 			if got := resp.Header.Get("X-Paymeter-Cost"); got != tt.cost {

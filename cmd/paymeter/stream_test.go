@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -177,11 +176,14 @@ func TestStream_WholeResponseStillCharged(t *testing.T) {
 	// The fixture answers /v1/completions with a whole response, streamed or not.
 	resp := post(t, m, "/v1/completions", key, `{"model":"demo-small","stream":true,"prompt":"Say hello.","max_tokens":8}`)
 	body := readAll(t, resp)
-	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, fixture("completions.json")) {
+	if resp.StatusCode != http.StatusOK || string(body) != withCost(fixture("completions.json"), "0.0000135") {
 		t.Fatalf("status=%d body=%s, want the completions reply", resp.StatusCode, body)
 	}
 	if got := resp.Header.Get("X-Paymeter-Cost"); got != "0.0000135" {
 		t.Fatalf("cost=%q, want 0.0000135", got)
+	}
+	if got := resp.Header.Get("X-Paymeter-Balance"); got != "0.9999865" {
+		t.Fatalf("X-Paymeter-Balance=%q, want 0.9999865 (after the capture)", got)
 	}
 	if acct := waitSettled(t, m, a.ID); acct.Balance != amt(t, "1")-amt(t, "0.0000135") {
 		t.Fatalf("balance=%s, want 1 - 0.0000135", acct.Balance)

@@ -84,9 +84,16 @@ type entryJSON struct {
 	Model        string       `json:"model,omitempty"`
 	InputTokens  int64        `json:"inputTokens,omitempty"`
 	OutputTokens int64        `json:"outputTokens,omitempty"`
-	Estimated    bool         `json:"estimated,omitempty"`
-	Subject      string       `json:"subject,omitempty"`
-	CreatedAt    time.Time    `json:"createdAt"`
+	// The usage's other parts (docs/design.md §2): inputTokens is the
+	// uncached input; reasoningTokens are part of outputTokens.
+	CachedInputTokens  int64     `json:"cachedInputTokens,omitempty"`
+	CacheWriteTokens   int64     `json:"cacheWriteTokens,omitempty"`
+	CacheWrite1hTokens int64     `json:"cacheWrite1hTokens,omitempty"`
+	ReasoningTokens    int64     `json:"reasoningTokens,omitempty"`
+	Images             int64     `json:"images,omitempty"`
+	Estimated          bool      `json:"estimated,omitempty"`
+	Subject            string    `json:"subject,omitempty"`
+	CreatedAt          time.Time `json:"createdAt"`
 }
 
 // getUsage serves GET /api/v1/usage?limit=&cursor=: the principal's
@@ -119,7 +126,10 @@ func (s *Server) getUsage(c *fiber.Ctx) error {
 			break
 		}
 		out.Data = append(out.Data, entryJSON{ID: e.ID, Kind: string(e.Kind), Amount: e.Amount, RequestID: e.RequestID, Model: e.Model,
-			InputTokens: e.Usage.InputTokens, OutputTokens: e.Usage.OutputTokens, Estimated: e.Estimated, Subject: e.Subject, CreatedAt: e.CreatedAt})
+			InputTokens: e.Usage.InputTokens, OutputTokens: e.Usage.OutputTokens, CachedInputTokens: e.Usage.CachedInputTokens,
+			CacheWriteTokens: e.Usage.CacheWriteTokens, CacheWrite1hTokens: e.Usage.CacheWrite1hTokens,
+			ReasoningTokens: e.Usage.ReasoningTokens, Images: e.Usage.Images,
+			Estimated: e.Estimated, Subject: e.Subject, CreatedAt: e.CreatedAt})
 	}
 	return c.JSON(out)
 }

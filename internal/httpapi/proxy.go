@@ -93,6 +93,7 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 				WithDetail("required", worst.String())
 		}
 		if err != nil {
+			err = s.withAffordable(c.UserContext(), err, p, r, info, price)
 			return s.askPayment(err, s.requestChallenge(c, worst, info.Model))
 		}
 		m.hold = hold
@@ -164,6 +165,7 @@ func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 	}
 	c.Locals(localCost, cost)
 	c.Set("X-Paymeter-Cost", cost.String())
+	s.setBalance(c, m)
 	return nil
 }
 

@@ -67,6 +67,7 @@ func (s *Server) stream(c *fiber.Ctx, m *metered) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
+	s.setBalance(c, m) // with the stream's worst case held: a lower bound
 	fctx := c.Context()
 	// The cost is known only when the stream ends: it travels as a trailer.
 	fctx.Response.Header.SetTrailer("X-Paymeter-Cost")
@@ -109,6 +110,7 @@ func (s *Server) whole(c *fiber.Ctx, m *metered, resp *http.Response) error {
 	}
 	c.Locals(localCost, cost)
 	c.Set("X-Paymeter-Cost", cost.String())
+	s.setBalance(c, m)
 	c.Set(fiber.HeaderContentType, resp.Header.Get("Content-Type"))
 	return c.Status(resp.StatusCode).Send(body)
 }
@@ -191,17 +193,18 @@ func (r *relay) broke(err error) {
 }
 
 // observe meters an event and returns what is passed on: nothing for the
-// usage chunk paymeter asked for itself, the event with the cost of its
+// usage-only chunks paymeter asked for itself, the event with the cost of its
 // usage written in for one that carries the usage (upstream.WithCost),
 // else the event as it is.
 func (r *relay) observe(ev []byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, hadUsage := r.meter.Usage()
 	r.meter.Observe(ev)
-	u, hasUsage := r.meter.Usage()
+	u, _ := r.meter.Usage()
 	switch {
-	case r.injected && hasUsage && !hadUsage:
+	case r.injected && r.meter.UsageOnly():
+		// (A usage chunk with choices, content or a finish_reason, is
+		// passed on, usage and all: dropping it would lose them.)
 		return nil
 	case r.meter.UsageEvent():
 		return upstream.WithCost(r.m.route.api, ev, r.m.costOf(u, false))

@@ -151,6 +151,10 @@ type Ledger interface {
 	ReleaseExpired(ctx context.Context, now time.Time) (int, error)
 
 	FindEntries(ctx context.Context, f EntryFilter) ([]*Entry, error)
+	// Available returns what the account can spend now, as Hold decides:
+	// its balance less its active holds. It is cheap enough for every
+	// metered answer (X-Paymeter-Balance).
+	Available(ctx context.Context, accountID int64) (Amount, error)
 	// FindBudgetUse returns what the budget's subject has spent since
 	// budget.Since and holds within it, as HoldWithin counts them (holds
 	// taken by plain Hold are not in Held).

@@ -95,7 +95,8 @@ func (l *Ledger) FindAccounts(ctx context.Context, kind meter.AccountKind) ([]*m
 // id), so that a page reads only the subject's rows however many others
 // the account has. A cursor naming no entry bounds by id alone.
 const subjectEntries = `SELECT id, account_id, kind, amount, ref, request_id, model,
-		input_tokens, output_tokens, estimated, subject, created_at
+		input_tokens, output_tokens, estimated, subject, created_at,
+		cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens, images
 		FROM entries WHERE account_id = ? AND subject = ? AND subject != ''
 		AND (created_at, id) < (COALESCE((SELECT created_at FROM entries WHERE id = ?), 1 << 62), ?)
 		ORDER BY created_at DESC, id DESC LIMIT ?`
@@ -111,7 +112,8 @@ func (l *Ledger) FindEntries(ctx context.Context, f meter.EntryFilter) ([]*meter
 		before = 1<<63 - 1
 	}
 	query, args := `SELECT id, account_id, kind, amount, ref, request_id, model,
-		input_tokens, output_tokens, estimated, subject, created_at
+		input_tokens, output_tokens, estimated, subject, created_at,
+		cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens, images
 		FROM entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, []any{f.AccountID, before, f.Limit}
 	if f.Subject != "" {
 		query, args = subjectEntries, []any{f.AccountID, f.Subject, before, before, f.Limit}
@@ -126,7 +128,9 @@ func (l *Ledger) FindEntries(ctx context.Context, f meter.EntryFilter) ([]*meter
 		var e meter.Entry
 		var created int64
 		if err := rows.Scan(&e.ID, &e.AccountID, &e.Kind, &e.Amount, &e.Ref, &e.RequestID, &e.Model,
-			&e.Usage.InputTokens, &e.Usage.OutputTokens, &e.Estimated, &e.Subject, &created); err != nil {
+			&e.Usage.InputTokens, &e.Usage.OutputTokens, &e.Estimated, &e.Subject, &created,
+			&e.Usage.CachedInputTokens, &e.Usage.CacheWriteTokens, &e.Usage.CacheWrite1hTokens, &e.Usage.ReasoningTokens,
+			&e.Usage.Images); err != nil {
 			return nil, err
 		}
 		e.CreatedAt = time.UnixMilli(created).UTC()

@@ -134,9 +134,6 @@ func (b *batch) stmt(name string) *sql.Stmt {
 	return st
 }
 
-// usageColumns is the number of values of one usage row in batch.usage.
-const usageColumns = 11
-
 func newBatch(ctx context.Context, tx *sql.Tx, s *stmts, bk *book) *batch {
 	return &batch{ctx: ctx, tx: tx, s: s, book: bk, accounts: make(map[int64]*acctState, 4),
 		settled: make(map[string]bookHold), settledHeld: make(map[int64]meter.Amount), refs: make(map[string]struct{}),
@@ -310,12 +307,10 @@ func (b *batch) capture(o *op) (outcome, err error) {
 	// Charge the cost, but never more than the hold plus what is available
 	// besides it: available balance must not go below zero.
 	charged := max(0, min(c.Cost, b.available(h.accountID, a)+h.amount))
-	row := []any{h.accountID, string(meter.EntryUsage), -int64(charged), c.HoldID, c.RequestID, c.Model,
-		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, c.Subject, o.now}
 	if found {
 		// An active hold has not been captured: its row can wait for the
 		// batch's one multi-row insert.
-		b.usage = append(b.usage, row...)
+		b.usage = appendEntry(b.usage, h.accountID, meter.EntryUsage, -charged, c.HoldID, c, o.now)
 		b.refs[c.HoldID] = struct{}{}
 		h.charged = charged
 		if err := b.settle(c.HoldID, h, a); err != nil {
@@ -325,7 +320,8 @@ func (b *batch) capture(o *op) (outcome, err error) {
 		if _, dup := b.refs[c.HoldID]; dup {
 			return meter.Errorf(meter.ECodeConflict, "hold %s was already captured", c.HoldID), nil
 		}
-		res, err := b.stmt("insertEntry").ExecContext(b.ctx, row...)
+		var row [entryColumns]any
+		res, err := b.stmt("insertEntry").ExecContext(b.ctx, appendEntry(row[:0], h.accountID, meter.EntryUsage, -charged, c.HoldID, c, o.now)...)
 		if err != nil {
 			return nil, fmt.Errorf("insert usage entry: %w", err)
 		}
@@ -347,12 +343,12 @@ func (b *batch) capture(o *op) (outcome, err error) {
 func (b *batch) insertUsage() error {
 	rows := b.usage
 	for len(rows) > 0 {
-		n := len(rows) / usageColumns
+		n := len(rows) / entryColumns
 		size := 1
 		for size*2 <= n && size < maxUsageRows {
 			size *= 2
 		}
-		vals := rows[:size*usageColumns]
+		vals := rows[:size*entryColumns]
 		res, err := b.s.insertUsage.get(size).ExecContext(b.ctx, vals...)
 		if err != nil {
 			return fmt.Errorf("insert usage entries: %w", err)
@@ -399,8 +395,8 @@ func (b *batch) credit(o *op) (outcome, err error) {
 // b.account) and moves its balance. booked is false, with nothing written,
 // when the reference is already booked for the kind.
 func (b *batch) entry(a *acctState, accountID int64, kind meter.EntryKind, amount meter.Amount, ref string, c meter.Charge, now int64) (id int64, booked bool, err error) {
-	res, err := b.stmt("insertEntry").ExecContext(b.ctx, accountID, string(kind), int64(amount), ref, c.RequestID, c.Model,
-		c.Usage.InputTokens, c.Usage.OutputTokens, c.Estimated, c.Subject, now)
+	var row [entryColumns]any
+	res, err := b.stmt("insertEntry").ExecContext(b.ctx, appendEntry(row[:0], accountID, kind, amount, ref, &c, now)...)
 	if err != nil {
 		return 0, false, fmt.Errorf("insert %s entry: %w", kind, err)
 	}

@@ -34,3 +34,29 @@ func (b *book) budgetUse(k budgetKey) (meter.BudgetUse, bool) {
 	}
 	return meter.BudgetUse{Spent: bb.spent, Held: bb.held}, true
 }
+
+// Available returns what the account can spend now. An account in the
+// book answers from it, without a database read: its balance as of the
+// last commit that touched it, less every active hold, those not yet
+// written included, as Hold decides. Any other is read from its row.
+func (l *Ledger) Available(ctx context.Context, accountID int64) (meter.Amount, error) {
+	if available, ok := l.book.available(accountID); ok {
+		return available, nil
+	}
+	a, err := l.FindAccountByID(ctx, accountID)
+	if err != nil {
+		return 0, err
+	}
+	return a.Available(), nil
+}
+
+// available returns the account's balance less its holds, if the account
+// is in the book.
+func (b *book) available(accountID int64) (meter.Amount, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if a := b.accounts[accountID]; a != nil {
+		return a.balance - a.held, true
+	}
+	return 0, false
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/paymeter/paymeter/internal/meter"
 )
 
 // stmts are the writer's prepared statements, prepared once on its single
@@ -23,7 +25,7 @@ var stmtSQL = map[string]string{
 	"insertHold":     `INSERT INTO holds (id, account_id, amount, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 	"selectHold":     `SELECT account_id, amount FROM holds WHERE id = ?`,
 	"deleteHold":     `DELETE FROM holds WHERE id = ?`,
-	"insertEntry":    entryInsert + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO NOTHING`,
+	"insertEntry":    entryInsert + entryRow + ` ON CONFLICT (kind, ref) DO NOTHING`,
 	"selectExpired":  `SELECT id, account_id, amount, expires_at FROM holds WHERE expires_at <= ? LIMIT 10000`,
 	"renewHold":      `UPDATE holds SET expires_at = ? WHERE id = ?`,
 	"claimMessage":   claimMessageSQL,
@@ -56,7 +58,26 @@ var stmtSQL = map[string]string{
 // maxUsageRows is the most rows one usage insert takes.
 const maxUsageRows = 64
 
-const entryInsert = `INSERT INTO entries (account_id, kind, amount, ref, request_id, model, input_tokens, output_tokens, estimated, subject, created_at) VALUES `
+// entryInsert names the columns of a journal row in the order of
+// appendEntry's values; entryRow holds the place of one row's.
+const (
+	entryInsert = `INSERT INTO entries (account_id, kind, amount, ref, request_id, model, input_tokens, output_tokens,
+		estimated, subject, created_at, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens,
+		images) VALUES `
+	entryRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+// entryColumns is the number of values of one journal row.
+const entryColumns = 16
+
+// appendEntry appends the values of one journal row, as entryInsert
+// names them, to dst.
+func appendEntry(dst []any, accountID int64, kind meter.EntryKind, amount meter.Amount, ref string, c *meter.Charge, now int64) []any {
+	u := &c.Usage
+	return append(dst, accountID, string(kind), int64(amount), ref, c.RequestID, c.Model, u.InputTokens, u.OutputTokens,
+		c.Estimated, c.Subject, now, u.CachedInputTokens, u.CacheWriteTokens, u.CacheWrite1hTokens, u.ReasoningTokens,
+		u.Images)
+}
 
 // usageInsert returns the statement that inserts n usage rows.
 func usageInsert(n int) string {
@@ -66,7 +87,7 @@ func usageInsert(n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString(entryRow)
 	}
 	b.WriteString(" ON CONFLICT (kind, ref) DO NOTHING")
 	return b.String()

@@ -148,6 +148,7 @@ type StreamMeter struct {
 	// usageEvent says the last event observed carried the usage that
 	// stands: where the cost goes in band (WithCost).
 	usageEvent bool
+	usageOnly  bool   // and no choices (UsageOnly)
 	data       []byte // joins multi-line data
 	model      []byte // the model the first chunk that names one names
 }
@@ -190,9 +191,10 @@ func (m *StreamMeter) observeChat(data []byte) {
 		return
 	}
 	var (
-		u         meter.Usage
-		haveUsage bool
-		delivered int64
+		u          meter.Usage
+		haveUsage  bool
+		delivered  int64
+		hasChoices bool
 	)
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
@@ -202,6 +204,7 @@ func (m *StreamMeter) observeChat(data []byte) {
 			// As in ParseUsage: the last usage member decides.
 			u, haveUsage = s.usage()
 		case rawIs(raw, escaped, "choices"):
+			hasChoices = s.nonEmptyArray()
 			delivered += s.choices()
 		case m.model == nil && rawIs(raw, escaped, "model"):
 			if name := s.modelName(); name != nil {
@@ -217,7 +220,24 @@ func (m *StreamMeter) observeChat(data []byte) {
 	m.delivered += delivered
 	if haveUsage {
 		m.usage, m.haveUsage, m.usageEvent = u, true, true
+		m.usageOnly = !hasChoices
 	}
+}
+
+// UsageOnly reports whether the event last observed carried usage and no
+// choices: a chunk that only reports usage, which a client that did not
+// ask for usage need not get. One that carries choices too (content, a
+// finish_reason) must be passed on.
+func (m *StreamMeter) UsageOnly() bool { return m.usageEvent && m.usageOnly }
+
+// nonEmptyArray reports, without consuming it, whether the next value is
+// an array with an element.
+func (s *scanner) nonEmptyArray() bool {
+	if s.peek() != '[' {
+		return false
+	}
+	probe := scanner{data: s.data, pos: s.pos + 1}
+	return probe.peek() != ']'
 }
 
 // Usage returns the usage of the last chunk that reported it.

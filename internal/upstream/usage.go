@@ -21,13 +21,20 @@ func ParseUsage(body []byte) (u meter.Usage, ok bool) {
 	return u, ok
 }
 
-// usage reads the value of a "usage" member.
+// usage reads the value of a "usage" member: prompt_tokens and
+// completion_tokens, and their details' cached_tokens and
+// reasoning_tokens. OpenAI's prompt_tokens includes the cached tokens, so
+// they are split off (docs/design.md §2): InputTokens is the rest. A
+// detail that is not a usable count reads as 0, and each is clamped to its
+// total, so that a hostile upstream cannot move tokens to a cheaper rate
+// nor make a part negative.
 func (s *scanner) usage() (u meter.Usage, ok bool) {
 	if s.peek() != '{' {
 		s.skip()
 		return meter.Usage{}, false
 	}
 	prompt, completion := countAbsent, countNull
+	var cached, reasoning int64
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
 		key, escaped := s.key()
@@ -36,6 +43,10 @@ func (s *scanner) usage() (u meter.Usage, ok bool) {
 			prompt, u.InputTokens = s.count()
 		case rawIs(key, escaped, "completion_tokens"):
 			completion, u.OutputTokens = s.count()
+		case rawIs(key, escaped, "prompt_tokens_details"):
+			cached = s.detail("cached_tokens")
+		case rawIs(key, escaped, "completion_tokens_details"):
+			reasoning = s.detail("reasoning_tokens")
 		default:
 			s.skip()
 		}
@@ -46,7 +57,33 @@ func (s *scanner) usage() (u meter.Usage, ok bool) {
 	if completion != countValid {
 		u.OutputTokens = 0
 	}
+	u.CachedInputTokens = min(cached, u.InputTokens)
+	u.InputTokens -= u.CachedInputTokens
+	u.ReasoningTokens = min(reasoning, u.OutputTokens)
 	return u, true
+}
+
+// detail reads a usage details object and returns its member name as a
+// count: 0 when the object, or the member, is absent, null or not a
+// non-negative integer. A repeated member counts from its last occurrence.
+func (s *scanner) detail(name string) int64 {
+	if s.peek() != '{' {
+		s.skip()
+		return 0
+	}
+	var v int64
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		if s.keyIs(name) {
+			var state int
+			if state, v = s.count(); state != countValid {
+				v = 0
+			}
+		} else {
+			s.skip()
+		}
+	}
+	return v
 }
 
 // What a token count member held.

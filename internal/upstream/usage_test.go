@@ -30,6 +30,32 @@ func TestParseUsage(t *testing.T) {
 		{"last count wins", `{"usage":{"prompt_tokens":1,"prompt_tokens":5}}`, meter.Usage{InputTokens: 5}, true},
 		{"nested usage ignored", `{"choices":[{"usage":{"prompt_tokens":99}}],"usage":{"prompt_tokens":1}}`, meter.Usage{InputTokens: 1}, true},
 		{"usage in string ignored", `{"content":"\"usage\":{\"prompt_tokens\":99}","usage":{"prompt_tokens":1}}`, meter.Usage{InputTokens: 1}, true},
+		{"cached and reasoning", `{"usage":{"prompt_tokens":100,"completion_tokens":40,"prompt_tokens_details":{"cached_tokens":64,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":32}}}`,
+			meter.Usage{InputTokens: 36, CachedInputTokens: 64, OutputTokens: 40, ReasoningTokens: 32}, true},
+		{"details before totals", `{"usage":{"completion_tokens_details":{"reasoning_tokens":3},"prompt_tokens_details":{"cached_tokens":2},"prompt_tokens":5,"completion_tokens":4}}`,
+			meter.Usage{InputTokens: 3, CachedInputTokens: 2, OutputTokens: 4, ReasoningTokens: 3}, true},
+		{"cached above prompt clamped", `{"usage":{"prompt_tokens":10,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":11}}}`,
+			meter.Usage{CachedInputTokens: 10, OutputTokens: 1}, true},
+		{"reasoning above completion clamped", `{"usage":{"prompt_tokens":1,"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":9223372036854775807}}}`,
+			meter.Usage{InputTokens: 1, OutputTokens: 5, ReasoningTokens: 5}, true},
+		{"reasoning without completion", `{"usage":{"prompt_tokens":1,"completion_tokens_details":{"reasoning_tokens":2}}}`,
+			meter.Usage{InputTokens: 1}, true},
+		{"negative cached reads 0", `{"usage":{"prompt_tokens":10,"prompt_tokens_details":{"cached_tokens":-4}}}`,
+			meter.Usage{InputTokens: 10}, true},
+		{"cached string reads 0", `{"usage":{"prompt_tokens":10,"prompt_tokens_details":{"cached_tokens":"4"}}}`,
+			meter.Usage{InputTokens: 10}, true},
+		{"details null", `{"usage":{"prompt_tokens":10,"prompt_tokens_details":null,"completion_tokens_details":[1]}}`,
+			meter.Usage{InputTokens: 10}, true},
+		{"last cached wins", `{"usage":{"prompt_tokens":10,"prompt_tokens_details":{"cached_tokens":4,"cached_tokens":6}}}`,
+			meter.Usage{InputTokens: 4, CachedInputTokens: 6}, true},
+		{"last details wins", `{"usage":{"prompt_tokens":10,"prompt_tokens_details":{"cached_tokens":4},"prompt_tokens_details":{}}}`,
+			meter.Usage{InputTokens: 10}, true},
+		{"escaped detail key", `{"usage":{"prompt_tokens":10,"prompt_tokens_details":{"cached_t\u006fkens":4}}}`,
+			meter.Usage{InputTokens: 6, CachedInputTokens: 4}, true},
+		{"detail key case", `{"usage":{"prompt_tokens":10,"Prompt_tokens_details":{"cached_tokens":4},"prompt_tokens_details":{"Cached_tokens":4}}}`,
+			meter.Usage{InputTokens: 10}, true},
+		{"invalid details make the body invalid", `{"usage":{"prompt_tokens":10,"prompt_tokens_details":{"cached_tokens":4,}}}`,
+			meter.Usage{}, false},
 		{"other counts ignored", `{"usage":{"total_tokens":"x","prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":1.5}}}`, meter.Usage{InputTokens: 1}, true},
 
 		{"no usage", `{"id":"x"}`, meter.Usage{}, false},
@@ -95,7 +121,21 @@ func referenceUsage(body []byte) (u meter.Usage, ok, decoded bool) {
 	if inNull || !inOK || !outOK {
 		return meter.Usage{}, false, true
 	}
-	return meter.Usage{InputTokens: in, OutputTokens: out}, true, true
+	detail := func(object, name string) int64 {
+		var details map[string]json.RawMessage
+		if json.Unmarshal(usage[object], &details) != nil {
+			return 0
+		}
+		raw, found := details[name]
+		v, _, ok := count(raw, found)
+		if !ok {
+			return 0
+		}
+		return v
+	}
+	cached := min(detail("prompt_tokens_details", "cached_tokens"), in)
+	reasoning := min(detail("completion_tokens_details", "reasoning_tokens"), out)
+	return meter.Usage{InputTokens: in - cached, CachedInputTokens: cached, OutputTokens: out, ReasoningTokens: reasoning}, true, true
 }
 
 func FuzzParseUsage(f *testing.F) {
