@@ -66,15 +66,15 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 	}
 	// What each example's answer must hold, by the start of its description.
 	want := map[string][]string{
-		"A chat completion":         {"HTTP/1.1 200", "X-Paymeter-Cost:", `"object":"chat.completion"`},
+		"A chat completion":         {"HTTP/1.1 200", "X-Paymeter-Cost:", "X-Paymeter-Balance:", `"object":"chat.completion"`, `"paymeter_cost":"`},
 		"The same, streamed (the":   {"data: [DONE]", "X-Paymeter-Cost:"},
 		"The Responses API":         {`"paymeter_cost":"`},
 		"The same, streamed (event": {"response.completed", `"paymeter_cost":"`},
 		"The Anthropic Messages":    {`"type":"message"`, `"paymeter_cost":"`},
 		"Two images":                {`"b64_json":"`, `"paymeter_cost":"0.08"`},
-		"Embeddings":                {`"object":"embedding"`, `"prompt_tokens":6`},
-		"Prompt caching":            {`"prompt_tokens":302`, `"cached_tokens":256`},
-		"A reasoning model":         {`"reasoning_tokens":8`},
+		"Embeddings":                {`"object":"embedding"`, `"prompt_tokens":6`, `"paymeter_cost":"`},
+		"Prompt caching":            {`"prompt_tokens":302`, `"cached_tokens":256`, `"paymeter_cost":"0.000111"`},
+		"A reasoning model":         {`"reasoning_tokens":8`, `"paymeter_cost":"`},
 		"An app that has run out":   {"HTTP/1.1 402", "insufficient_credits"},
 	}
 	pending := map[string]upstream.API{"The Responses API": upstream.APIResponses, "The same, streamed (event": upstream.APIResponses,

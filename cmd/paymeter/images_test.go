@@ -77,6 +77,9 @@ func TestImages_HoldAndCharge(t *testing.T) {
 			if len(entries) != 1 || entries[0].Amount != -amt(t, tt.want) || entries[0].Estimated || entries[0].Model != "demo-image" {
 				t.Fatalf("journal %+v, want one exact charge of %s", entries, tt.want)
 			}
+			if u := entries[0].Usage; u != (meter.Usage{Images: int64(tt.images)}) {
+				t.Errorf("journal usage %+v, want %d images and no tokens", u, tt.images)
+			}
 			if acct := account(t, m, a.ID); acct.Balance != 0 || acct.Held != 0 {
 				t.Errorf("balance=%s held=%s, want 0 and 0", acct.Balance, acct.Held)
 			}
@@ -154,14 +157,15 @@ func TestImages_UpstreamAnswers(t *testing.T) {
 	for _, tt := range []struct {
 		name, status, body string
 		want               string // "": nothing charged
+		images             int64
 		estimated          bool
 	}{
-		{"upstream error", "500", "", "", false},
-		{"more images than asked", "200", five, "0.081", false},
-		{"no data", "200", `{"created":1,"usage":{"total_tokens":9}}`, "0.081", true},
-		{"malformed", "200", `{"created":1,"data":[{"url":"a"}`, "0.081", true},
-		{"none", "200", `{"created":1,"data":[]}`, "0.001", false},
-		{"one, with usage", "200", `{"created":1,"data":[{"b64_json":"x"}],"usage":{"total_tokens":9}}`, "0.041", false},
+		{"upstream error", "500", "", "", 0, false},
+		{"more images than asked", "200", five, "0.081", 2, false},
+		{"no data", "200", `{"created":1,"usage":{"total_tokens":9}}`, "0.081", 2, true},
+		{"malformed", "200", `{"created":1,"data":[{"url":"a"}`, "0.081", 2, true},
+		{"none", "200", `{"created":1,"data":[]}`, "0.001", 0, false},
+		{"one, with usage", "200", `{"created":1,"data":[{"b64_json":"x"}],"usage":{"total_tokens":9}}`, "0.041", 1, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			answer.Store([2]string{tt.status, tt.body})
@@ -182,6 +186,9 @@ func TestImages_UpstreamAnswers(t *testing.T) {
 			}
 			if len(entries) != 1 || entries[0].Amount != -amt(t, tt.want) || entries[0].Estimated != tt.estimated {
 				t.Fatalf("journal %+v, want one charge of %s, estimated %v", entries, tt.want, tt.estimated)
+			}
+			if u := entries[0].Usage; u != (meter.Usage{Images: tt.images}) {
+				t.Errorf("journal usage %+v, want %d images", u, tt.images)
 			}
 			if acct.Balance != amt(t, "1")-amt(t, tt.want) || acct.Held != 0 {
 				t.Errorf("balance=%s held=%s", acct.Balance, acct.Held)
