@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -62,6 +63,19 @@ func TestUpstreams_RouteTheUpstreamDoesNotSpeakIsRefused(t *testing.T) {
 		if e.Error.Details["api"] != "anthropic" || e.Error.Details["model"] != "claude-x" {
 			t.Fatalf("%s: details %v, want the model and its upstream's api", path, e.Error.Details)
 		}
+	}
+	// And the other way round: an OpenAI model on the Messages route, in
+	// the error shape of that route's clients.
+	resp := post(t, m, "/v1/messages", key, `{"model":"demo-small","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`)
+	var e struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type, Code string
+		} `json:"error"`
+	}
+	if body := readAll(t, resp); resp.StatusCode != http.StatusBadRequest || json.Unmarshal(body, &e) != nil ||
+		e.Type != "error" || e.Error.Code != meter.ECodeUnsupportedAPI || e.Error.Type != "invalid_request_error" {
+		t.Fatalf("demo-small on /v1/messages: %d %s, want 400 unsupported_api in Anthropic's shape", resp.StatusCode, body)
 	}
 	if n := calls.Load(); n != 0 {
 		t.Fatalf("the anthropic upstream got %d requests, want none", n)

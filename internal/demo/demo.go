@@ -100,6 +100,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allow(w, r, http.MethodPost) {
 			s.textCompletion(w, r)
 		}
+	case "/v1/messages":
+		if allow(w, r, http.MethodPost) {
+			s.messages(w, r)
+		}
 	case "/v1/embeddings":
 		if allow(w, r, http.MethodPost) {
 			s.embeddings(w, r)

@@ -143,6 +143,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	fields := errorFields{Code: me.Code, Message: msg, Type: errorType(status), Details: me.Details, RequestID: rid}
 	var body []byte
+	var accepts []x402.RequirementV1
 	if pr := (*paymentRequired)(nil); errors.As(err, &pr) {
 		// The requirements go in the body for v1 clients and in the
 		// header for v2 clients; the error names the reason.
@@ -151,9 +152,13 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 			reason = me.Code
 		}
 		c.Set(x402.HeaderRequired, pr.challenge.HeaderV2(reason))
-		body, _ = json.Marshal(paymentRequiredBody{X402Version: 1, Error: fields, Accepts: pr.challenge.AcceptsV1()})
+		accepts = pr.challenge.AcceptsV1()
+		body, _ = json.Marshal(paymentRequiredBody{X402Version: 1, Error: fields, Accepts: accepts})
 	} else {
 		body, _ = json.Marshal(errorBody{Error: fields})
+	}
+	if anthropicRoute(c) {
+		body = anthropicErrorBody(fields, status, accepts)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Status(status).Send(body)

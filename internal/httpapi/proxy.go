@@ -46,6 +46,11 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	if err != nil {
 		return err
 	}
+	if r.api == upstream.APIMessages {
+		if err := upstream.CheckAnthropicBeta(c.Get("Anthropic-Beta")); err != nil {
+			return err
+		}
+	}
 	if p != nil && !p.AllowsModel(info.Model) {
 		return meter.Errorf(meter.ECodeModelNotAllowed, "this credential may not use model %q", info.Model).
 			WithDetail("model", info.Model)

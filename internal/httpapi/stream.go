@@ -159,7 +159,7 @@ func (r *relay) Read(p []byte) (int, error) {
 		if cut := r.cutOff(); cut != nil {
 			// Past the request's time limit, or stopped: no more events.
 			r.broke(cut)
-			r.pending = streamError(cut, r.m.requestID)
+			r.pending = streamError(cut, r.m.requestID, r.m.route.api)
 			continue
 		}
 		ev, err := r.events.Next()
@@ -175,7 +175,7 @@ func (r *relay) Read(p []byte) (int, error) {
 		case err != nil:
 			// The upstream broke off: tell the client, in the API's error shape.
 			r.broke(err)
-			r.pending = append(r.pending[:len(r.pending):len(r.pending)], streamError(err, r.m.requestID)...)
+			r.pending = append(r.pending[:len(r.pending):len(r.pending)], streamError(err, r.m.requestID, r.m.route.api)...)
 		}
 	}
 	n := copy(p, r.pending)
@@ -306,7 +306,7 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 			r.s.logStream(r.m, 0, r.upstreamErr, clientGone)
 			return 0, true
 		}
-		usage = upstream.EstimateUsage(r.m.info, r.m.price, delivered)
+		usage = r.meter.Estimate(r.m.info, r.m.price)
 	}
 	cost, err := r.s.capture(r.m, usage, !known)
 	if err != nil {
@@ -319,7 +319,7 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 
 // streamError is the SSE event that tells a client still listening that
 // the upstream broke off, in the error shape of the rest of the API.
-func streamError(cause error, requestID string) []byte {
+func streamError(cause error, requestID string, api upstream.API) []byte {
 	code, msg := meter.ECodeUpstreamError, "the upstream stream broke off"
 	var me *meter.Error
 	switch {
@@ -327,6 +327,9 @@ func streamError(cause error, requestID string) []byte {
 		code, msg = cause.(*meter.Error).Code, cause.(*meter.Error).Message
 	case errors.As(cause, &me) && me.Code == meter.ECodeUpstreamTimeout:
 		code, msg = me.Code, "the upstream stopped sending"
+	}
+	if api == upstream.APIMessages {
+		return messagesStreamError(code, msg, requestID)
 	}
 	body, _ := json.Marshal(errorBody{Error: errorFields{Code: code, Message: msg, Type: "api_error", RequestID: requestID}})
 	return append(append([]byte("data: "), body...), "\n\n"...)

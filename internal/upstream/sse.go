@@ -151,6 +151,9 @@ type StreamMeter struct {
 	usageOnly  bool   // and no choices (UsageOnly)
 	data       []byte // joins multi-line data
 	model      []byte // the model the first chunk that names one names
+
+	// messages is a Messages stream's counts so far (messages_usage.go).
+	messages messagesStream
 }
 
 // Observe reads one event, as returned by EventReader.Next. Its "data:"
