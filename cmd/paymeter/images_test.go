@@ -123,6 +123,18 @@ func TestImages_Refused(t *testing.T) {
 	_, chatOnly := mustApp(t, m, "1", meter.Scopes(meter.ScopeChat))
 	mustError(t, post(t, m, "/v1/images/generations", chatOnly, `{"model":"demo-image","prompt":"p"}`),
 		http.StatusForbidden, meter.ECodeInsufficientScope)
+	// An image model, whose token prices are 0, is never served as a
+	// chat model: it would be served for nothing.
+	for path, body := range map[string]string{
+		"/v1/chat/completions": `{"model":"demo-image","messages":[{"role":"user","content":"hi"}],"max_tokens":5}`,
+		"/v1/responses":        `{"model":"demo-image","input":"hi","max_output_tokens":5}`,
+		"/v1/embeddings":       `{"model":"demo-image","input":"hi"}`,
+	} {
+		e := mustError(t, post(t, m, path, key, body), http.StatusBadRequest, meter.ECodeUnsupportedAPI)
+		if e.Error.Details["api"] != "images" {
+			t.Errorf("%s: details %v, want api images", path, e.Error.Details)
+		}
+	}
 
 	if n := up.requests.Load(); n != 0 {
 		t.Errorf("upstream saw %d requests, want 0", n)

@@ -64,6 +64,11 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 		if price, err = imagePrice(info, price); err != nil {
 			return err
 		}
+	} else if len(price.Images) > 0 {
+		// An image model's token prices may well be 0: it is served on
+		// the images route alone, or it would be served for nothing.
+		return meter.Errorf(meter.ECodeUnsupportedAPI, "model %q is priced per image: use /v1/images/generations", info.Model).
+			WithDetail("model", info.Model).WithDetail("api", "images")
 	}
 	if err := info.CheckPriced(price); err != nil {
 		return err
