@@ -46,6 +46,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cfg.Listen, cfg.Database = *listen, *dbPath
 	cfg.Upstream.URL, cfg.Upstream.APIKey = up.url, up.apiKey
+	addDemoAnthropic(cfg, up)
 	m := NewMain(cfg, newLogger(stderr, cfg.Log))
 	if err := m.Run(ctx); err != nil {
 		return err
@@ -121,10 +122,7 @@ The same, streamed (the cost arrives as a trailer once the stream ends):
   curl -sN --raw %[1]s/v1/chat/completions -H "Authorization: Bearer %[3]s" -H "Content-Type: application/json" \
     -d '{"model":"demo-small","stream":true,"messages":[{"role":"user","content":"Tell me a story."}]}'
 
-The Responses API, streamed (the cost is also in response.completed's usage, as paymeter_cost):
-  curl -sN %[1]s/v1/responses -H "Authorization: Bearer %[3]s" -H "Content-Type: application/json" \
-    -d '{"model":"demo-small","stream":true,"instructions":"Be brief.","input":"Say hello."}'
-
+%[6]s
 An app that has run out of credit (402 insufficient_credits):
   curl -si %[1]s/v1/chat/completions -H "X-API-Key: %[4]s" -H "Content-Type: application/json" \
     -d '{"model":"demo-large","messages":[{"role":"user","content":"Hello?"}]}'
@@ -134,5 +132,5 @@ Look at the ledger (in another terminal):
   paymeter ledger verify --db %[2]s
 
 Press Ctrl-C to stop.
-`, url, db, key, brokeKey, strings.Join(demo.Models(), ", "))
+`, url, db, key, brokeKey, strings.Join(demo.Models(), ", "), demoAPILines(url, key))
 }

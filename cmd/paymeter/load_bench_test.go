@@ -324,7 +324,13 @@ func playRole(role, addr string) error {
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: &demo.Server{APIKey: demoKey}}
+		up := &demo.Server{APIKey: demoKey}
+		// PMBENCH_CHUNK_DELAY spaces a stream's events, as a real
+		// upstream's are, so that a relay writes each on its own.
+		if d, err := time.ParseDuration(os.Getenv("PMBENCH_CHUNK_DELAY")); err == nil {
+			up.ChunkDelay = d
+		}
+		srv := &http.Server{Handler: up}
 		go srv.Serve(ln)
 		<-ctx.Done()
 		return srv.Close()

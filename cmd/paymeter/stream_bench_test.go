@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 // BenchmarkStreamRelay measures what paymeter adds to a streamed answer on
@@ -37,7 +37,9 @@ func BenchmarkStreamRelay(b *testing.B) {
 	if s := os.Getenv("PMBENCH_STREAMS"); s != "" {
 		fmt.Sscan(s, &streams)
 	}
-	upstreamAddr := startRole(b, "upstream", nil)
+	// Events a millisecond apart: each is relayed on its own, as from a
+	// real upstream, rather than many in one write.
+	upstreamAddr := startRole(b, "upstream", []string{"PMBENCH_CHUNK_DELAY=1ms"})
 	upstreamURL := "http://" + upstreamAddr + "/v1"
 	hopAddr := startRole(b, "streamhop", []string{"PMBENCH_UPSTREAM=http://" + upstreamAddr})
 	dbPath := filepath.Join(b.TempDir(), "stream.db")
@@ -208,27 +210,39 @@ func oneStream(ctx context.Context, client *http.Client, rawURL string, header h
 			return first, time.Since(start), events, nil
 		}
 		if rerr != nil {
-			return first, time.Since(start), events, rerr
+			return first, time.Since(start), events, fmt.Errorf("after %d events (%v, headers %v): %w", events, time.Since(start), resp.Header, rerr)
 		}
 	}
 }
 
-// playStreamHop is the reference for streams: the standard library's
-// reverse proxy, flushing each write at once, and nothing else.
+// playStreamHop is the reference for streams: a fiber app that forwards
+// the request with net/http and relays the answer as it arrives, one
+// chunk per read, and nothing else — the transports paymeter's own relay
+// uses, without authentication, pricing or the ledger.
 func playStreamHop(ctx context.Context, addr, upstream string) error {
-	target, err := url.Parse(upstream)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.FlushInterval = -1
-	proxy.Transport = &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
-	srv := &http.Server{Handler: proxy}
-	go srv.Serve(ln)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Use(func(c *fiber.Ctx) error {
+		req, err := http.NewRequest(c.Method(), upstream+c.OriginalURL(), bytes.NewReader(c.Body()))
+		if err != nil {
+			return err
+		}
+		c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
+		req.Header.Del("Content-Length")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		c.Status(resp.StatusCode)
+		c.Set(fiber.HeaderContentType, resp.Header.Get("Content-Type"))
+		c.Context().Response.SetBodyStream(resp.Body, -1)
+		return nil
+	})
+	go app.Listener(ln)
 	<-ctx.Done()
-	return srv.Close()
+	return app.Shutdown()
 }

@@ -11,6 +11,7 @@ import (
 type chatRequest struct {
 	Model    string `json:"model"`
 	Messages []struct {
+		Role string `json:"role"`
 		// Content is a string, an array of parts or null; RawMessage
 		// lets the common plain string be measured without a copy.
 		Content json.RawMessage `json:"content"`
@@ -40,10 +41,16 @@ type completion struct {
 	chat         bool // chat.completion rather than text_completion
 	model        string
 	seed         uint64
-	tokens       int // completion tokens, one per word
+	tokens       int // completion tokens: one per word, and the reasoning
 	finish       string
 	promptTokens int
+	// cachedTokens of promptTokens were read from the prompt cache;
+	// reasoning of tokens were spent reasoning (cache.go).
+	cachedTokens, reasoning int
 }
+
+// words is how many words the answer shows: its tokens but the reasoning.
+func (c *completion) words() int { return c.tokens - c.reasoning }
 
 func (s *Server) chatCompletion(w http.ResponseWriter, r *http.Request) {
 	var req chatRequest
@@ -56,6 +63,7 @@ func (s *Server) chatCompletion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := completion{chat: true, model: req.Model, promptTokens: 3}
+	prefixes := newPromptPrefixes(req.Model)
 	var last []byte
 	for i, m := range req.Messages {
 		text, err := contentText(m.Content)
@@ -65,8 +73,10 @@ func (s *Server) chatCompletion(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.promptTokens += countTokens(len(text)) + 3
+		prefixes.add(m.Role, text, countTokens(len(text))+3)
 		last = text
 	}
+	c.cachedTokens, _ = s.cachedTokens(&prefixes)
 	c.seed = hashText(last)
 	if !s.answerLength(w, &c, req.MaxTokens, req.MaxCompletionTokens) {
 		return
@@ -116,6 +126,7 @@ func (s *Server) answerLength(w http.ResponseWriter, c *completion, limits ...*i
 			c.tokens, c.finish = *l, "length"
 		}
 	}
+	c.reasoning = reasoningTokens(c.model, c.tokens)
 	return true
 }
 
@@ -155,13 +166,22 @@ func (c *completion) appendUsage(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(c.tokens), 10)
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, int64(c.promptTokens+c.tokens), 10)
+	// Only when there is something to say, as the fixtures predate them.
+	if c.cachedTokens > 0 {
+		b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+		b = append(strconv.AppendInt(b, int64(c.cachedTokens), 10), '}')
+	}
+	if reasoningModels[c.model] {
+		b = append(b, `,"completion_tokens_details":{"reasoning_tokens":`...)
+		b = append(strconv.AppendInt(b, int64(c.reasoning), 10), '}')
+	}
 	return append(b, '}')
 }
 
 // appendBody appends the whole non-streamed reply. Words are ASCII letters,
 // so the content is written into the JSON string as is.
 func (c *completion) appendBody(b []byte) []byte {
-	a := newAnswer(c.seed, c.tokens)
+	a := newAnswer(c.seed, c.words())
 	if c.chat {
 		b = c.appendHead(b, "chat.completion")
 		b = append(b, `{"index":0,"message":{"role":"assistant","content":"`...)
@@ -218,7 +238,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, c completion, in
 			return
 		}
 	}
-	a := newAnswer(c.seed, c.tokens)
+	a := newAnswer(c.seed, c.words())
 	for !a.done() {
 		if c.chat {
 			b = a.appendNext(append(start(b), `{"index":0,"delta":{"content":"`...))

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,7 +17,8 @@ import (
 // is ready to use and safe for concurrent requests.
 type Server struct {
 	// APIKey, when set, is required as "Authorization: Bearer <APIKey>"
-	// (401 JSON error otherwise). It lets tests prove the proxy injects the
+	// or, as the Anthropic API takes it, "x-api-key: <APIKey>" (401 JSON
+	// error otherwise). It lets tests prove the proxy injects the
 	// upstream key and strips the client's.
 	APIKey string
 	// ChunkDelay is slept before every streamed event but the first
@@ -25,6 +27,10 @@ type Server struct {
 	// DefaultMaxTokens is the answer length in tokens when a request names
 	// no max_tokens (16 when zero or negative).
 	DefaultMaxTokens int
+
+	// cache holds the *promptCache of the prompts seen, made on first
+	// use (cache.go): a value that vet lets a Server be copied with.
+	cache atomic.Value
 }
 
 // created is the "created" timestamp of every reply and model,
@@ -40,6 +46,7 @@ type modelKind int
 const (
 	kindText modelKind = iota // chat and text completions
 	kindEmbed
+	kindImage // image generations (images.go)
 )
 
 var models = [...]struct {
@@ -49,6 +56,8 @@ var models = [...]struct {
 	{"demo-small", kindText},
 	{"demo-large", kindText},
 	{"demo-embed", kindEmbed},
+	{"demo-reasoner", kindText}, // reports reasoning tokens (cache.go)
+	{"demo-image", kindImage},
 }
 
 // Models lists the model ids the server answers for, in a fixed order.
@@ -102,6 +111,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/v1/responses":
 		if allow(w, r, http.MethodPost) {
 			s.responses(w, r) // responses.go
+		}
+	case "/v1/images/generations":
+		if allow(w, r, http.MethodPost) {
+			s.imageGeneration(w, r)
 		}
 	case "/v1/models":
 		if allow(w, r, http.MethodGet) {

@@ -22,4 +22,11 @@
 // A limit below 1 or above 16384 (the demo models' output limit) is a 400.
 // Every reply has exactly one choice: n and multi-prompt arrays never
 // multiply the completion tokens beyond the max_tokens a proxy reserved.
+//
+// A prompt whose leading messages a Server has seen before reports them
+// as cached_tokens, in blocks of 64 tokens from 128 up (cache.go); short
+// prompts are never cached, so they answer alike whatever came before.
+// demo-reasoner spends half its completion tokens reasoning
+// (completion_tokens_details.reasoning_tokens). demo-image generates tiny
+// PNGs on /v1/images/generations (images.go).
 package demo

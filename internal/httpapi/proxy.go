@@ -60,6 +60,16 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 		return meter.Errorf(meter.ECodeModelNotPriced, "model %q has no price on this proxy", info.Model).
 			WithDetail("model", info.Model)
 	}
+	if r.api == upstream.APIImages { // priced per image, by size and quality (images.go)
+		if price, err = imagePrice(info, price); err != nil {
+			return err
+		}
+	} else if len(price.Images) > 0 {
+		// An image model's token prices may well be 0: it is served on
+		// the images route alone, or it would be served for nothing.
+		return meter.Errorf(meter.ECodeUnsupportedAPI, "model %q is priced per image: use /v1/images/generations", info.Model).
+			WithDetail("model", info.Model).WithDetail("api", "images")
+	}
 	if err := info.CheckPriced(price); err != nil {
 		return err
 	}
@@ -175,7 +185,7 @@ func (m *metered) usageFrom(s *Server, body []byte) (u meter.Usage, estimated bo
 	u, model, ok := upstream.ParseResponse(m.route.api, body)
 	s.checkModel(m, model)
 	if ok {
-		return u, false
+		return imagesHeld(m, u), false
 	}
 	u = upstream.EstimateUsage(m.info, m.price, int64(len(body)))
 	if m.route.embeddings {

@@ -21,10 +21,10 @@ type bodyEdits struct {
 }
 
 // OutputBound returns the most output tokens per choice the request may
-// produce under p: its own limit, else the model's cap. Embeddings produce
-// none.
+// produce under p: its own limit, else the model's cap. Embeddings and
+// image generations (priced per image) produce none.
 func (r RequestInfo) OutputBound(p meter.Price) int64 {
-	if r.api == APIEmbeddings {
+	if r.api == APIEmbeddings || r.api == APIImages {
 		return 0
 	}
 	if r.MaxTokens > 0 {

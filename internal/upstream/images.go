@@ -1,14 +1,356 @@
 package upstream
 
-import "github.com/paymeter/paymeter/internal/meter"
+import (
+	"github.com/paymeter/paymeter/internal/meter"
+)
 
-// inspectImages is InspectRequest for /v1/images/generations.
-func inspectImages(body []byte) (RequestInfo, error) {
-	return RequestInfo{}, meter.Errorf(meter.ECodeBadRequest, "/v1/images/generations is not metered yet")
+// Image generations (POST /v1/images/generations) are priced per image,
+// not per token (docs/design.md §2): the hold is n images at the price of
+// the request's size and quality, the capture the images the answer holds.
+
+// imageField is a top-level field of an image generation request.
+type imageField uint8
+
+const (
+	iNone imageField = iota
+	iModel
+	iPrompt
+	iN
+	iSize
+	iQuality
+	iResponseFormat
+	iStyle
+	iUser
+	iBackground
+	iModeration
+	iOutputFormat
+	iOutputCompression
+	iStream
+	iPartialImages
+	iSafetyIdentifier
+	numImageFields
+)
+
+// imageFieldNames are the OpenAI image generation request's fields.
+var imageFieldNames = [numImageFields]string{
+	iModel: "model", iPrompt: "prompt", iN: "n", iSize: "size", iQuality: "quality",
+	iResponseFormat: "response_format", iStyle: "style", iUser: "user", iBackground: "background",
+	iModeration: "moderation", iOutputFormat: "output_format", iOutputCompression: "output_compression",
+	iStream: "stream", iPartialImages: "partial_images", iSafetyIdentifier: "safety_identifier",
 }
 
-// parseImagesAnswer is ParseResponse for an image generation response.
-func parseImagesAnswer(body []byte) (meter.Usage, []byte, bool) { return meter.Usage{}, nil, false }
+// maxImages is the API's bound on "n".
+const maxImages = 10
 
-// imagesWithCost is WithCost for an image generation response.
-func imagesWithCost(data []byte, cost meter.Amount) []byte { return data }
+// maxImageOption bounds the length of a size or quality value: they name
+// a price, and are quoted back in refusals.
+const maxImageOption = 32
+
+func imageFieldOf(name []byte) imageField {
+	for f := iModel; f < numImageFields; f++ {
+		if string(name) == imageFieldNames[f] {
+			return f
+		}
+	}
+	return iNone
+}
+
+// imageFieldError refuses a key that is not one of the image fields: a
+// spelling of one (ambiguous_field), or anything else (unsupported_field).
+func imageFieldError(name string) *meter.Error {
+	for f := iModel; f < numImageFields; f++ {
+		if foldsTo([]byte(name), imageFieldNames[f]) {
+			return ambiguous(name, "%q is not %q: field names must be spelled exactly", name, imageFieldNames[f])
+		}
+	}
+	return unsupported(name, "%q is not a field this route forwards", name)
+}
+
+// inspectImages is InspectRequest for /v1/images/generations. model and a
+// non-empty prompt are required (the price is the model's); n is 1 to 10
+// (1 when absent); size and quality are kept as sent to select the price,
+// and must be lower-case (letters, digits, '-' and ':'), so that no other
+// spelling of a dear option an upstream might accept is priced as a cheap
+// one. A stream (stream: true, partial_images) is refused: partial images
+// are billed apart from the images the answer holds.
+func inspectImages(body []byte) (RequestInfo, error) {
+	r := requestScan{s: scanner{data: body}}
+	r.info.api = APIImages
+	if err := r.scanImages(); err != nil {
+		return RequestInfo{}, err
+	}
+	return r.info, nil
+}
+
+func (r *requestScan) scanImages() *meter.Error {
+	s := &r.s
+	if s.peek() != '{' {
+		return badRequest(msgNotObject)
+	}
+	r.n = -1
+	var seen uint32
+	s.open('{')
+	var buf [32]byte
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		if s.bad {
+			return badRequest(msgInvalidJSON)
+		}
+		name := keyName(raw, escaped, buf[:])
+		f := imageFieldOf(name)
+		if f == iNone {
+			return imageFieldError(string(name))
+		}
+		if seen&(1<<f) != 0 {
+			return ambiguous(imageFieldNames[f], "%q must appear only once", imageFieldNames[f])
+		}
+		seen |= 1 << f
+		if err := r.imageField(f); err != nil {
+			return err
+		}
+	}
+	if !s.finish() {
+		return badRequest(msgInvalidJSON)
+	}
+	if seen&(1<<iModel) == 0 {
+		return badRequest(`"model" is required`)
+	}
+	if seen&(1<<iPrompt) == 0 {
+		return badRequest(`"prompt" is required`)
+	}
+	r.info.N = max(r.n, 1)
+	return nil
+}
+
+// imageField reads the value of one image generation field.
+func (r *requestScan) imageField(f imageField) *meter.Error {
+	var err *meter.Error
+	switch f {
+	case iModel:
+		r.info.Model, err = r.model()
+	case iPrompt:
+		err = r.imagePrompt()
+	case iN:
+		r.n, err = r.integer(`"n" must be an integer from 1 to 10`, 1, maxImages)
+	case iSize:
+		r.info.ImageSize, err = r.imageOption("size")
+	case iQuality:
+		r.info.ImageQuality, err = r.imageOption("quality")
+	case iResponseFormat:
+		err = r.responseFormat()
+	case iOutputCompression:
+		_, err = r.integer(`"output_compression" must be an integer from 0 to 100`, 0, 100)
+	case iStream:
+		var stream bool
+		if stream, err = r.boolean(`"stream" must be a boolean`); err == nil && stream {
+			err = unsupported("stream", `"stream" is not supported for image generation: partial images are billed apart`)
+		}
+	case iPartialImages:
+		var n int64
+		if n, err = r.integer(`"partial_images" must be an integer from 0 to 3`, 0, 3); err == nil && n > 0 {
+			err = unsupported("partial_images", `"partial_images" is not supported: partial images are billed apart`)
+		}
+	default: // style, user, background, moderation, output_format, safety_identifier
+		err = r.optionalString(imageFieldNames[f])
+	}
+	return err
+}
+
+func (r *requestScan) imagePrompt() *meter.Error {
+	const msg = `"prompt" must be a non-empty string`
+	s := &r.s
+	if s.peek() != '"' {
+		return r.invalid(msg)
+	}
+	raw, escaped := s.str()
+	if s.bad {
+		return badRequest(msgInvalidJSON)
+	}
+	if len(raw) == 2 {
+		return badRequest(msg)
+	}
+	// Recorded, not priced: the price is per image.
+	r.info.PromptBytes = decodedLen(raw, escaped)
+	r.info.Messages = 1
+	return nil
+}
+
+// imageOption reads a size or quality: null (""), or a short lower-case
+// string, decoded.
+func (r *requestScan) imageOption(name string) (string, *meter.Error) {
+	msg := `"` + name + `" must be a string of at most 32 lower-case letters, digits, '-' or ':'`
+	s := &r.s
+	if s.peek() == 'n' {
+		s.lit("null")
+		return "", nil
+	}
+	var buf [maxImageOption]byte
+	v, ok := r.str(buf[:])
+	if s.bad {
+		return "", badRequest(msgInvalidJSON)
+	}
+	if !ok || len(v) == 0 || len(v) > maxImageOption {
+		return "", badRequest(msg)
+	}
+	for _, c := range v {
+		if !('a' <= c && c <= 'z' || isDigit(c) || c == '-' || c == ':') {
+			return "", badRequest(msg)
+		}
+	}
+	return string(v), nil
+}
+
+func (r *requestScan) responseFormat() *meter.Error {
+	const msg = `"response_format" must be "url" or "b64_json"`
+	s := &r.s
+	if s.peek() == 'n' {
+		s.lit("null")
+		return nil
+	}
+	var buf [16]byte
+	v, ok := r.str(buf[:])
+	if s.bad {
+		return badRequest(msgInvalidJSON)
+	}
+	if !ok || string(v) != "url" && string(v) != "b64_json" {
+		return badRequest(msg)
+	}
+	return nil
+}
+
+// optionalString reads a string or null, forwarded as it is.
+func (r *requestScan) optionalString(name string) *meter.Error {
+	s := &r.s
+	switch s.peek() {
+	case 'n':
+		s.lit("null")
+		return nil
+	case '"':
+		s.str()
+		if s.bad {
+			return badRequest(msgInvalidJSON)
+		}
+		return nil
+	}
+	return r.invalid(`"` + name + `" must be a string`)
+}
+
+// parseImagesAnswer is ParseResponse for an image generation response:
+// one image per element of its top-level "data" array (ok false without
+// one), and the model, when the answer names it. The tokens of a "usage"
+// object are not read: the price is per image.
+func parseImagesAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
+	s := scanner{data: body}
+	if s.peek() != '{' {
+		return meter.Usage{}, nil, false
+	}
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		switch {
+		case rawIs(raw, escaped, "data"):
+			u.Images, ok = s.countElements()
+		case rawIs(raw, escaped, "model"):
+			model = s.modelName()
+		default:
+			s.skip()
+		}
+	}
+	if !s.finish() {
+		return meter.Usage{}, nil, false
+	}
+	return u, model, ok
+}
+
+// countElements reads an array and returns how many elements it holds;
+// ok is false for anything else.
+func (s *scanner) countElements() (n int64, ok bool) {
+	if s.peek() != '[' {
+		s.skip()
+		return 0, false
+	}
+	s.open('[')
+	for ; s.more(']', int(n)); n++ {
+		s.skip()
+	}
+	return n, !s.bad
+}
+
+// imagesWithCost is WithCost for an image generation response: the cost
+// goes into its top-level "usage" object when it has one (the GPT image
+// models'), else at the top level, as "paymeter_cost".
+func imagesWithCost(data []byte, cost meter.Amount) []byte {
+	at, empty, ok := imageCostPlace(data)
+	if !ok {
+		return data
+	}
+	field := `"paymeter_cost":"` + cost.String() + `"`
+	if !empty {
+		field = "," + field
+	}
+	out := make([]byte, 0, len(data)+len(field))
+	out = append(out, data[:at]...)
+	out = append(out, field...)
+	return append(out, data[at:]...)
+}
+
+// imageCostPlace finds where "paymeter_cost" goes in a response: before
+// the closing brace of its usage object, or of the body itself, and
+// whether that object is empty. ok is false for a body that is not a
+// valid JSON object, or that already has the field there.
+func imageCostPlace(data []byte) (at int, empty, ok bool) {
+	s := scanner{data: data}
+	if s.peek() != '{' {
+		return 0, false, false
+	}
+	s.open('{')
+	at = s.pos
+	usageAt, usageEmpty, taken := -1, false, false
+	n := 0
+	for ; s.more('}', n); n++ {
+		raw, escaped := s.key()
+		switch {
+		case rawIs(raw, escaped, "usage") && s.peek() == '{':
+			usageAt, usageEmpty, taken = s.objectEnd()
+			if taken {
+				return 0, false, false
+			}
+		case rawIs(raw, escaped, "paymeter_cost"):
+			taken = true
+			s.skip()
+		default:
+			s.skip()
+		}
+		if !s.bad {
+			at = s.pos
+		}
+	}
+	if !s.finish() {
+		return 0, false, false
+	}
+	if usageAt >= 0 {
+		return usageAt, usageEmpty, true
+	}
+	if taken {
+		return 0, false, false
+	}
+	return at, n == 0, true
+}
+
+// objectEnd reads an object and returns the position of its closing
+// brace, whether it is empty, and whether it has a "paymeter_cost".
+func (s *scanner) objectEnd() (at int, empty, taken bool) {
+	s.open('{')
+	n := 0
+	for ; s.more('}', n); n++ {
+		if s.keyIs("paymeter_cost") {
+			taken = true
+		}
+		s.skip()
+		at = s.pos
+	}
+	if n == 0 {
+		at = s.pos - 1
+	}
+	return at, n == 0, taken
+}

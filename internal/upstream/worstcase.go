@@ -18,7 +18,11 @@ const (
 // WorstCase returns an upper bound on what the request can consume: its
 // InputBound, and its OutputBound for each of its n choices. Embeddings
 // (the flag, or a request read as APIEmbeddings) produce no output tokens.
+// An image generation is its n images, priced per image, and no tokens.
 func (r RequestInfo) WorstCase(p meter.Price, embeddings bool) meter.Usage {
+	if r.api == APIImages {
+		return meter.Usage{Images: max(r.N, 1)}
+	}
 	u := p.WorstInput(r.InputBound(p))
 	if embeddings {
 		return u
@@ -44,8 +48,13 @@ const bytesPerToken = 4
 // (InputBound); the output is the text actually delivered, at four bytes a
 // token, and at least one token, so that a request that streamed anything
 // is never free. Input is priced at the dearest input rate (any of it may
-// have been a cache write). It stays within WorstCase.
+// have been a cache write). It stays within WorstCase. An image
+// generation whose answer does not say how many images it holds is
+// charged for all it asked for: its WorstCase.
 func EstimateUsage(r RequestInfo, p meter.Price, deliveredBytes int64) meter.Usage {
+	if r.api == APIImages {
+		return r.WorstCase(p, false)
+	}
 	u := p.WorstInput(r.InputBound(p))
 	u.OutputTokens = max(1, (deliveredBytes+bytesPerToken-1)/bytesPerToken)
 	return u

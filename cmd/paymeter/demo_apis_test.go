@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/upstream"
+)
+
+// lockedBuffer is a bytes.Buffer written by one goroutine and read by another.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// `paymeter demo` prints one ready-to-paste example per API: each is run
+// as printed, with the shell and curl, against the running demo, and
+// answers as its description says.
+func TestDemo_PrintedLinesWork(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("curl is not installed")
+		}
+		t.Skip("curl is not installed")
+	}
+	t.Setenv("PAYMETER_METRICS_LISTEN", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runDemo(ctx, []string{"--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "demo.db")}, &out, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Error(err)
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Press Ctrl-C"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo printed no examples:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// What each example's answer must hold, by the start of its description.
+	want := map[string][]string{
+		"A chat completion":         {"HTTP/1.1 200", "X-Paymeter-Cost:", "X-Paymeter-Balance:", `"object":"chat.completion"`, `"paymeter_cost":"`},
+		"The same, streamed (the":   {"data: [DONE]", "X-Paymeter-Cost:"},
+		"The Responses API":         {`"paymeter_cost":"`},
+		"The same, streamed (event": {"response.completed", `"paymeter_cost":"`},
+		"The Anthropic Messages":    {`"type":"message"`, `"paymeter_cost":"`},
+		"Two images":                {`"b64_json":"`, `"paymeter_cost":"0.08"`},
+		"Embeddings":                {`"object":"embedding"`, `"prompt_tokens":6`, `"paymeter_cost":"`},
+		"Prompt caching":            {`"prompt_tokens":302`, `"cached_tokens":256`, `"paymeter_cost":"0.000111"`},
+		"A reasoning model":         {`"reasoning_tokens":8`, `"paymeter_cost":"`},
+		"An app that has run out":   {"HTTP/1.1 402", "insufficient_credits"},
+	}
+	pending := map[string]upstream.API{"The Responses API": upstream.APIResponses, "The same, streamed (event": upstream.APIResponses,
+		"The Anthropic Messages": upstream.APIMessages}
+	ran := 0
+	for block := range strings.SplitSeq(out.String(), "\n\n") {
+		if !strings.Contains(block, "curl ") {
+			continue
+		}
+		desc, script, _ := strings.Cut(block, "\n  ")
+		var checks []string
+		var prefix string
+		for p, c := range want {
+			if strings.HasPrefix(desc, p) {
+				prefix, checks = p, c
+			}
+		}
+		if checks == nil {
+			t.Errorf("example %q has no expectation", desc)
+			continue
+		}
+		if api, ok := pending[prefix]; ok && !metered(api) {
+			t.Logf("%s is not metered in this build: example %q not run", api, desc)
+			ran++
+			continue
+		}
+		ran++
+		cctx, ccancel := context.WithTimeout(ctx, 20*time.Second)
+		got, err := exec.CommandContext(cctx, "sh", "-c", script).CombinedOutput()
+		ccancel()
+		if err != nil {
+			t.Errorf("%s: %v\n%s", desc, err, got)
+			continue
+		}
+		for _, c := range checks {
+			if !strings.Contains(string(got), c) {
+				t.Errorf("%s\n%s\nanswered without %q:\n%s", desc, script, c, got)
+			}
+		}
+		if prefix != "An app that has run out" && strings.Contains(string(got), `"error":{`) {
+			t.Errorf("%s answered an error:\n%s", desc, got)
+		}
+	}
+	if ran != len(want) {
+		t.Errorf("%d examples printed, want %d:\n%s", ran, len(want), out.String())
+	}
+}
+
+// metered reports whether this build meters api, rather than refusing it
+// as not metered yet.
+func metered(api upstream.API) bool {
+	_, err := upstream.InspectRequest([]byte(`{"model":"m"}`), api)
+	return meter.ErrorCode(err) != meter.ECodeBadRequest || !strings.Contains(err.Error(), "not metered yet")
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// The official openai npm SDK generates images through paymeter: it reads
+// the answer (with paymeter_cost in it), and the refusal of an unpriced
+// size as an APIError with paymeter's code; the journal charged the two
+// images exactly.
+func TestInterop_OpenAIImages(t *testing.T) {
+	node := needNode(t)
+	up := newDemoUpstream(t)
+	m := MustRunMain(t, imageConfig(t, up.URL+"/v1"))
+	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "images.mjs", m.URL(), key)
+	cmd.Dir = interopDir
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("node images.mjs: %v\n%s%s", err, out, stderr)
+	}
+	var got struct {
+		Images     int    `json:"images"`
+		PNG        string `json:"png"`
+		BodyCost   string `json:"bodyCost"`
+		HeaderCost string `json:"headerCost"`
+		Refused    struct {
+			Status int    `json:"status"`
+			Code   string `json:"code"`
+		} `json:"refused"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	// 2 × 0.17 + the 0.001 request fee.
+	if got.Images != 2 || got.PNG != "PNG" || got.BodyCost != "0.341" || got.HeaderCost != "0.341" ||
+		got.Refused.Status != 400 || got.Refused.Code != meter.ECodeImageNotPriced {
+		t.Fatalf("client saw %+v; want 2 PNGs costing 0.341 in body and header, and 400 image_not_priced", got)
+	}
+	entries := usageEntries(t, m, a.ID)
+	if len(entries) != 1 || entries[0].Amount != -amt(t, "0.341") {
+		t.Fatalf("journal %+v, want one charge of 0.341", entries)
+	}
+	mustVerify(t, m)
+}
