@@ -457,3 +457,62 @@ func TestResponses_AnthropicModelRefused(t *testing.T) {
 		t.Fatalf("upstream saw %d requests, want none and nothing held", n)
 	}
 }
+
+// The demo's prompt cache and reasoning model on the Responses API: a
+// repeated long instructions prefix is reported as cached_tokens and
+// charged at cached_input, the reasoning model's reasoning tokens as
+// output; whole and streamed alike.
+func TestResponses_DemoCachedAndReasoningTokensCharged(t *testing.T) {
+	up := newDemoUpstream(t)
+	cfg := testConfig(t, up.URL+"/v1")
+	cached := amt(t, "0.25")
+	cfg.Models = map[string]ModelConfig{
+		"demo-small":    {Input: amt(t, "0.5"), CachedInput: &cached, Output: amt(t, "1.5"), MaxOutputTokens: 4096},
+		"demo-reasoner": {Input: amt(t, "1.1"), Output: amt(t, "4.4"), MaxOutputTokens: 4096},
+	}
+	m := MustRunMain(t, cfg)
+	// 1160 bytes: 290 demo tokens, 293 as a message; the prompt is 302.
+	instructions := strings.Repeat("You are a careful assistant. ", 40)
+	for _, stream := range []bool{false, true} {
+		a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+		extra := ""
+		if stream {
+			extra = `,"stream":true`
+			instructions = strings.ReplaceAll(instructions, ".", "!") // a prefix of its own, as long
+		}
+		for i, tt := range []struct {
+			name, body string
+			usage      meter.Usage
+			cost       string
+		}{
+			// 302 × 0.5 + 16 × 1.5 per million.
+			{"first", `{"model":"demo-small","instructions":"` + instructions + `","input":"Say hello."` + extra + `}`,
+				meter.Usage{InputTokens: 302, OutputTokens: 16}, "0.000175"},
+			// The instructions' 293 tokens are cached in blocks of 64: 256.
+			{"same prefix", `{"model":"demo-small","instructions":"` + instructions + `","input":"Say goodbye."` + extra + `}`,
+				meter.Usage{InputTokens: 302 - 256, CachedInputTokens: 256, OutputTokens: 16}, "0.000111"},
+			// 7 × 1.1 + 16 × 4.4 per million: 8 of the 16 are reasoning.
+			{"reasoning", `{"model":"demo-reasoner","input":"Why?"` + extra + `}`,
+				meter.Usage{InputTokens: 7, OutputTokens: 16, ReasoningTokens: 8}, "0.0000781"},
+		} {
+			resp := post(t, m, "/v1/responses", key, tt.body)
+			body := string(readAll(t, resp))
+			var r responseObject
+			if stream {
+				events := parseSSE(t, body)
+				r = *events[len(events)-1].Response
+			} else if err := json.Unmarshal([]byte(body), &r); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusOK || r.Usage == nil || r.Usage.meter() != tt.usage || r.Usage.PaymeterCost != tt.cost {
+				t.Fatalf("%s (stream %t): status %d usage %+v, want %+v costing %s", tt.name, stream, resp.StatusCode, r.Usage, tt.usage, tt.cost)
+			}
+			waitSettled(t, m, a.ID)
+			entries := usageEntries(t, m, a.ID)
+			if len(entries) != i+1 || entries[0].Usage != tt.usage || -entries[0].Amount != amt(t, tt.cost) {
+				t.Fatalf("%s (stream %t): entries %+v, want %+v charged %s", tt.name, stream, entries, tt.usage, tt.cost)
+			}
+		}
+	}
+	mustVerify(t, m)
+}

@@ -18,6 +18,7 @@ type responsesRequest struct {
 // responsesItem is what the demo reads of an input item: a message's
 // content, a tool call's arguments or a tool output's output.
 type responsesItem struct {
+	Role      string          `json:"role"`
 	Content   json.RawMessage `json:"content"`
 	Output    json.RawMessage `json:"output"`
 	Arguments string          `json:"arguments"`
@@ -31,9 +32,8 @@ type response struct {
 	incomplete   bool
 	limit        int // max_output_tokens as sent, 0 when absent
 	promptTokens int
-	// cachedTokens of promptTokens were read from a prompt cache,
-	// reasoning of tokens spent reasoning: 0 until the demo has a cache
-	// and a reasoning model (responsesCache).
+	// cachedTokens of promptTokens were read from the demo's prompt
+	// cache, reasoning of tokens were spent reasoning (cache.go).
 	cachedTokens, reasoning int
 }
 
@@ -50,7 +50,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		c.promptTokens += countTokens(len(*req.Instructions)) + 3
 		last = []byte(*req.Instructions)
 	}
-	texts, ok := responsesTexts(req.Input)
+	texts, roles, ok := responsesTexts(req.Input)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_type", "input",
 			"input must be a string or an array of input items.")
@@ -76,7 +76,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 			c.tokens, c.incomplete = *l, true
 		}
 	}
-	s.responsesCache(&c, req.Instructions, texts)
+	s.responsesCache(&c, req.Instructions, texts, roles)
 	if req.Stream {
 		s.streamResponse(w, r, c)
 		return
@@ -86,40 +86,51 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c.appendResponse(buf.AvailableBuffer(), true))
 }
 
-// responsesCache sets the cached and reasoning tokens of a reply from its
-// prompt: the instructions, then each input item's text. The demo has
-// neither a prompt cache nor a reasoning model for the Responses API yet:
-// both stay 0.
-func (s *Server) responsesCache(c *response, instructions *string, texts [][]byte) {}
+// responsesCache sets the cached and reasoning tokens of a reply from the
+// demo's prompt cache and reasoning model (cache.go). The prompt's parts
+// are the instructions, as a system message, then each input item: the
+// same parts as the same conversation sent to chat completions.
+func (s *Server) responsesCache(c *response, instructions *string, texts [][]byte, roles []string) {
+	p := newPromptPrefixes(c.model)
+	if instructions != nil {
+		p.add("system", []byte(*instructions), countTokens(len(*instructions))+3)
+	}
+	for i, text := range texts {
+		p.add(roles[i], text, countTokens(len(text))+3)
+	}
+	c.cachedTokens, _ = s.cachedTokens(&p)
+	c.reasoning = reasoningTokens(c.model, c.tokens)
+}
 
-// responsesTexts returns the text of each input item: a string input is
-// one item; an item's text is its content (a string or parts), its
-// output and its arguments.
-func responsesTexts(raw json.RawMessage) ([][]byte, bool) {
+// responsesTexts returns the text and role of each input item: a string
+// input is one user message; an item's text is its content (a string or
+// parts), its output and its arguments.
+func responsesTexts(raw json.RawMessage) (texts [][]byte, roles []string, ok bool) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, true
+		return nil, nil, true
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return [][]byte{[]byte(s)}, true
+		return [][]byte{[]byte(s)}, []string{"user"}, true
 	}
 	var items []responsesItem
 	if json.Unmarshal(raw, &items) != nil {
-		return nil, false
+		return nil, nil, false
 	}
-	texts := make([][]byte, 0, len(items))
+	texts, roles = make([][]byte, 0, len(items)), make([]string, 0, len(items))
 	for _, it := range items {
 		content, err := contentText(it.Content)
 		if err != nil {
-			return nil, false
+			return nil, nil, false
 		}
 		output, err := contentText(it.Output)
 		if err != nil {
-			return nil, false
+			return nil, nil, false
 		}
 		texts = append(texts, append(append(append([]byte(nil), content...), output...), it.Arguments...))
+		roles = append(roles, it.Role)
 	}
-	return texts, true
+	return texts, roles, true
 }
 
 // status is the response's status: "incomplete" when max_output_tokens
