@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // lockedBuffer is a bytes.Buffer written by one goroutine and read by another.
