@@ -106,9 +106,18 @@ models:
 			pm.cpuPerRq/pm.res.eventsPerRequest()-hop.cpuPerRq/hop.res.eventsPerRequest(),
 			pm.cpuPerRq/pm.res.eventsPerRequest(), hop.cpuPerRq/hop.res.eventsPerRequest())
 	}
+	// The APIs frame the same answer in different numbers of events, which
+	// the hop pays for too: what paymeter adds per request is the figure
+	// to compare.
+	added := func(api string) float64 { return got[api+"/paymeter"].cpuPerRq - got[api+"/streamhop"].cpuPerRq }
 	chat := got["chat/paymeter"].cpuPerRq
-	fmt.Fprintf(os.Stdout, "stream ratios (paymeter cpu per request): responses/chat %.2f  messages/chat %.2f\n",
-		got["responses/paymeter"].cpuPerRq/chat, got["messages/paymeter"].cpuPerRq/chat)
+	fmt.Fprintf(os.Stdout, "stream ratios, paymeter cpu per request: responses/chat %.2f  messages/chat %.2f;"+
+		" added by paymeter per request: responses/chat %.2f  messages/chat %.2f\n",
+		got["responses/paymeter"].cpuPerRq/chat, got["messages/paymeter"].cpuPerRq/chat,
+		added("responses")/added("chat"), added("messages")/added("chat"))
+	for _, api := range []string{"responses", "messages"} {
+		b.ReportMetric(added(api)/added("chat"), api+"/chat-added-cpu")
+	}
 	b.StopTimer()
 	stopRoles(b)
 }
