@@ -263,12 +263,19 @@ func (r *relay) Close() error {
 // stops at the request's deadline, at shutdown, or when the upstream ends
 // or breaks off; without usage by then, the estimate counts all the
 // upstream sent, drained or delivered: paymeter pays for all of it.
+//
+// A Responses or Messages stream's usage is final when it comes (their
+// last events carry it). A chat or completions chunk's need not be: some
+// upstreams report a running total in every chunk, so those are drained to
+// their [DONE], the last usage winning.
 func (r *relay) drain() {
+	runningTotals := r.m.route.api == upstream.APIChat || r.m.route.api == upstream.APICompletions
 	for r.cutOff() == nil {
 		r.mu.Lock()
 		_, known := r.meter.Usage()
+		done := r.meter.Done()
 		r.mu.Unlock()
-		if known {
+		if done || known && !runningTotals {
 			return
 		}
 		ev, err := r.events.Next()
