@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -20,18 +17,7 @@ func TestInterop_OpenAIImages(t *testing.T) {
 	m := MustRunMain(t, imageConfig(t, up.URL+"/v1"))
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "images.mjs", m.URL(), key)
-	cmd.Dir = interopDir
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("node images.mjs: %v\n%s%s", err, out, stderr)
-	}
+	out := runNode(t, node, "images.mjs", m.URL(), key)
 	var got struct {
 		Images     int    `json:"images"`
 		PNG        string `json:"png"`

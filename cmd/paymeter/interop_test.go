@@ -33,6 +33,26 @@ func needNode(t *testing.T) string {
 	return node
 }
 
+// runNode runs an interop script of testdata/interop with node, for at
+// most a minute, and returns what it printed; a failure ends the test with
+// the script's output and errors.
+func runNode(t *testing.T, node, script string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
+	cmd.Dir = interopDir
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("node %s: %v\n%s%s", script, err, out, stderr)
+	}
+	return out
+}
+
 // Real third-party clients (siwe to build the SIWE message, viem to sign
 // it and the wallet headers) drive a running paymeter end to end: nonce →
 // verify → key → metered request; and wallet headers on a request and on
@@ -44,18 +64,7 @@ func TestInterop_ViemAndSIWE(t *testing.T) {
 	cfg.Wallet.Realm = "Eliza Cloud"
 	m := MustRunMain(t, cfg)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "wallet.mjs", m.URL(), "Eliza Cloud")
-	cmd.Dir = interopDir
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("node wallet.mjs: %v\n%s%s", err, out, stderr)
-	}
+	out := runNode(t, node, "wallet.mjs", m.URL(), "Eliza Cloud")
 	var got struct {
 		SIWEAddress   string `json:"siweAddress"`
 		SIWEAccount   int64  `json:"siweAccount"`
@@ -72,6 +81,7 @@ func TestInterop_ViemAndSIWE(t *testing.T) {
 		t.Fatalf("client saw %+v; want both requests charged 0.0000335 and the wallet left with 4.9999665 of its 5 free credits", got)
 	}
 	// The ledger agrees: two wallet accounts, one grant each.
+	ctx := t.Context()
 	wallets, err := m.Ledger.FindAccounts(ctx, meter.AccountWallet)
 	if err != nil || len(wallets) != 2 {
 		t.Fatalf("wallet accounts=%d err=%v, want 2", len(wallets), err)

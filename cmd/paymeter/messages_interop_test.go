@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -26,18 +23,7 @@ func TestInterop_AnthropicSDK(t *testing.T) {
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 	_, broke := mustApp(t, m, "0", meter.DefaultKeyScopes)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "messages.mjs", m.URL(), key, broke)
-	cmd.Dir = interopDir
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("node messages.mjs: %v\n%s%s", err, out, stderr)
-	}
+	out := runNode(t, node, "messages.mjs", m.URL(), key, broke)
 	type usage struct {
 		InputTokens  int64  `json:"input_tokens"`
 		OutputTokens int64  `json:"output_tokens"`

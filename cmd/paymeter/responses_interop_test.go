@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -21,18 +18,7 @@ func TestInterop_OpenAIResponses(t *testing.T) {
 	m := MustRunMain(t, demoConfig(t, up.URL+"/v1", 4096))
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "responses.mjs", m.URL(), key, "demo-small")
-	cmd.Dir = interopDir
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("node responses.mjs: %v\n%s%s", err, out, stderr)
-	}
+	out := runNode(t, node, "responses.mjs", m.URL(), key, "demo-small")
 	type call struct {
 		Status    string        `json:"status"`
 		Text      string        `json:"text"`
