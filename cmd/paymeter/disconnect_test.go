@@ -109,12 +109,20 @@ func TestStream_ClientGoneWithoutUsageChargedAllTheUpstreamSent(t *testing.T) {
 // soon as a line holding marker arrives.
 func hangUpAt(t *testing.T, m *Main, key, body, marker string) {
 	t.Helper()
+	hangUpOn(t, m, "/v1/chat/completions", "Authorization: Bearer "+key, body, marker)
+}
+
+// hangUpOn posts body to path with one credential header line over a raw
+// connection, reads the streamed answer and closes the connection as soon
+// as a line holding marker arrives.
+func hangUpOn(t *testing.T, m *Main, path, credential, body, marker string) {
+	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL(), "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", key, len(body), body)
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\n%s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", path, credential, len(body), body)
 	br := bufio.NewReader(conn)
 	for {
 		line, err := br.ReadString('\n')

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -376,22 +374,7 @@ func TestMessages_ClientGone(t *testing.T) {
 // closes it as soon as a line holding marker arrives.
 func hangUpMessages(t *testing.T, m *Main, key, body, marker string) {
 	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL(), "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", key, len(body), body)
-	br := bufio.NewReader(conn)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(line, marker) {
-			return
-		}
-	}
+	hangUpOn(t, m, "/v1/messages", "x-api-key: "+key, body, marker)
 }
 
 // Every refusal reaches a Messages client in Anthropic's error shape, its

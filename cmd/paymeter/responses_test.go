@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -170,22 +168,7 @@ func TestResponses_StreamChargedExactly(t *testing.T) {
 // closes it as soon as a line holding marker arrives.
 func hangUpResponses(t *testing.T, m *Main, key, body, marker string) {
 	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL(), "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /v1/responses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", key, len(body), body)
-	br := bufio.NewReader(conn)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(line, marker) {
-			return
-		}
-	}
+	hangUpOn(t, m, "/v1/responses", "Authorization: Bearer "+key, body, marker)
 }
 
 // A client that leaves after the first word is charged the upstream's own
