@@ -275,9 +275,9 @@ func TestMessages_UpstreamFailureChargesNothing(t *testing.T) {
 
 // A stream that breaks off after output was delivered is charged the
 // input message_start reported, exactly, and the output estimated from
-// what was sent: after an error event, and after the upstream's connection
-// dropped (the client then gets paymeter's own error event, in Anthropic's
-// shape).
+// what was sent (the whole output bound once it was thinking): after an
+// error event, and after the upstream's connection dropped (the client
+// then gets paymeter's own error event, in Anthropic's shape).
 func TestMessages_BrokenStreamChargesKnownInput(t *testing.T) {
 	up := newAnthropicUpstream(t)
 	m := MustRunMain(t, messagesConfig(t, up.URL))
@@ -287,11 +287,15 @@ func TestMessages_BrokenStreamChargesKnownInput(t *testing.T) {
 	up.Serve = serveFixture("messages_stream_error.sse")
 	resp := postMessages(t, m, key, body)
 	readAll(t, resp)
-	// 62 bytes of thinking and text sent: 16 output tokens.
-	want := meter.Usage{InputTokens: 472, CachedInputTokens: 2048, CacheWrite1hTokens: 1024, OutputTokens: 16}
+	// A thinking stream: the thinking billed is unknowable from the summary
+	// sent (62 bytes of it and text), so the output is the 1000 held. The
+	// estimate (0.0231744: the fixture reports more input than this body
+	// can be) is charged no more than the hold: 36 input tokens at $6/M
+	// and 1000 output at $15/M.
+	want := meter.Usage{InputTokens: 472, CachedInputTokens: 2048, CacheWrite1hTokens: 1024, OutputTokens: 1000}
 	entries := usageEntries(t, m, a.ID)
-	if len(entries) != 1 || entries[0].Usage != want || !entries[0].Estimated || -entries[0].Amount != amt(t, "0.0084144") {
-		t.Fatalf("entries %+v, want %+v estimated at 0.0084144", entries, want)
+	if len(entries) != 1 || entries[0].Usage != want || !entries[0].Estimated || -entries[0].Amount != amt(t, "0.015216") {
+		t.Fatalf("entries %+v, want %+v estimated, charged the hold 0.015216", entries, want)
 	}
 
 	up.Serve = func(w http.ResponseWriter, r *http.Request, _ []byte) {

@@ -69,12 +69,14 @@ type messagesScan struct {
 }
 
 // inspectMessages is InspectRequest for the Anthropic Messages API
-// (docs/design.md §2). The input bound counts the decoded text of system,
-// every message's text blocks, tool_use inputs, tool_result contents,
-// thinking and redacted_thinking blocks, and the raw JSON of tools and
-// tool_choice; images count at MaxImageTokens and documents at
-// MaxFileTokens (a text document also by its text). max_tokens is required,
-// as by the Messages API, and is the held output bound. Server tools, which
+// (docs/design.md §2). The input bound is a true upper bound, as chat's:
+// every content block counts the per-item allowance and every member it
+// carries (the decoded text of a string, the raw JSON of anything else,
+// tool_use inputs included), whatever its name, but for the data of an
+// image or a non-text document, which count at MaxImageTokens and
+// MaxFileTokens; each tool counts its raw JSON and the per-item allowance,
+// tool_choice and output_config their raw JSON. max_tokens is required, as
+// by the Messages API, and is the held output bound. Server tools, which
 // bill per use, and fields that add input or bill upstream are refused.
 func inspectMessages(body []byte) (RequestInfo, error) {
 	r := messagesScan{requestScan: requestScan{s: scanner{data: body}}}
@@ -262,6 +264,8 @@ func (r *messagesScan) thinking() *meter.Error {
 // web fetch, code execution) bills per use, and an Anthropic-defined client
 // tool (bash, computer, text_editor, memory) adds a system prompt the body
 // does not carry: a tool with a "type" other than "custom" is refused.
+// Each tool counts its raw JSON, as chat's tools do (the upstream renders
+// it as a JSON definition, keys and all), plus the per-item allowance.
 func (r *messagesScan) toolList() *meter.Error {
 	s := &r.s
 	switch s.peek() {
@@ -276,11 +280,13 @@ func (r *messagesScan) toolList() *meter.Error {
 	s.open('[')
 	for i := 0; s.more(']', i); i++ {
 		r.tools = true
+		r.info.PromptBytes += perItemAllowance
 		if s.peek() != '{' {
 			r.info.PromptBytes += s.cost()
 			continue
 		}
 		at := place{"tools", i, -1}
+		start, seps := s.pos, s.seps
 		s.open('{')
 		for j := 0; s.more('}', j); j++ {
 			raw, escaped := s.key()
@@ -299,9 +305,10 @@ func (r *messagesScan) toolList() *meter.Error {
 			case foldsTo(name, "type"):
 				return memberError(at, string(name))
 			default:
-				r.info.PromptBytes += s.cost()
+				s.skip()
 			}
 		}
+		r.info.PromptBytes += int64(s.pos - start + s.seps - seps)
 	}
 	return nil
 }

@@ -105,19 +105,23 @@ func blockKind(typ []byte) int {
 	return blockUnknown
 }
 
-// block reads one content block. Every member counts by cost but its
-// "type", its "source" (an image or a document: priced by its kind's
-// bound, and a text document by its text) and its "content" (the blocks
-// of a tool_result or search_result, read in turn). A type paymeter does
-// not price (server tool blocks among them) is refused, as is a block with
-// no type, which the upstream could read as either kind. A block that
-// names its type more than once is priced as each of them, whichever one
-// the upstream reads.
+// block reads one content block. The rule is structural, so that no member
+// is ever free, whatever the upstream renders of it: the block counts the
+// per-item allowance (the markup the upstream wraps a tool call, a result
+// or a citation source in), its "type" its text, its "content" its blocks
+// in turn, and every other member its cost (a string's text, anything
+// else its raw JSON). Only a "source" is priced apart (see source): an
+// image's or a document's data is priced at its kind's bound instead.
+// A type paymeter does not price (server tool blocks among them) is
+// refused, as is a block with no type, which the upstream could read as
+// either kind. A block that names its type more than once is priced as
+// each of them, whichever one the upstream reads.
 func (r *messagesScan) block(at place) *meter.Error {
 	s := &r.s
 	var buf, tbuf [32]byte
 	kinds := 0
-	var source int64 // the text of a text source
+	var src sourceCost
+	r.info.PromptBytes += perItemAllowance
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
 		raw, escaped := s.key()
@@ -133,12 +137,11 @@ func (r *messagesScan) block(at place) *meter.Error {
 				return unknownPart(at, string(typ))
 			}
 			kinds |= k
+			r.info.PromptBytes += int64(len(typ))
 		case string(name) == "source":
-			n, err := r.source(at)
-			if err != nil {
+			if err := r.source(at, &src); err != nil {
 				return err
 			}
-			source += n
 		case string(name) == "content":
 			if err := r.blocks(at); err != nil {
 				return err
@@ -161,45 +164,59 @@ func (r *messagesScan) block(at place) *meter.Error {
 	if kinds&blockDoc != 0 {
 		r.addPart(kindFile, at)
 	}
-	r.info.PromptBytes += source
+	// The data is text the upstream reads unless the block is an image or
+	// a document whose source is not text: that one is priced at its
+	// kind's bound (counting base64 bytes as tokens would hold a picture
+	// at thousands of times its price).
+	if kinds&(blockImage|blockDoc) == 0 || src.text {
+		r.info.PromptBytes += src.data
+	}
 	return nil
 }
 
-// source reads an image's or document's source and returns the text it
-// carries: the data of a "text" source; a "content" source's blocks are
-// counted as they are read. Base64, URL and file sources carry no text
-// paymeter counts: their block is priced at its kind's bound.
-func (r *messagesScan) source(at place) (int64, *meter.Error) {
+// sourceCost is what a block's sources carry that their block prices: the
+// cost of their "data", and whether a "type" said "text".
+type sourceCost struct {
+	data int64
+	text bool
+}
+
+// source reads a block's "source". Its "data" goes into c, for the block
+// to price; a "content" source's blocks are counted as they are read; every
+// other member (type, media_type, url, file_id, one paymeter does not know)
+// and a source that is not an object (a search_result's URL or name)
+// counts its cost.
+func (r *messagesScan) source(at place, c *sourceCost) *meter.Error {
 	s := &r.s
 	if s.peek() != '{' {
-		s.skip()
-		return 0, nil
+		r.info.PromptBytes += s.cost()
+		return nil
 	}
 	var buf, tbuf [32]byte
-	var text bool // a "type" said "text"
-	var data int64
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
 		raw, escaped := s.key()
 		name := keyName(raw, escaped, buf[:])
 		switch {
 		case string(name) == "type":
+			if s.peek() != '"' {
+				r.info.PromptBytes += s.cost()
+				break
+			}
 			typ, _ := r.str(tbuf[:])
-			text = text || string(typ) == "text"
+			c.text = c.text || string(typ) == "text"
+			r.info.PromptBytes += int64(len(typ))
 		case string(name) == "data":
-			data += s.text()
+			c.data += s.cost()
 		case string(name) == "content":
 			if err := r.blocks(at); err != nil {
-				return 0, err
+				return err
 			}
 		case foldsTo(name, "type") || foldsTo(name, "data") || foldsTo(name, "content"):
-			return 0, memberError(at, "source."+string(name))
+			return memberError(at, "source."+string(name))
 		default:
-			s.skip()
+			r.info.PromptBytes += s.cost()
 		}
 	}
-	if text {
-		return data, nil
-	}
-	return 0, nil
+	return nil
 }

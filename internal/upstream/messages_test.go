@@ -12,7 +12,12 @@ import (
 )
 
 func TestInspectMessages(t *testing.T) {
-	tools := `[{"name":"get_weather","description":"Weather.","input_schema":{"type":"object"}}]`
+	// A block counts the per-item allowance, its type, and every member's
+	// cost, but an image's or a non-text document's data; a tool its raw
+	// JSON, one byte per separator (6 here) and the per-item allowance.
+	const a = perItemAllowance
+	tool := `{"name":"get_weather","description":"Weather.","input_schema":{"type":"object"}}`
+	tools := `[` + tool + `]`
 	img := `{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}`
 	pdf := `{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0="}}`
 	tests := []struct {
@@ -24,27 +29,31 @@ func TestInspectMessages(t *testing.T) {
 			RequestInfo{Model: "claude", MaxTokens: 100, N: 1, Messages: 1, PromptBytes: n("user", "Hello")}},
 		{"system string and blocks, stream", `{"model":"c","max_tokens":5,"stream":true,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"text","text":"caf\u00e9","cache_control":{"type":"ephemeral"}}]}]}`,
 			RequestInfo{Model: "c", Stream: true, MaxTokens: 5, N: 1, Messages: 2,
-				PromptBytes: n("Be brief.", "user", "café", `{"type":"ephemeral"}`) + 1}},
+				PromptBytes: n("Be brief.", "user", "text", "café", `{"type":"ephemeral"}`) + 1 + a}},
 		{"system text blocks", `{"model":"c","max_tokens":5,"system":[{"type":"text","text":"S1"},{"type":"text","text":"S2"}],"messages":[]}`,
-			RequestInfo{Model: "c", MaxTokens: 5, N: 1, Messages: 1, PromptBytes: n("S1", "S2")}},
+			RequestInfo{Model: "c", MaxTokens: 5, N: 1, Messages: 1, PromptBytes: n("text", "S1", "text", "S2") + 2*a}},
 		{"tools add the tool-use prompt", `{"model":"c","max_tokens":5,"tools":` + tools + `,"tool_choice":{"type":"auto"},"messages":[]}`,
 			RequestInfo{Model: "c", MaxTokens: 5, N: 1,
-				PromptBytes: n("get_weather", "Weather.", `{"type":"object"}`) + 1 + n(`{"type":"auto"}`) + 1 + toolsAllowance}},
+				PromptBytes: n(tool) + 6 + a + n(`{"type":"auto"}`) + 1 + toolsAllowance}},
 		{"tool use and result", `{"model":"c","max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{"a":1}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"sunny"},` + img + `]}]}]}`,
 			RequestInfo{Model: "c", MaxTokens: 5, N: 1, Messages: 2, Images: 1, ImagePart: "messages[1].content[0]",
-				PromptBytes: n("assistant", "t1", "f", `{"a":1}`) + 1 + n("user", "t1", "sunny")}},
+				PromptBytes: n("assistant", "tool_use", "t1", "f", `{"a":1}`) + 1 + a +
+					n("user", "tool_result", "t1") + a + n("text", "sunny") + a + n("image", "base64", "image/png") + a}},
 		{"thinking blocks", `{"model":"c","max_tokens":2048,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"sig"},{"type":"redacted_thinking","data":"xyz"}]}]}`,
-			RequestInfo{Model: "c", MaxTokens: 2048, N: 1, Messages: 1, PromptBytes: n("assistant", "hmm", "sig", "xyz")}},
+			RequestInfo{Model: "c", MaxTokens: 2048, N: 1, Messages: 1,
+				PromptBytes: n("assistant", "thinking", "hmm", "sig", "redacted_thinking", "xyz") + 2*a}},
 		{"image and pdf", `{"model":"c","max_tokens":5,"messages":[{"role":"user","content":[` + img + `,` + pdf + `,` + pdf + `]}]}`,
 			RequestInfo{Model: "c", MaxTokens: 5, N: 1, Messages: 1, Images: 1, Files: 2,
-				ImagePart: "messages[0].content[0]", FilePart: "messages[0].content[1]", PromptBytes: n("user")}},
+				ImagePart: "messages[0].content[0]", FilePart: "messages[0].content[1]",
+				PromptBytes: n("user", "image", "base64", "image/png") + a + 2*(n("document", "base64", "application/pdf")+a)}},
 		{"text document counts its text", `{"model":"c","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"The grass is green."},"title":"T"}]}]}`,
 			RequestInfo{Model: "c", MaxTokens: 5, N: 1, Messages: 1, Files: 1, FilePart: "messages[0].content[0]",
-				PromptBytes: n("user", "T", "The grass is green.")}},
+				PromptBytes: n("user", "document", "text", "text/plain", "The grass is green.", "T") + a}},
 		{"shaping fields", `{"model":"c","max_tokens":5,"temperature":0.5,"top_p":0.9,"top_k":40,"stop_sequences":["x"],"metadata":{"user_id":"u"},"service_tier":"standard_only","inference_geo":"global","speed":null,"cache_control":{"type":"ephemeral"},"messages":[]}`,
 			RequestInfo{Model: "c", MaxTokens: 5, N: 1}},
 		{"a type twice is priced as both", `{"model":"c","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","type":"text","text":"a","source":{"type":"base64","type":"text","data":"xy"}}]}]}`,
-			RequestInfo{Model: "c", MaxTokens: 5, N: 1, Messages: 1, Images: 1, ImagePart: "messages[0].content[0]", PromptBytes: n("user", "a", "xy")}},
+			RequestInfo{Model: "c", MaxTokens: 5, N: 1, Messages: 1, Images: 1, ImagePart: "messages[0].content[0]",
+				PromptBytes: n("user", "image", "text", "a", "base64", "text", "xy") + a}},
 		{"adaptive thinking, output config", `{"model":"c","max_tokens":5,"thinking":{"type":"adaptive"},"output_config":{"effort":"low"},"messages":[]}`,
 			RequestInfo{Model: "c", MaxTokens: 5, N: 1, PromptBytes: n(`{"effort":"low"}`) + 1}},
 	}
@@ -128,7 +137,9 @@ func TestInspectMessagesPriced(t *testing.T) {
 	if err := info.CheckPriced(p); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := info.InputBound(p), n("user")+1600+30000+perItemAllowance+perRequestAllowance; got != want {
+	// The sources' members count (the URLs, their types), not what they point at.
+	blocks := n("image", "url", "https://x/y.png", "document", "url", "https://x/y.pdf") + 2*perItemAllowance
+	if got, want := info.InputBound(p), n("user")+blocks+1600+30000+perItemAllowance+perRequestAllowance; got != want {
 		t.Fatalf("InputBound=%d, want %d", got, want)
 	}
 	if got := info.OutputBound(p); got != 7 {
@@ -220,17 +231,20 @@ func TestMessagesStreamMeter(t *testing.T) {
 		})
 	}
 	// An error event mid-stream: the usage never became final; the known
-	// input is charged exactly, the output estimated from what was sent.
+	// input is charged exactly. The stream was thinking, so the output is
+	// the whole bound held (max_tokens 1000), not the summary it sent.
 	m := meterAs(t, APIMessages, readFixture(t, "messages_stream_error.sse"))
 	if _, ok := m.Usage(); ok {
 		t.Fatal("usage final after an error event")
 	}
-	sent := n("The user wants the weather.", `Hello! "usage": café`, " Let me check.")
-	want := meter.Usage{InputTokens: 472, CachedInputTokens: 2048, CacheWrite1hTokens: 1024, OutputTokens: (sent + 3) / 4}
-	if got := m.Estimate(RequestInfo{}, messagesPrice); got != want {
+	if sent := n("The user wants the weather.", `Hello! "usage": café`, " Let me check."); m.DeliveredBytes() != sent {
+		t.Fatalf("delivered %d, want %d", m.DeliveredBytes(), sent)
+	}
+	want := meter.Usage{InputTokens: 472, CachedInputTokens: 2048, CacheWrite1hTokens: 1024, OutputTokens: 1000}
+	if got := m.Estimate(RequestInfo{MaxTokens: 1000, N: 1}, messagesPrice); got != want {
 		t.Fatalf("estimate=%+v, want %+v", got, want)
 	}
-	if got, want := messagesPrice.Cost(want), mustAmount("0.0084144"); got != want {
+	if got, want := messagesPrice.Cost(want), mustAmount("0.0231744"); got != want {
 		t.Fatalf("cost=%s, want %s", got, want)
 	}
 }
@@ -318,7 +332,10 @@ func TestMessagesWithCost(t *testing.T) {
 		{"whole message", `{"id":"m","usage":{"input_tokens":1,"output_tokens":2},"content":[{"type":"text","text":"\"usage\":{}"}]}`,
 			`{"id":"m","usage":{"input_tokens":1,"output_tokens":2,"paymeter_cost":"0.0095094"},"content":[{"type":"text","text":"\"usage\":{}"}]}`},
 		{"nested usage is not the message's", `{"message":{"usage":{"input_tokens":1}}}`, `{"message":{"usage":{"input_tokens":1}}}`},
-		{"two data lines", "data: {\"usage\":\ndata: {}}\n\n", "data: {\"usage\":\ndata: {}}\n\n"},
+		// The event's data is its lines joined, as StreamMeter reads it.
+		{"two data lines", "data: {\"usage\":\ndata: {}}\n\n", "data: {\"usage\":\ndata: {\"paymeter_cost\":\"0.0095094\"}}\n\n"},
+		{"upstream's cost dropped", `{"id":"m","usage":{"paymeter_cost":"1","input_tokens":1,"output_tokens":2,"paymeter_cost":"2"}}`,
+			`{"id":"m","usage":{"input_tokens":1,"output_tokens":2,"paymeter_cost":"0.0095094"}}`},
 		{"invalid JSON", "data: {\"usage\":{}\n\n", "data: {\"usage\":{}\n\n"},
 		{"usage null", "data: {\"usage\":null}\n\n", "data: {\"usage\":null}\n\n"},
 	}

@@ -1,10 +1,6 @@
 package upstream
 
-import (
-	"bytes"
-
-	"github.com/paymeter/paymeter/internal/meter"
-)
+import "github.com/paymeter/paymeter/internal/meter"
 
 // anthropicUsage is an Anthropic usage object as reported: input_tokens
 // excludes the cache reads and writes, which are reported beside it, and
@@ -148,14 +144,17 @@ func parseMessagesAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
 type messagesStream struct {
 	usage   anthropicUsage
 	started bool // message_start gave the input counts
+	// thinking is set once a thinking or redacted_thinking block started:
+	// the stream then delivers less than the upstream bills (see Estimate).
+	thinking bool
 }
 
 // observeMessages meters one Anthropic Messages stream event's data, by
 // its "type": message_start gives the input counts (and the model),
 // message_delta the cumulative output, which makes the usage final;
 // content_block_start and content_block_delta carry the delivered text,
-// thinking and tool input JSON (a signature is not output text). Errors
-// and pings count nothing.
+// thinking, redacted thinking's data and tool input JSON (a signature is
+// not output text). Errors and pings count nothing.
 func (m *StreamMeter) observeMessages(data []byte) {
 	s := scanner{data: data}
 	if s.peek() != '{' {
@@ -166,6 +165,7 @@ func (m *StreamMeter) observeMessages(data []byte) {
 		a         anthropicUsage
 		haveUsage bool
 		delivered int64
+		thinking  bool
 		model     []byte
 		tbuf      [32]byte
 	)
@@ -186,7 +186,8 @@ func (m *StreamMeter) observeMessages(data []byte) {
 		case rawIs(raw, escaped, "message"): // message_start
 			a, model, haveUsage = s.startedMessage()
 		case rawIs(raw, escaped, "delta"), rawIs(raw, escaped, "content_block"):
-			delivered += s.blockText()
+			n, t := s.blockText()
+			delivered, thinking = delivered+n, thinking || t
 		default:
 			s.skip()
 		}
@@ -213,6 +214,7 @@ func (m *StreamMeter) observeMessages(data []byte) {
 		}
 	case "content_block_start", "content_block_delta":
 		m.delivered += delivered
+		m.messages.thinking = m.messages.thinking || thinking
 	case "message_stop":
 		m.done = true
 	}
@@ -241,24 +243,30 @@ func (s *scanner) startedMessage() (a anthropicUsage, model []byte, haveUsage bo
 }
 
 // blockText reads a delta or a starting content block and returns the
-// bytes of generated text it carries: its text, thinking and partial_json.
-func (s *scanner) blockText() int64 {
+// bytes of generated text it carries (its text, thinking, partial_json and
+// a redacted_thinking block's data) and whether it is thinking: a
+// thinking or redacted_thinking block, or a thinking_delta.
+func (s *scanner) blockText() (n int64, thinking bool) {
 	if s.peek() != '{' {
 		s.skip()
-		return 0
+		return 0, false
 	}
-	var n int64
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
 		raw, escaped := s.key()
 		switch {
-		case rawIs(raw, escaped, "text"), rawIs(raw, escaped, "thinking"), rawIs(raw, escaped, "partial_json"):
+		case rawIs(raw, escaped, "text"), rawIs(raw, escaped, "thinking"), rawIs(raw, escaped, "partial_json"),
+			rawIs(raw, escaped, "data"):
 			n += s.text()
+		case rawIs(raw, escaped, "type") && s.peek() == '"':
+			raw, escaped := s.str()
+			thinking = thinking || rawIs(raw, escaped, "thinking") || rawIs(raw, escaped, "redacted_thinking") ||
+				rawIs(raw, escaped, "thinking_delta")
 		default:
 			s.skip()
 		}
 	}
-	return n
+	return n, thinking
 }
 
 // Estimate is what the stream is charged when its usage never became
@@ -267,82 +275,34 @@ func (s *scanner) blockText() int64 {
 // (a Messages stream's message_start), which is then charged as it is,
 // with the output the larger of what was reported and the delivered text
 // at four bytes a token, and at least one token.
+//
+// A Messages stream that started a thinking or redacted_thinking block is
+// charged the request's whole output bound instead (OutputBound × N, what
+// was held), or the above if larger: Claude 4 models bill the full
+// thinking but stream only a summary of it, and redacted thinking comes
+// encrypted, so the thinking actually billed is unknowable from what was
+// delivered.
 func (m *StreamMeter) Estimate(r RequestInfo, p meter.Price) meter.Usage {
-	if !m.messages.started {
-		return EstimateUsage(r, p, m.delivered)
+	var u meter.Usage
+	if m.messages.started {
+		u = m.messages.usage.meter()
+		u.OutputTokens = max(u.OutputTokens, (m.delivered+bytesPerToken-1)/bytesPerToken, 1)
+	} else {
+		u = EstimateUsage(r, p, m.delivered)
 	}
-	u := m.messages.usage.meter()
-	u.OutputTokens = max(u.OutputTokens, (m.delivered+bytesPerToken-1)/bytesPerToken, 1)
+	if m.messages.thinking {
+		held := r.WorstCase(p, false).OutputTokens // OutputBound × N, saturated
+		u.OutputTokens = max(u.OutputTokens, held)
+	}
 	return u
 }
 
 // messagesWithCost is WithCost for the Messages API: a whole Message's
 // top-level usage, or the usage of a message_delta event, gets
-// "paymeter_cost". An event's JSON must be on its one data line; the
-// event's other lines and line ends are kept as they are.
+// "paymeter_cost". Both sit where chat's do (the last top-level "usage" of
+// the JSON object, read from the event's data lines joined as
+// StreamMeter reads them), so chat's edits place it, dropping any
+// paymeter_cost the upstream sent, so that the member is there once.
 func messagesWithCost(data []byte, cost meter.Amount) []byte {
-	if s := (scanner{data: data}); s.peek() == '{' {
-		return withCostAt(data, 0, len(data), cost)
-	}
-	start, end, ok := eventDataLine(data)
-	if !ok {
-		return data
-	}
-	return withCostAt(data, start, end, cost)
-}
-
-// eventDataLine finds the value of an event's single data line.
-func eventDataLine(event []byte) (start, end int, ok bool) {
-	lines := 0
-	for at := 0; at < len(event); {
-		next := len(event)
-		if i := bytes.IndexByte(event[at:], '\n'); i >= 0 {
-			next = at + i + 1
-		}
-		line := bytes.TrimSuffix(bytes.TrimSuffix(event[at:next], []byte("\n")), []byte("\r"))
-		if v, found := bytes.CutPrefix(line, []byte("data:")); found {
-			lines++
-			start, end = at+len("data:"), at+len(line)
-			if len(v) > 0 && v[0] == ' ' {
-				start++
-			}
-		}
-		at = next
-	}
-	return start, end, lines == 1
-}
-
-// withCostAt puts the cost in the last top-level "usage" object of the
-// JSON object data[start:end], before its closing brace.
-func withCostAt(data []byte, start, end int, cost meter.Amount) []byte {
-	s := scanner{data: data[start:end]}
-	at, members := -1, 0
-	s.open('{')
-	for i := 0; s.more('}', i); i++ {
-		raw, escaped := s.key()
-		if !rawIs(raw, escaped, "usage") || s.peek() != '{' {
-			s.skip()
-			continue
-		}
-		s.open('{')
-		n := 0
-		for ; s.more('}', n); n++ {
-			s.key()
-			s.skip()
-		}
-		at, members = s.pos-1, n
-	}
-	if !s.finish() || at < 0 {
-		return data
-	}
-	at += start
-	out := make([]byte, 0, len(data)+48)
-	out = append(out, data[:at]...)
-	if members > 0 {
-		out = append(out, ',')
-	}
-	out = append(out, `"paymeter_cost":"`...)
-	out = append(out, cost.String()...)
-	out = append(out, '"')
-	return append(out, data[at:]...)
+	return chatWithCost(data, cost)
 }
