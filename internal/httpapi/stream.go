@@ -308,7 +308,12 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 	delivered := r.meter.DeliveredBytes() // drained output included
 	r.s.checkModel(r.m, r.meter.Model())
 	if !known {
-		if delivered == 0 && !clientGone {
+		// Nothing delivered and the upstream broke off: it failed, and
+		// nothing is charged. A stream paymeter cut itself (its time limit,
+		// shutdown) is estimated even so: a reasoning model bills what it
+		// thought before its first visible token (StreamMeter.Estimate).
+		cut := r.stopped != nil || r.upstreamErr == errRequestTooLong
+		if delivered == 0 && !clientGone && !cut {
 			r.s.release(r.m)
 			r.s.logStream(r.m, 0, r.upstreamErr, clientGone)
 			return 0, true
