@@ -4,9 +4,12 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// Image generations (POST /v1/images/generations) are priced per image,
-// not per token (docs/design.md §2): the hold is n images at the price of
-// the request's size and quality, the capture the images the answer holds.
+// Image generations (POST /v1/images/generations) are priced per image
+// (docs/design.md §2a): the hold is n images at the price of the request's
+// size and quality, the capture the images the answer holds. A model that
+// prices input (the GPT image models bill the prompt's text tokens) also
+// holds the prompt's bound and is charged the input tokens the answer
+// reports (ImagesCharged).
 
 // imageField is a top-level field of an image generation request.
 type imageField uint8
@@ -169,7 +172,7 @@ func (r *requestScan) imagePrompt() *meter.Error {
 	if len(raw) == 2 {
 		return badRequest(msg)
 	}
-	// Recorded, not priced: the price is per image.
+	// The prompt's bound, held at the input rate of a model that has one.
 	r.info.PromptBytes = decodedLen(raw, escaped)
 	r.info.Messages = 1
 	return nil
