@@ -44,7 +44,7 @@ func demoAPILines(url, key string) string {
 		"  curl -s " + url + `/v1/messages -H "x-api-key: ` + key + `" -H "anthropic-version: 2023-06-01" -H "Content-Type: application/json" \`,
 		`    -d '{"model":"` + demoClaude + `","max_tokens":64,"messages":[{"role":"user","content":"Say hello."}]}'`,
 		"",
-		"Two images, priced per image by size and quality (the body carries paymeter_cost):",
+		"Two images, priced per image by size and quality, and the prompt's tokens (the body carries paymeter_cost):",
 		"  curl -s " + url + "/v1/images/generations " + bearer + ` \`,
 		`    -d '{"model":"demo-image","prompt":"A paper meter.","n":2,"size":"1024x1024"}'`,
 		"",

@@ -68,7 +68,7 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 		"The Responses API":         {`"paymeter_cost":"`},
 		"The same, streamed (event": {"response.completed", `"paymeter_cost":"`},
 		"The Anthropic Messages":    {`"type":"message"`, `"paymeter_cost":"`},
-		"Two images":                {`"b64_json":"`, `"paymeter_cost":"0.08"`},
+		"Two images":                {`"b64_json":"`, `"input_tokens":4,`, `"paymeter_cost":"0.34002"`},
 		"Embeddings":                {`"object":"embedding"`, `"prompt_tokens":6`, `"paymeter_cost":"`},
 		"Prompt caching":            {`"prompt_tokens":302`, `"cached_tokens":256`, `"paymeter_cost":"0.000111"`},
 		"A reasoning model":         {`"reasoning_tokens":8`, `"paymeter_cost":"`},

@@ -11,12 +11,14 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// imageConfig prices demo-image per image by size and quality, with a
-// flat fee per request, in front of the upstream at url.
+// imageConfig prices demo-image per image by size and quality (1536x1024
+// at one price whatever the quality), with a flat fee per request and no
+// input price (as the DALL·E models), in front of the upstream at url.
 func imageConfig(tb testing.TB, url string) *Config {
 	cfg := testConfig(tb, url)
 	cfg.Models["demo-image"] = ModelConfig{PerRequest: amt(tb, "0.001"), Images: map[string]meter.Amount{
-		"1024x1024": amt(tb, "0.04"), "1024x1024/high": amt(tb, "0.17"), "auto": amt(tb, "0.19"),
+		"1024x1024/low": amt(tb, "0.04"), "1024x1024/high": amt(tb, "0.17"), "1024x1024/auto": amt(tb, "0.18"),
+		"1536x1024": amt(tb, "0.06"), "auto": amt(tb, "0.19"),
 	}}
 	return cfg
 }
@@ -25,7 +27,9 @@ type imageAnswer struct {
 	Data []struct {
 		B64JSON string `json:"b64_json"`
 	} `json:"data"`
-	Cost string `json:"paymeter_cost"`
+	Usage struct {
+		Cost string `json:"paymeter_cost"`
+	} `json:"usage"`
 }
 
 // imageWorstCase is what paymeter holds for body: the "required" of the
@@ -51,7 +55,8 @@ func TestImages_HoldAndCharge(t *testing.T) {
 	}{
 		{"size and quality", `{"model":"demo-image","prompt":"An otter.","n":2,"size":"1024x1024","quality":"high"}`, 2, "0.341"},
 		{"size, other quality", `{"model":"demo-image","prompt":"An otter.","n":3,"size":"1024x1024","quality":"low"}`, 3, "0.121"},
-		{"size, no quality", `{"model":"demo-image","prompt":"An otter.","size":"1024x1024","response_format":"url"}`, 1, "0.041"},
+		{"size, no quality: auto", `{"model":"demo-image","prompt":"An otter.","size":"1024x1024","response_format":"url"}`, 1, "0.181"},
+		{"size at any quality", `{"model":"demo-image","prompt":"An otter.","size":"1536x1024","quality":"high"}`, 1, "0.061"},
 		{"no size: auto", `{"model":"demo-image","prompt":"An otter.","n":2}`, 2, "0.381"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,8 +75,8 @@ func TestImages_HoldAndCharge(t *testing.T) {
 			if err := json.Unmarshal(body, &ans); err != nil || len(ans.Data) != tt.images {
 				t.Fatalf("answer %s (%v), want %d images", body, err, tt.images)
 			}
-			if h := resp.Header.Get("X-Paymeter-Cost"); h != tt.want || ans.Cost != tt.want {
-				t.Errorf("X-Paymeter-Cost=%q paymeter_cost=%q, want both %s", h, ans.Cost, tt.want)
+			if h := resp.Header.Get("X-Paymeter-Cost"); h != tt.want || ans.Usage.Cost != tt.want {
+				t.Errorf("X-Paymeter-Cost=%q usage.paymeter_cost=%q, want both %s", h, ans.Usage.Cost, tt.want)
 			}
 			entries := usageEntries(t, m, a.ID)
 			if len(entries) != 1 || entries[0].Amount != -amt(t, tt.want) || entries[0].Estimated || entries[0].Model != "demo-image" {
@@ -95,12 +100,15 @@ func TestImages_Refused(t *testing.T) {
 	up := newDemoUpstream(t)
 	cfg := imageConfig(t, up.URL+"/v1")
 	cfg.Models["demo-image-strict"] = ModelConfig{Images: map[string]meter.Amount{"1024x1024/high": amt(t, "0.17")}}
+	cfg.Models["demo-image-default"] = ModelConfig{Images: map[string]meter.Amount{"1024x1024/high": amt(t, "0.17"), "default": amt(t, "0.01")}}
 	m := MustRunMain(t, cfg)
 	a, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
 	for _, tt := range []struct {
 		name, body, size, quality string
 	}{
 		{"size", `{"model":"demo-image","prompt":"p","size":"256x256"}`, "256x256", "auto"},
+		{"unlisted quality of a size priced by quality", `{"model":"demo-image","prompt":"p","size":"1024x1024","quality":"medium"}`, "1024x1024", "medium"},
+		{"default not for a size priced by quality", `{"model":"demo-image-default","prompt":"p","size":"1024x1024","quality":"auto"}`, "1024x1024", "auto"},
 		{"quality", `{"model":"demo-image-strict","prompt":"p","size":"1024x1024","quality":"low"}`, "1024x1024", "low"},
 		{"no size", `{"model":"demo-image-strict","prompt":"p","quality":"high"}`, "auto", "high"},
 		{"no table", `{"model":"demo-small","prompt":"p","size":"1024x1024"}`, "1024x1024", "auto"},
@@ -164,7 +172,7 @@ func TestImages_UpstreamAnswers(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	m := MustRunMain(t, imageConfig(t, up.URL+"/v1"))
-	const req = `{"model":"demo-image","prompt":"An otter.","n":2,"size":"1024x1024"}` // hold 0.081
+	const req = `{"model":"demo-image","prompt":"An otter.","n":2,"size":"1024x1024","quality":"low"}` // hold 0.081
 	five := `{"created":1,"data":[{"url":"a"},{"url":"b"},{"url":"c"},{"url":"d"},{"url":"e"}]}`
 	for _, tt := range []struct {
 		name, status, body string

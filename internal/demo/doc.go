@@ -28,5 +28,6 @@
 // prompts are never cached, so they answer alike whatever came before.
 // demo-reasoner spends half its completion tokens reasoning
 // (completion_tokens_details.reasoning_tokens). demo-image generates tiny
-// PNGs on /v1/images/generations (images.go).
+// PNGs on /v1/images/generations, with a GPT image usage object whose
+// input_tokens count the prompt (images.go).
 package demo

@@ -35,11 +35,17 @@ var (
 		"standard": true, "hd": true}
 )
 
-// imageGeneration answers POST /v1/images/generations in the classic
-// format, {"created":…,"data":[…]} with no usage object: n images, each a
-// tiny PNG whose colour is drawn from the prompt and the image's index, as
+// imageTokens is the output tokens the demo reports per image, whatever
+// was asked for: gpt-image-1's count for a low-quality square image.
+const imageTokens = 272
+
+// imageGeneration answers POST /v1/images/generations as the GPT image
+// models do, {"created":…,"data":[…],"usage":{…}}: n images, each a tiny
+// PNG whose colour is drawn from the prompt and the image's index, as
 // "b64_json" (the default, as with the GPT image models) or, with
-// response_format "url", as a data: URL.
+// response_format "url", as a data: URL; and a usage object whose
+// input_tokens are the demo tokenizer's count of the prompt (all text
+// tokens) and output_tokens imageTokens an image.
 func (s *Server) imageGeneration(w http.ResponseWriter, r *http.Request) {
 	var req imageRequest
 	if !readJSON(w, r, &req) || !checkModel(w, req.Model, kindImage) {
@@ -66,7 +72,21 @@ func (s *Server) imageGeneration(w http.ResponseWriter, r *http.Request) {
 		b = base64.StdEncoding.AppendEncode(b, img)
 		b = append(b, `"}`...)
 	}
-	writeJSON(w, http.StatusOK, append(b, "]}"...))
+	writeJSON(w, http.StatusOK, appendImageUsage(append(b, ']'), countTokens(len(req.Prompt)), n*imageTokens))
+}
+
+// appendImageUsage closes an image answer with a gpt-image usage object
+// of input prompt tokens and output image tokens.
+func appendImageUsage(b []byte, input, output int) []byte {
+	b = append(b, `,"usage":{"total_tokens":`...)
+	b = strconv.AppendInt(b, int64(input+output), 10)
+	b = append(b, `,"input_tokens":`...)
+	b = strconv.AppendInt(b, int64(input), 10)
+	b = append(b, `,"output_tokens":`...)
+	b = strconv.AppendInt(b, int64(output), 10)
+	b = append(b, `,"input_tokens_details":{"text_tokens":`...)
+	b = strconv.AppendInt(b, int64(input), 10)
+	return append(b, `,"image_tokens":0}}}`...)
 }
 
 // imageCount checks the request's options and returns its n, answering

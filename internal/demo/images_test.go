@@ -15,6 +15,15 @@ type imagesReply struct {
 		B64JSON string `json:"b64_json"`
 		URL     string `json:"url"`
 	} `json:"data"`
+	Usage struct {
+		TotalTokens  int `json:"total_tokens"`
+		InputTokens  int `json:"input_tokens"`
+		OutputTokens int `json:"output_tokens"`
+		InputDetails struct {
+			TextTokens  int  `json:"text_tokens"`
+			ImageTokens *int `json:"image_tokens"`
+		} `json:"input_tokens_details"`
+	} `json:"usage"`
 }
 
 func TestImageGeneration(t *testing.T) {
@@ -26,6 +35,11 @@ func TestImageGeneration(t *testing.T) {
 	r := decode[imagesReply](t, body)
 	if r.Created != created || len(r.Data) != 3 {
 		t.Fatalf("created=%d, %d images, want %d and 3", r.Created, len(r.Data), created)
+	}
+	// "An otter." is 9 bytes: 3 demo tokens; 272 output tokens an image.
+	if u := r.Usage; u.InputTokens != 3 || u.InputDetails.TextTokens != 3 || u.InputDetails.ImageTokens == nil ||
+		*u.InputDetails.ImageTokens != 0 || u.OutputTokens != 3*272 || u.TotalTokens != 3+3*272 {
+		t.Errorf("usage %+v, want 3 input (text) tokens and 816 output tokens", u)
 	}
 	var pngs []string
 	for i, d := range r.Data {

@@ -136,7 +136,8 @@ func usageCostEdits(doc, value []byte) (sp splice, ok bool) {
 }
 
 // costEdits returns the edits to the valid JSON object at doc[at:] that
-// drop its paymeter_cost members and add the cost as its last member.
+// drop its paymeter_cost members and add the cost as its last member (or
+// only drop them, when value is nil).
 func costEdits(doc []byte, at int, value []byte) splice {
 	type member struct {
 		key, end int // where the key starts and the value ends
@@ -174,6 +175,9 @@ func costEdits(doc []byte, at int, value []byte) splice {
 		sp.add(members[0].key, members[len(members)-1].end, false, "")
 	}
 	sp.edits[0] = edit{at: insert, end: insert, comma: kept > 0, text: `"` + costField + `":"` + string(value) + `"`}
+	if value == nil {
+		sp.edits = sp.edits[1:]
+	}
 	sp.sort()
 	return sp
 }

@@ -4,9 +4,12 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// Image generations (POST /v1/images/generations) are priced per image,
-// not per token (docs/design.md §2): the hold is n images at the price of
-// the request's size and quality, the capture the images the answer holds.
+// Image generations (POST /v1/images/generations) are priced per image
+// (docs/design.md §2a): the hold is n images at the price of the request's
+// size and quality, the capture the images the answer holds. A model that
+// prices input (the GPT image models bill the prompt's text tokens) also
+// holds the prompt's bound and is charged the input tokens the answer
+// reports (ImagesCharged).
 
 // imageField is a top-level field of an image generation request.
 type imageField uint8
@@ -169,7 +172,7 @@ func (r *requestScan) imagePrompt() *meter.Error {
 	if len(raw) == 2 {
 		return badRequest(msg)
 	}
-	// Recorded, not priced: the price is per image.
+	// The prompt's bound, held at the input rate of a model that has one.
 	r.info.PromptBytes = decodedLen(raw, escaped)
 	r.info.Messages = 1
 	return nil
@@ -235,15 +238,61 @@ func (r *requestScan) optionalString(name string) *meter.Error {
 	return r.invalid(`"` + name + `" must be a string`)
 }
 
+// pricesInput reports whether p charges for input tokens at all. An image
+// model that does not (the DALL·E models bill per image alone) is held and
+// charged for its images only.
+func pricesInput(p meter.Price) bool {
+	return max(p.Input, p.CachedInput, p.CacheWrite, p.CacheWrite1h) > 0
+}
+
+// imagesWorstCase is WorstCase for an image generation: its n images, and,
+// for a model that prices input (the GPT image models bill the prompt's
+// text tokens), the prompt's bound (InputBound) at the dearest input rate.
+func (r RequestInfo) imagesWorstCase(p meter.Price) meter.Usage {
+	u := meter.Usage{Images: max(r.N, 1)}
+	if pricesInput(p) {
+		in := p.WorstInput(r.InputBound(p))
+		in.Images = u.Images
+		u = in
+	}
+	return u
+}
+
+// ImagesCharged is the usage an image generation is charged for, from the
+// usage u its answer reports (ParseResponse): never more images than the
+// request asked for and the hold covers; and, for a model that prices
+// input, the input tokens the answer reports, capped at the prompt's bound,
+// or that bound (at the dearest input rate, as held) when it reports none:
+// a prompt is never empty, so no input tokens means no usable usage. For a
+// model that does not price input, the images alone.
+func (r RequestInfo) ImagesCharged(p meter.Price, u meter.Usage) meter.Usage {
+	images := min(u.Images, max(r.N, 1))
+	if !pricesInput(p) {
+		return meter.Usage{Images: images}
+	}
+	bound := r.InputBound(p)
+	if u.InputTokens+u.CachedInputTokens <= 0 { // their sum is the answer's input_tokens: no overflow
+		in := p.WorstInput(bound)
+		in.Images = images
+		return in
+	}
+	input := min(u.InputTokens, bound)
+	return meter.Usage{InputTokens: input, CachedInputTokens: min(u.CachedInputTokens, bound-input), Images: images}
+}
+
 // parseImagesAnswer is ParseResponse for an image generation response:
 // one image per element of its top-level "data" array (ok false without
-// one), and the model, when the answer names it. The tokens of a "usage"
-// object are not read: the price is per image.
+// one), the model, when the answer names it, and the prompt's input
+// tokens when its (last) "usage" object reports them, as the GPT image
+// models' does: input_tokens, cached_tokens split off as OpenAI's (its
+// input_tokens_details). Its output_tokens are the images' tokens, priced
+// per image (docs/design.md §2a), so they are not read.
 func parseImagesAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
 	s := scanner{data: body}
 	if s.peek() != '{' {
 		return meter.Usage{}, nil, false
 	}
+	var input meter.Usage
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
 		raw, escaped := s.key()
@@ -252,6 +301,12 @@ func parseImagesAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
 			u.Images, ok = s.countElements()
 		case rawIs(raw, escaped, "model"):
 			model = s.modelName()
+		case rawIs(raw, escaped, "usage"):
+			if iu, usable := s.openAIUsage(&responsesUsage); usable {
+				input = meter.Usage{InputTokens: iu.InputTokens, CachedInputTokens: iu.CachedInputTokens}
+			} else {
+				input = meter.Usage{}
+			}
 		default:
 			s.skip()
 		}
@@ -259,7 +314,11 @@ func parseImagesAnswer(body []byte) (u meter.Usage, model []byte, ok bool) {
 	if !s.finish() {
 		return meter.Usage{}, nil, false
 	}
-	return u, model, ok
+	if !ok {
+		return meter.Usage{}, model, false
+	}
+	u.InputTokens, u.CachedInputTokens = input.InputTokens, input.CachedInputTokens
+	return u, model, true
 }
 
 // countElements reads an array and returns how many elements it holds;
@@ -277,80 +336,53 @@ func (s *scanner) countElements() (n int64, ok bool) {
 }
 
 // imagesWithCost is WithCost for an image generation response: the cost
-// goes into its top-level "usage" object when it has one (the GPT image
-// models'), else at the top level, as "paymeter_cost".
+// goes into its last top-level "usage" object when it has one (the GPT
+// image models'), else at the top level, as "paymeter_cost". Every
+// paymeter_cost already in the body's usage objects or at its top level
+// (an upstream that is itself a paymeter, or one that spoofs it) is
+// dropped, so that the member is there once and says what this proxy
+// charged. The edits are chat's (costEdits); everything else is kept byte
+// for byte.
 func imagesWithCost(data []byte, cost meter.Amount) []byte {
-	at, empty, ok := imageCostPlace(data)
-	if !ok {
-		return data
-	}
-	field := `"paymeter_cost":"` + cost.String() + `"`
-	if !empty {
-		field = "," + field
-	}
-	out := make([]byte, 0, len(data)+len(field))
-	out = append(out, data[:at]...)
-	out = append(out, field...)
-	return append(out, data[at:]...)
-}
-
-// imageCostPlace finds where "paymeter_cost" goes in a response: before
-// the closing brace of its usage object, or of the body itself, and
-// whether that object is empty. ok is false for a body that is not a
-// valid JSON object, or that already has the field there.
-func imageCostPlace(data []byte) (at int, empty, ok bool) {
+	value := []byte(cost.String())
 	s := scanner{data: data}
 	if s.peek() != '{' {
-		return 0, false, false
+		return data
 	}
+	top := s.pos
+	var usages []int // where each top-level usage object starts
+	usage, taken := -1, false
 	s.open('{')
-	at = s.pos
-	usageAt, usageEmpty, taken := -1, false, false
-	n := 0
-	for ; s.more('}', n); n++ {
+	for i := 0; s.more('}', i); i++ {
 		raw, escaped := s.key()
 		switch {
-		case rawIs(raw, escaped, "usage") && s.peek() == '{':
-			usageAt, usageEmpty, taken = s.objectEnd()
-			if taken {
-				return 0, false, false
+		case rawIs(raw, escaped, "usage"):
+			usage = -1
+			if s.peek() == '{' {
+				usage = s.pos
+				usages = append(usages, usage)
 			}
-		case rawIs(raw, escaped, "paymeter_cost"):
-			taken = true
-			s.skip()
-		default:
-			s.skip()
-		}
-		if !s.bad {
-			at = s.pos
-		}
-	}
-	if !s.finish() {
-		return 0, false, false
-	}
-	if usageAt >= 0 {
-		return usageAt, usageEmpty, true
-	}
-	if taken {
-		return 0, false, false
-	}
-	return at, n == 0, true
-}
-
-// objectEnd reads an object and returns the position of its closing
-// brace, whether it is empty, and whether it has a "paymeter_cost".
-func (s *scanner) objectEnd() (at int, empty, taken bool) {
-	s.open('{')
-	n := 0
-	for ; s.more('}', n); n++ {
-		if s.keyIs("paymeter_cost") {
+		case rawIs(raw, escaped, costField):
 			taken = true
 		}
 		s.skip()
-		at = s.pos
 	}
-	if n == 0 {
-		at = s.pos - 1
+	if !s.finish() {
+		return data
 	}
-	return at, n == 0, taken
+	var sp splice
+	if usage < 0 { // at the top level, which drops any there
+		sp = costEdits(data, top, value)
+	} else if taken {
+		sp = costEdits(data, top, nil)
+	}
+	for _, at := range usages {
+		v := value
+		if at != usage {
+			v = nil // dropped, not added: the client reads the last usage
+		}
+		sp.edits = append(sp.edits, costEdits(data, at, v).edits...)
+	}
+	sp.sort()
+	return sp.apply(data)
 }

@@ -110,11 +110,15 @@ func TestImagesWorstCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := meter.Price{Input: 5, Output: 7, MaxOutputTokens: 100, PerImage: 40}
-	if got, want := info.WorstCase(p, false), (meter.Usage{Images: 3}); got != want {
-		t.Errorf("WorstCase=%+v, want %+v: images only, no tokens", got, want)
+	// The prompt (13 bytes + 8 + 16) at the input rate, no output tokens.
+	if got, want := info.WorstCase(p, false), (meter.Usage{InputTokens: 37, Images: 3}); got != want {
+		t.Errorf("WorstCase=%+v, want %+v: images and the prompt, no output tokens", got, want)
 	}
-	if got, want := EstimateUsage(info, p, 1<<20), (meter.Usage{Images: 3}); got != want {
+	if got, want := EstimateUsage(info, p, 1<<20), (meter.Usage{InputTokens: 37, Images: 3}); got != want {
 		t.Errorf("EstimateUsage=%+v, want %+v: the hold", got, want)
+	}
+	if got, want := info.WorstCase(meter.Price{Output: 7, PerImage: 40}, false), (meter.Usage{Images: 3}); got != want {
+		t.Errorf("WorstCase=%+v, want %+v: images only when input is free", got, want)
 	}
 	if got := info.OutputBound(p); got != 0 {
 		t.Errorf("OutputBound=%d, want 0", got)
@@ -132,26 +136,32 @@ func TestParseImagesAnswer(t *testing.T) {
 		images int64
 		model  string
 		ok     bool
+		input  int64
 	}{
-		{"gpt-image", string(readFixture(t, "images/answer_gpt_image.json")), 2, "", true},
-		{"dall-e-3", string(readFixture(t, "images/answer_dalle3.json")), 1, "", true},
-		{"none", `{"created":1,"data":[]}`, 0, "", true},
-		{"model", `{"model":"gpt-image-1","data":[{"url":"a"},{"url":"b"},{"url":"c"}]}`, 3, "gpt-image-1", true},
-		{"repeated data, last wins", `{"data":[{},{},{}],"data":[{}]}`, 1, "", true},
-		{"no data", `{"created":1,"usage":{"input_tokens":5}}`, 0, "", false},
-		{"data null", `{"data":null}`, 0, "", false},
-		{"data object", `{"data":{"b64_json":"x"}}`, 0, "", false},
-		{"malformed", `{"data":[{},{}]`, 0, "", false},
-		{"malformed element", `{"data":[{,}]}`, 0, "", false},
-		{"trailing", `{"data":[{}]}{}`, 0, "", false},
-		{"not an object", `[{"data":[]}]`, 0, "", false},
-		{"empty", ``, 0, "", false},
-		{"escaped key", `{"d\u0061ta":[1,2]}`, 2, "", true},
+		{"gpt-image", string(readFixture(t, "images/answer_gpt_image.json")), 2, "", true, 14},
+		{"dall-e-3", string(readFixture(t, "images/answer_dalle3.json")), 1, "", true, 0},
+		{"usage repeated, last wins", `{"data":[{}],"usage":{"input_tokens":9},"usage":{"input_tokens":3}}`, 1, "", true, 3},
+		{"usage unusable", `{"data":[{}],"usage":{"input_tokens":9},"usage":{"input_tokens":-3}}`, 1, "", true, 0},
+		{"usage not an object", `{"data":[{}],"usage":{"input_tokens":9},"usage":7}`, 1, "", true, 0},
+		{"usage huge", `{"data":[{}],"usage":{"input_tokens":1e3}}`, 1, "", true, 0},
+		{"output not read", `{"data":[{}],"usage":{"input_tokens":2,"output_tokens":999,"output_tokens_details":{"reasoning_tokens":9}}}`, 1, "", true, 2},
+		{"none", `{"created":1,"data":[]}`, 0, "", true, 0},
+		{"model", `{"model":"gpt-image-1","data":[{"url":"a"},{"url":"b"},{"url":"c"}]}`, 3, "gpt-image-1", true, 0},
+		{"repeated data, last wins", `{"data":[{},{},{}],"data":[{}]}`, 1, "", true, 0},
+		{"no data", `{"created":1,"usage":{"input_tokens":5}}`, 0, "", false, 0},
+		{"data null", `{"data":null}`, 0, "", false, 0},
+		{"data object", `{"data":{"b64_json":"x"}}`, 0, "", false, 0},
+		{"malformed", `{"data":[{},{}]`, 0, "", false, 0},
+		{"malformed element", `{"data":[{,}]}`, 0, "", false, 0},
+		{"trailing", `{"data":[{}]}{}`, 0, "", false, 0},
+		{"not an object", `[{"data":[]}]`, 0, "", false, 0},
+		{"empty", ``, 0, "", false, 0},
+		{"escaped key", `{"d\u0061ta":[1,2]}`, 2, "", true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u, model, ok := ParseResponse(APIImages, []byte(tt.body))
-			if ok != tt.ok || u != (meter.Usage{Images: tt.images}) || string(model) != tt.model {
+			if ok != tt.ok || u != (meter.Usage{Images: tt.images, InputTokens: tt.input}) || string(model) != tt.model {
 				t.Errorf("usage=%+v model=%q ok=%v, want %d images, model %q, ok %v", u, model, ok, tt.images, tt.model, tt.ok)
 			}
 		})
@@ -167,8 +177,8 @@ func TestImagesWithCost(t *testing.T) {
 		{"usage", `{"data":[],"usage":{"total_tokens":3},"size":"auto"}`, `{"data":[],"usage":{"total_tokens":3,"paymeter_cost":"0.080000001"},"size":"auto"}`},
 		{"empty usage", `{"usage":{},"data":[]}`, `{"usage":{"paymeter_cost":"0.080000001"},"data":[]}`},
 		{"usage null", `{"data":[],"usage":null}`, `{"data":[],"usage":null,"paymeter_cost":"0.080000001"}`},
-		{"already there", `{"data":[],"paymeter_cost":"0"}`, `{"data":[],"paymeter_cost":"0"}`},
-		{"already in usage", `{"data":[],"usage":{"paymeter_cost":"0"}}`, `{"data":[],"usage":{"paymeter_cost":"0"}}`},
+		{"already there", `{"data":[],"paymeter_cost":"0"}`, `{"data":[],"paymeter_cost":"0.080000001"}`},
+		{"already in usage", `{"data":[],"usage":{"paymeter_cost":"0"}}`, `{"data":[],"usage":{"paymeter_cost":"0.080000001"}}`},
 		{"malformed", `{"data":[]`, `{"data":[]`},
 		{"array", `[]`, `[]`},
 	}
@@ -237,8 +247,9 @@ func FuzzInspectImages(f *testing.F) {
 			info.ImageSize != deref(v.Size) || info.ImageQuality != deref(v.Quality) {
 			t.Fatalf("info %+v, but encoding/json reads %+v", info, v)
 		}
-		if u := info.WorstCase(meter.Price{Input: 1, Output: 1, MaxOutputTokens: 9}, false); u != (meter.Usage{Images: info.N}) {
-			t.Fatalf("WorstCase=%+v, want %d images only", u, info.N)
+		p := meter.Price{Input: 1, Output: 1, MaxOutputTokens: 9}
+		if u := info.WorstCase(p, false); u != (meter.Usage{InputTokens: info.InputBound(p), Images: info.N}) || u.InputTokens < int64(len(v.Prompt)) {
+			t.Fatalf("WorstCase=%+v, want %d images and the prompt's %d bytes", u, info.N, len(v.Prompt))
 		}
 		if got := info.ForwardBody(body, meter.Price{MaxOutputTokens: 9}); string(got) != string(body) {
 			t.Fatalf("ForwardBody changed an image request: %s", got)

@@ -18,10 +18,11 @@ const (
 // WorstCase returns an upper bound on what the request can consume: its
 // InputBound, and its OutputBound for each of its n choices. Embeddings
 // (the flag, or a request read as APIEmbeddings) produce no output tokens.
-// An image generation is its n images, priced per image, and no tokens.
+// An image generation is its n images, priced per image, and its prompt
+// (imagesWorstCase).
 func (r RequestInfo) WorstCase(p meter.Price, embeddings bool) meter.Usage {
 	if r.api == APIImages {
-		return meter.Usage{Images: max(r.N, 1)}
+		return r.imagesWorstCase(p)
 	}
 	u := p.WorstInput(r.InputBound(p))
 	if embeddings {

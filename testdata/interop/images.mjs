@@ -16,7 +16,8 @@ try {
 console.log(JSON.stringify({
   images: data.data.length,
   png: Buffer.from(data.data[0].b64_json, "base64").subarray(1, 4).toString(),
-  bodyCost: data.paymeter_cost,
+  bodyCost: data.usage?.paymeter_cost,
+  inputTokens: data.usage?.input_tokens,
   headerCost: response.headers.get("x-paymeter-cost"),
   refused,
 }));
