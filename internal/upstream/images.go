@@ -49,25 +49,8 @@ const maxImages = 10
 // a price, and are quoted back in refusals.
 const maxImageOption = 32
 
-func imageFieldOf(name []byte) imageField {
-	for f := iModel; f < numImageFields; f++ {
-		if string(name) == imageFieldNames[f] {
-			return f
-		}
-	}
-	return iNone
-}
-
-// imageFieldError refuses a key that is not one of the image fields: a
-// spelling of one (ambiguous_field), or anything else (unsupported_field).
-func imageFieldError(name string) *meter.Error {
-	for f := iModel; f < numImageFields; f++ {
-		if foldsTo([]byte(name), imageFieldNames[f]) {
-			return ambiguous(name, "%q is not %q: field names must be spelled exactly", name, imageFieldNames[f])
-		}
-	}
-	return unsupported(name, "%q is not a field this route forwards", name)
-}
+// imageFields is the image generation API's field table.
+var imageFields = newFieldTable(imageFieldNames[:], nil)
 
 // inspectImages is InspectRequest for /v1/images/generations. model and a
 // non-empty prompt are required (the price is the model's); n is 1 to 10
@@ -86,39 +69,23 @@ func inspectImages(body []byte) (RequestInfo, error) {
 }
 
 func (r *requestScan) scanImages() *meter.Error {
-	s := &r.s
-	if s.peek() != '{' {
-		return badRequest(msgNotObject)
-	}
 	r.n = -1
-	var seen uint32
-	s.open('{')
-	var buf [32]byte
-	for i := 0; s.more('}', i); i++ {
-		raw, escaped := s.key()
-		if s.bad {
-			return badRequest(msgInvalidJSON)
+	for i := 0; ; i++ {
+		f, more, err := r.nextField(imageFields, i)
+		if err != nil {
+			return err
 		}
-		name := keyName(raw, escaped, buf[:])
-		f := imageFieldOf(name)
-		if f == iNone {
-			return imageFieldError(string(name))
+		if !more {
+			break
 		}
-		if seen&(1<<f) != 0 {
-			return ambiguous(imageFieldNames[f], "%q must appear only once", imageFieldNames[f])
-		}
-		seen |= 1 << f
-		if err := r.imageField(f); err != nil {
+		if err := r.imageField(imageField(f)); err != nil {
 			return err
 		}
 	}
-	if !s.finish() {
-		return badRequest(msgInvalidJSON)
-	}
-	if seen&(1<<iModel) == 0 {
+	if !r.has(uint8(iModel)) {
 		return badRequest(`"model" is required`)
 	}
-	if seen&(1<<iPrompt) == 0 {
+	if !r.has(uint8(iPrompt)) {
 		return badRequest(`"prompt" is required`)
 	}
 	r.info.N = max(r.n, 1)

@@ -55,6 +55,9 @@ var unpricedMessagesFields = map[string]string{
 	"skills":             "skills run in code execution containers, billed outside the priced tokens",
 }
 
+// messagesFields is the Messages API's field table.
+var messagesFields = newFieldTable(mFieldNames[:], unpricedMessagesFields)
+
 // toolsAllowance is added to the input bound of a request that defines
 // tools: the Messages API renders a tool-use system prompt the body does
 // not carry (documented at 313 to 530 tokens across Claude models).
@@ -88,59 +91,20 @@ func inspectMessages(body []byte) (RequestInfo, error) {
 }
 
 func (r *messagesScan) scan() *meter.Error {
-	s := &r.s
-	if s.peek() != '{' {
-		return badRequest(msgNotObject)
-	}
 	r.maxTokens = -1
-	s.open('{')
-	var buf [32]byte
-	for i := 0; s.more('}', i); i++ {
-		raw, escaped := s.key()
-		if s.bad {
-			return badRequest(msgInvalidJSON)
+	for i := 0; ; i++ {
+		f, more, err := r.nextField(messagesFields, i)
+		if err != nil {
+			return err
 		}
-		name := keyName(raw, escaped, buf[:])
-		f := messagesField(name)
-		if f == mNone {
-			return messagesFieldError(string(name))
+		if !more {
+			break
 		}
-		if r.seen&(1<<f) != 0 {
-			return ambiguous(mFieldNames[f], "%q must appear only once", mFieldNames[f])
-		}
-		r.seen |= 1 << f
-		if err := r.field(f); err != nil {
+		if err := r.field(mField(f)); err != nil {
 			return err
 		}
 	}
-	if !s.finish() {
-		return badRequest(msgInvalidJSON)
-	}
 	return r.check()
-}
-
-// messagesField returns the Messages field named exactly name, or mNone.
-func messagesField(name []byte) mField {
-	for f := mModel; f < numMFields; f++ {
-		if string(name) == mFieldNames[f] {
-			return f
-		}
-	}
-	return mNone
-}
-
-// messagesFieldError refuses a top-level key /v1/messages does not
-// forward, as fieldError does for the OpenAI routes.
-func messagesFieldError(name string) *meter.Error {
-	for f := mModel; f < numMFields; f++ {
-		if foldsTo([]byte(name), mFieldNames[f]) {
-			return ambiguous(name, "%q is not %q: field names must be spelled exactly", name, mFieldNames[f])
-		}
-	}
-	if reason, ok := unpricedMessagesFields[name]; ok {
-		return unsupported(name, "%q is not supported: %s", name, reason)
-	}
-	return unsupported(name, "%q is not a field this route forwards", name)
 }
 
 func (r *messagesScan) field(f mField) *meter.Error {

@@ -51,22 +51,15 @@ var rfieldNames = [numRFields]string{
 	rPromptCacheKey: "prompt_cache_key", rMetadata: "metadata", rStore: "store", rInclude: "include",
 }
 
-// rfieldByName finds a field by its exact name. (Indexing a map with
-// string(b) does not allocate.)
-var rfieldByName = func() map[string]rfield {
-	m := make(map[string]rfield, numRFields)
-	for f := rModel; f < numRFields; f++ {
-		m[rfieldNames[f]] = f
-	}
-	return m
-}()
-
 // responsesUnpriced are Responses API fields that are refused for a reason
 // worth telling.
 var responsesUnpriced = map[string]string{
 	"prompt":             "a stored prompt template adds input, tools and settings this proxy cannot see, so it cannot be priced",
 	"context_management": "server-side compaction changes the input outside the priced request",
 }
+
+// responsesFields is the Responses API's field table.
+var responsesFields = newFieldTable(rfieldNames[:], responsesUnpriced)
 
 // inspectResponses is InspectRequest for the OpenAI Responses API
 // (docs/design.md §2). The input is instructions plus input (a string, or
@@ -91,34 +84,19 @@ func inspectResponses(body []byte) (RequestInfo, error) {
 }
 
 func (r *requestScan) scanResponses() *meter.Error {
-	s := &r.s
-	if s.peek() != '{' {
-		return badRequest(msgNotObject)
-	}
 	r.maxTokens = -1
-	s.open('{')
-	var buf [32]byte
-	for i := 0; s.more('}', i); i++ {
-		raw, escaped := s.key()
-		if s.bad {
-			return badRequest(msgInvalidJSON)
-		}
-		name := keyName(raw, escaped, buf[:])
-		f := rfieldByName[string(name)]
-		if f == rNone {
-			return responsesFieldError(string(name))
-		}
-		if r.seen&(1<<f) != 0 {
-			return ambiguous(rfieldNames[f], "%q must appear only once", rfieldNames[f])
-		}
-		r.seen |= 1 << f
-		if err := r.responsesField(f); err != nil {
+	for i := 0; ; i++ {
+		f, more, err := r.nextField(responsesFields, i)
+		if err != nil {
 			return err
 		}
-		r.info.edits.end, r.info.edits.members = s.pos, i+1
-	}
-	if !s.finish() {
-		return badRequest(msgInvalidJSON)
+		if !more {
+			break
+		}
+		if err := r.responsesField(rfield(f)); err != nil {
+			return err
+		}
+		r.info.edits.end, r.info.edits.members = r.s.pos, i+1
 	}
 	if r.seen&(1<<rModel) == 0 {
 		return badRequest(`"model" is required`)
@@ -126,21 +104,6 @@ func (r *requestScan) scanResponses() *meter.Error {
 	r.info.MaxTokens = max(r.maxTokens, 0)
 	r.info.N = 1
 	return nil
-}
-
-// responsesFieldError refuses a key that is not a Responses API field
-// this route forwards: a spelling of one (ambiguous_field), or any other
-// (unsupported_field).
-func responsesFieldError(name string) *meter.Error {
-	for f := rModel; f < numRFields; f++ {
-		if foldsTo([]byte(name), rfieldNames[f]) {
-			return ambiguous(name, "%q is not %q: field names must be spelled exactly", name, rfieldNames[f])
-		}
-	}
-	if reason, ok := responsesUnpriced[name]; ok {
-		return unsupported(name, "%q is not supported: %s", name, reason)
-	}
-	return unsupported(name, "%q is not a field this route forwards", name)
 }
 
 // responsesField reads the value of one Responses API field.
