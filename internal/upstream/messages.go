@@ -232,16 +232,10 @@ func (r *messagesScan) thinking() *meter.Error {
 // it as a JSON definition, keys and all), plus the per-item allowance.
 func (r *messagesScan) toolList() *meter.Error {
 	s := &r.s
-	switch s.peek() {
-	case 'n':
-		s.lit("null")
-		return nil
-	case '[':
-	default:
-		return r.invalid(`"tools" must be an array of objects`)
+	if ok, err := r.array(`"tools" must be an array of objects`); !ok {
+		return err
 	}
 	var buf, tbuf [32]byte
-	s.open('[')
 	for i := 0; s.more(']', i); i++ {
 		r.tools = true
 		r.info.PromptBytes += perItemAllowance

@@ -7,16 +7,10 @@ import "github.com/paymeter/paymeter/internal/meter"
 // count by cost.
 func (r *messagesScan) messageList() *meter.Error {
 	s := &r.s
-	switch s.peek() {
-	case 'n':
-		s.lit("null")
-		return nil
-	case '[':
-	default:
-		return r.invalid(`"messages" must be an array of objects`)
+	if ok, err := r.array(`"messages" must be an array of objects`); !ok {
+		return err
 	}
 	var buf [32]byte
-	s.open('[')
 	for i := 0; s.more(']', i); i++ {
 		if s.peek() != '{' {
 			return r.invalid(`"messages" must be an array of objects`)

@@ -9,15 +9,9 @@ import (
 // messages reads a chat "messages" array.
 func (r *requestScan) messages() *meter.Error {
 	s := &r.s
-	switch s.peek() {
-	case 'n':
-		s.lit("null")
-		return nil
-	case '[':
-	default:
-		return r.invalid(`"messages" must be an array of objects`)
+	if ok, err := r.array(`"messages" must be an array of objects`); !ok {
+		return err
 	}
-	s.open('[')
 	for i := 0; s.more(']', i); i++ {
 		if s.peek() != '{' {
 			return r.invalid(`"messages" must be an array of objects`)

@@ -331,15 +331,9 @@ func (r *requestScan) serviceTier() *meter.Error {
 func (r *requestScan) modalities() *meter.Error {
 	s := &r.s
 	const msg = `"modalities" may only be ["text"]: audio output is billed outside the priced tokens`
-	switch s.peek() {
-	case 'n':
-		s.lit("null")
-		return nil
-	case '[':
-	default:
-		return r.invalid(`"modalities" must be an array of strings`)
+	if ok, err := r.array(`"modalities" must be an array of strings`); !ok {
+		return err
 	}
-	s.open('[')
 	var buf [16]byte
 	for i := 0; s.more(']', i); i++ {
 		if v, ok := r.str(buf[:]); !ok || string(v) != "text" {
@@ -350,4 +344,19 @@ func (r *requestScan) modalities() *meter.Error {
 		}
 	}
 	return nil
+}
+
+// array opens an array value: false for null, which holds nothing to
+// read, and for anything but an array, refused with msg (err set).
+func (r *requestScan) array(msg string) (ok bool, err *meter.Error) {
+	s := &r.s
+	switch s.peek() {
+	case 'n':
+		s.lit("null")
+		return false, nil
+	case '[':
+		s.open('[')
+		return true, nil
+	}
+	return false, r.invalid(msg)
 }
