@@ -138,7 +138,8 @@ func (s *Server) upstreamOf(model string, r route) (*upstream.Client, error) {
 
 // forward sends a whole request upstream and answers only once the charge
 // for it is durable. The upstream's response is read straight into the
-// client's response: the body is never copied.
+// client's response, and copied once only, to write the cost into its
+// usage object (upstream.WithCost).
 func (s *Server) forward(c *fiber.Ctx, m *metered) error {
 	resp := c.Response()
 	start := time.Now()
