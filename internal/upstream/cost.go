@@ -82,10 +82,14 @@ func eventCostEdits(event, value []byte, edits func(doc, value []byte) (splice, 
 	if !ok {
 		return event
 	}
+	// The edits are sorted and do not overlap, so their positions only
+	// grow: one pass over the lines maps them all (an event of many lines
+	// and many edits costs their sum, not their product).
+	var c lineCursor
 	for i := range sp.edits {
 		e := &sp.edits[i]
-		at, atLine := toEvent(lines, e.at)
-		end, endLine := toEvent(lines, e.end)
+		at, atLine := c.toEvent(lines, e.at)
+		end, endLine := c.toEvent(lines, e.end)
 		if atLine != endLine {
 			return event
 		}
@@ -94,19 +98,27 @@ func eventCostEdits(event, value []byte, edits func(doc, value []byte) (splice, 
 	return sp.apply(event)
 }
 
-// toEvent maps a position in the joined data of lines to one in the
-// event, and says which line it is in. A position at a line's end (the
-// "\n" that joins it to the next) is in that line.
-func toEvent(lines []span, p int) (at, line int) {
-	off := 0
-	for i, l := range lines {
-		if n := l.end - l.at; p <= off+n {
-			return l.at + p - off, i
+// lineCursor maps positions in the joined data of an event's data lines
+// to positions in the event, for positions that never go down.
+type lineCursor struct {
+	line, off int // the line reached, and where it starts in the joined data
+}
+
+// toEvent maps p, no lower than the position mapped before, to its place
+// in the event, and says which line it is in. A position at a line's end
+// (the "\n" that joins it to the next) is in that line.
+func (c *lineCursor) toEvent(lines []span, p int) (at, line int) {
+	for ; c.line < len(lines); c.line++ {
+		l := lines[c.line]
+		if n := l.end - l.at; p <= c.off+n {
+			return l.at + p - c.off, c.line
 		}
-		off += l.end - l.at + 1
+		c.off += l.end - l.at + 1
 	}
-	last := lines[len(lines)-1]
-	return last.end, len(lines) - 1
+	c.line = len(lines) - 1 // past the end: the last line's end, and stay there
+	c.off -= lines[c.line].end - lines[c.line].at + 1
+	last := lines[c.line]
+	return last.end, c.line
 }
 
 // usageCostEdits returns the edits that put "paymeter_cost":value into the
