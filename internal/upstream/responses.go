@@ -68,7 +68,8 @@ var responsesFields = newFieldTable(rfieldNames[:], responsesUnpriced)
 // reasoning items); tools, tool_choice and text (its JSON schema) count
 // their JSON length as chat's tools do. Input the upstream adds from
 // state it keeps — previous_response_id, conversation, an item_reference
-// or compaction item, a reasoning item's encrypted_content — makes the
+// (typed, or a typeless item with an id) or compaction item, a reasoning
+// item's id or encrypted_content — makes the
 // request HiddenInput, bounded by the model's context window alone.
 // Whatever bills outside the priced tokens is refused: background runs,
 // built-in tools (anything but "function" and "custom" tools bill per
