@@ -281,7 +281,9 @@ func (s *scanner) blockText() (n int64, thinking bool) {
 // was held), or the above if larger: Claude 4 models bill the full
 // thinking but stream only a summary of it, and redacted thinking comes
 // encrypted, so the thinking actually billed is unknowable from what was
-// delivered.
+// delivered. A Responses stream that showed a reasoning item or a
+// response.reasoning_* event is charged so too: OpenAI streams at most a
+// summary of the reasoning it bills.
 func (m *StreamMeter) Estimate(r RequestInfo, p meter.Price) meter.Usage {
 	var u meter.Usage
 	if m.messages.started {
@@ -290,7 +292,7 @@ func (m *StreamMeter) Estimate(r RequestInfo, p meter.Price) meter.Usage {
 	} else {
 		u = EstimateUsage(r, p, m.delivered)
 	}
-	if m.messages.thinking {
+	if m.messages.thinking || m.responses.reasoning {
 		held := r.WorstCase(p, false).OutputTokens // OutputBound × N, saturated
 		u.OutputTokens = max(u.OutputTokens, held)
 	}

@@ -68,7 +68,8 @@ var responsesFields = newFieldTable(rfieldNames[:], responsesUnpriced)
 // reasoning items); tools, tool_choice and text (its JSON schema) count
 // their JSON length as chat's tools do. Input the upstream adds from
 // state it keeps — previous_response_id, conversation, an item_reference
-// or compaction item, a reasoning item's encrypted_content — makes the
+// (typed, or a typeless item with an id) or compaction item, a reasoning
+// item's id or encrypted_content — makes the
 // request HiddenInput, bounded by the model's context window alone.
 // Whatever bills outside the priced tokens is refused: background runs,
 // built-in tools (anything but "function" and "custom" tools bill per
@@ -135,6 +136,8 @@ func (r *requestScan) responsesField(f rfield) *meter.Error {
 		err = r.stateRef(`"previous_response_id" must be a string`, false)
 	case rConversation:
 		err = r.stateRef(`"conversation" must be a string or an object`, true)
+	case rReasoning:
+		err = r.reasoning()
 	case rStreamOptions:
 		// include_obfuscation pads delta events; usage is always reported.
 		err = r.objectOrNull(`"stream_options" must be an object`)
@@ -160,6 +163,69 @@ func (r *requestScan) instructions() *meter.Error {
 		return nil
 	}
 	return r.invalid(`"instructions" must be a string`)
+}
+
+// reasoningMembers are the members of "reasoning", spelled exactly.
+var reasoningMembers = [...]string{"effort", "summary", "generate_summary", "mode", "context"}
+
+// reasoning reads "reasoning". Its effort and summary only shape output
+// bounded by max_output_tokens, and context which reasoning items of
+// earlier turns are rendered, input already counted or HiddenInput: they
+// are forwarded. Its mode must be the standard one: the pro execution mode
+// bills at other rates than the price table's. Any other member, or a
+// spelling of one, is refused: an upstream may read it.
+func (r *requestScan) reasoning() *meter.Error {
+	s := &r.s
+	switch s.peek() {
+	case 'n':
+		s.lit("null")
+		return nil
+	case '{':
+	default:
+		return r.invalid(`"reasoning" must be an object`)
+	}
+	var buf, vbuf [32]byte
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		raw, escaped := s.key()
+		name := keyName(raw, escaped, buf[:])
+		if s.bad {
+			break
+		}
+		switch known := oneOf(name, reasoningMembers[:]); {
+		case string(name) == "mode":
+			if s.peek() == 'n' {
+				s.lit("null")
+				break
+			}
+			v, ok := r.str(vbuf[:])
+			if !ok {
+				return r.invalidAfter(`"reasoning.mode" must be a string`)
+			}
+			if string(v) != "standard" {
+				return unsupported("reasoning.mode", `"reasoning.mode" must be "standard": another execution mode bills at rates this proxy does not price`)
+			}
+		case known:
+			s.skip()
+		case foldsToAny(name, reasoningMembers[:]):
+			return ambiguous("reasoning."+string(name), "%q in reasoning is not a field name spelled exactly", string(name))
+		default:
+			return unsupported("reasoning."+string(name), "%q in reasoning is not a field this proxy knows", string(name))
+		}
+	}
+	if s.bad {
+		return badRequest(msgInvalidJSON)
+	}
+	return nil
+}
+
+func foldsToAny(name []byte, set []string) bool {
+	for _, x := range set {
+		if foldsTo(name, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // background refuses a background response: it is answered later, through

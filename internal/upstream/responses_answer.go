@@ -63,6 +63,8 @@ func (m *StreamMeter) observeResponses(data []byte) {
 		model              []byte
 		kind               = evOther
 		typed, hasResponse bool
+		reasoning          bool // a reasoning event, or one of a reasoning item
+		reasoningItem      bool
 	)
 	s.open('{')
 	for i := 0; s.more('}', i); i++ {
@@ -71,7 +73,10 @@ func (m *StreamMeter) observeResponses(data []byte) {
 		case rawIs(raw, escaped, "type"):
 			// The last one decides, as it does for the decoders clients use.
 			kind, typed = evOther, true
-			kind = responsesEvent(s.modelName())
+			typ := s.modelName()
+			kind, reasoning = responsesEvent(typ), bytes.HasPrefix(typ, []byte("response.reasoning"))
+		case rawIs(raw, escaped, "item"):
+			reasoningItem = s.itemIsReasoning()
 		case rawIs(raw, escaped, "delta"):
 			delta = s.text()
 		case rawIs(raw, escaped, "response"):
@@ -84,6 +89,8 @@ func (m *StreamMeter) observeResponses(data []byte) {
 	if !s.finish() || !typed {
 		return
 	}
+	// Its output is reasoning the stream does not carry, all of it billed.
+	m.responses.reasoning = m.responses.reasoning || reasoning || reasoningItem
 	if m.model == nil && hasResponse && model != nil {
 		m.model = append([]byte{}, model...)
 	}
@@ -98,6 +105,32 @@ func (m *StreamMeter) observeResponses(data []byte) {
 	case evError:
 		m.done = true
 	}
+}
+
+// responsesStream is what a Responses stream showed so far.
+type responsesStream struct {
+	// reasoning is set once a reasoning item or event was seen: the stream
+	// then delivers less than the upstream bills (see Estimate).
+	reasoning bool
+}
+
+// itemIsReasoning reads an event's "item" and reports whether it is a
+// reasoning item (its last "type" is "reasoning").
+func (s *scanner) itemIsReasoning() bool {
+	if s.peek() != '{' {
+		s.skip()
+		return false
+	}
+	reasoning := false
+	s.open('{')
+	for i := 0; s.more('}', i); i++ {
+		if !s.keyIs("type") {
+			s.skip()
+			continue
+		}
+		reasoning = string(s.modelName()) == "reasoning"
+	}
+	return reasoning
 }
 
 // responsesWithCost is WithCost for the Responses API: the cost goes into

@@ -238,6 +238,8 @@ func FuzzInspectResponses(f *testing.F) {
 	f.Add([]byte(`{"model":"m","input":[{"type":"reasoning","encrypted_content":"x"},{"content":[{"type":"input_image","image_url":"u"}]}]}`))
 	f.Add([]byte(`{"model":"m","max_output_tokens":0,"tools":[{"type":"function","Type":"mcp"}],"stream":true}`))
 	f.Add([]byte(`{"model":"m","previous_response_id":"r","MODEL":"x","input":"\ud83d\ude00"}`))
+	f.Add([]byte(`{"model":"m","input":[{"id":"msg_1"},{"type":"reasoning","id":"rs_1","summary":[]},{"role":"user","content":"q","id":null}],"reasoning":{"mode":"standard","effort":"max"}}`))
+	f.Add([]byte(`{"model":"m","tool_choice":{"type":"allowed_tools","tools":[{"type":"function","name":"f"},{"type":"web_search"}]},"reasoning":{"Mode":"pro"}}`))
 	f.Add([]byte(`{"model":"m","max_output_tokens":null,"tool_choice":{"type":"allowed_tools","tools":[]},"input":[{"type":"function_call_output","output":[{"type":"input_file","file_data":"QQ"}]}]}`))
 	price := meter.Price{MaxOutputTokens: 77, MaxInputTokens: 1000, MaxImageTokens: 5, MaxAudioTokens: 6, MaxFileTokens: 7}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -311,6 +313,7 @@ func FuzzResponsesStreamMeter(f *testing.F) {
 		f.Add(b, []byte{3, 200, 7})
 	}
 	f.Add([]byte("event: response.completed\r\ndata: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":9,\"input_tokens_details\":{\"cached_tokens\":99}}}}\r\n\r\n"), []byte{1})
+	f.Add([]byte("data: {\"item\":{\"type\":\"reasoning\"},\"type\":\"response.output_item.added\"}\n\ndata: {\"type\":\"response.reasoning_summary_text.delta\",\"delta\":\"hm\"}\n\n"), []byte{5, 1})
 	price := meter.Price{Input: 3, CachedInput: 1, Output: 5}
 	f.Fuzz(func(t *testing.T, stream, sizes []byte) {
 		whole := responsesRun(t, bytes.NewReader(stream), price)
@@ -334,6 +337,7 @@ type responsesResult struct {
 	delivered int64
 	done      bool
 	model     string
+	reasoning bool // the estimate is the held output bound
 }
 
 // responsesRun meters a stream and checks that the cost written into each
@@ -369,7 +373,14 @@ func responsesRun(t *testing.T, r io.Reader, price meter.Price) responsesResult 
 		}
 	}
 	u, ok := m.Usage()
-	return responsesResult{u, ok, m.DeliveredBytes(), m.Done(), string(m.Model())}
+	// A request bounded at 1000 output tokens, and at 10 for a price
+	// without the model's cap: the estimate is one of its two kinds.
+	info := RequestInfo{api: APIResponses, N: 1, MaxTokens: 1000}
+	est := m.Estimate(info, price)
+	if plain := EstimateUsage(info, price, m.DeliveredBytes()); est != plain && est.OutputTokens != max(1000, plain.OutputTokens) {
+		t.Fatalf("estimate %+v: neither %+v nor the held output bound", est, plain)
+	}
+	return responsesResult{u, ok, m.DeliveredBytes(), m.Done(), string(m.Model()), m.responses.reasoning}
 }
 
 func BenchmarkInspectResponses(b *testing.B) {

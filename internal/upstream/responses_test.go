@@ -73,8 +73,10 @@ func TestInspectResponses(t *testing.T) {
 			RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: n("gAAA"), HiddenInput: true}},
 		{"encrypted reasoning", `{"model":"m","input":[{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"gAAA"}]}`,
 			RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: n("rs_1", "[]", "gAAA"), HiddenInput: true}},
-		{"reasoning without encrypted content", `{"model":"m","input":[{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"hm"}],"encrypted_content":null,"content":[{"type":"reasoning_text","text":"ab"}]}]}`,
-			RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: n("rs_1", `[{"type":"summary_text","text":"hm"}]`, ",::", "null", "ab")}},
+		// Without encrypted content, the upstream rehydrates the reasoning
+		// its id names from its store (docs/design.md §2a).
+		{"reasoning by id without encrypted content", `{"model":"m","input":[{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"hm"}],"encrypted_content":null,"content":[{"type":"reasoning_text","text":"ab"}]}]}`,
+			RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: n("rs_1", `[{"type":"summary_text","text":"hm"}]`, ",::", "null", "ab"), HiddenInput: true}},
 		{"output message replayed", `{"model":"m","input":[{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hi","annotations":[]},{"type":"refusal","refusal":"no"}]}]}`,
 			RequestInfo{Model: "m", N: 1, Messages: 1, PromptBytes: n("assistant", "Hi", "[]", "no")}},
 		{"type after content", `{"model":"m","input":[{"content":"x","type":"message"}]}`,

@@ -154,6 +154,8 @@ type StreamMeter struct {
 
 	// messages is a Messages stream's counts so far (messages_usage.go).
 	messages messagesStream
+	// responses is what a Responses stream showed (responses_answer.go).
+	responses responsesStream
 }
 
 // Observe reads one event, as returned by EventReader.Next. Its "data:"
