@@ -54,6 +54,7 @@ var statusOf = map[string]int{
 	meter.ECodeInputNotBounded:     fiber.StatusBadRequest,
 	meter.ECodeUnsupportedAPI:      fiber.StatusBadRequest,
 	meter.ECodeImageNotPriced:      fiber.StatusBadRequest,
+	meter.ECodePaymentsNotAccepted: fiber.StatusUnauthorized,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,

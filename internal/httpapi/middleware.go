@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/x402"
 )
 
 // Locals keys.
@@ -131,6 +132,13 @@ func (s *Server) authenticateOrPay(c *fiber.Ctx) error {
 		return err
 	}
 	if p == nil && s.X402 == nil {
+		if _, h := paymentHeader(c); h != "" {
+			// An x402 client sent a payment to a proxy that takes none:
+			// say so, rather than that no credential came.
+			return meter.Errorf(meter.ECodePaymentsNotAccepted,
+				"this proxy does not accept x402 payments (%s/%s): nothing was charged; authenticate with an API key or a wallet signature instead",
+				x402.HeaderPaymentV2, x402.HeaderPaymentV1)
+		}
 		return missingCredentials()
 	}
 	if p != nil {

@@ -137,3 +137,11 @@ func ErrorCode(err error) string {
 	}
 	return ECodeInternal
 }
+
+// Error codes of the demo and its payer (issue 14).
+const (
+	// ECodePaymentsNotAccepted: the request carries an x402 payment, and
+	// this proxy takes none (it lists no x402 networks). Nothing was
+	// verified or settled; pay with an API key or a wallet signature.
+	ECodePaymentsNotAccepted = "payments_not_accepted"
+)
