@@ -64,3 +64,41 @@ func demoAPILines(url, key string) string {
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
+
+// demoPayLines are the demo's examples of paying without an API key, with
+// `paymeter pay` and the demo payer's key file, and of looking at the
+// ledger and the chain afterwards.
+func demoPayLines(i *demoInfo) string {
+	pay := i.Command + " pay"
+	kf := " --key-file " + shellWord(i.Payer.KeyFile)
+	chat := `-d '{"model":"demo-small","messages":[{"role":"user","content":"Say hello."}]}' ` + i.BaseURL + "/v1/chat/completions"
+	cfg := " --config " + shellWord(i.Config)
+	lines := []string{
+		"",
+		"x402, per request, with no account: pay answers the 402, signs a USDC authorization for the quoted",
+		"worst case (at most --max, 1 credit by default), and prints the receipt and the cost; the rest of",
+		"the quote is change on the payer wallet's balance:",
+		"  " + pay + kf + " " + chat,
+		"",
+		"The same with x402 v1 (X-PAYMENT), as older clients pay:",
+		"  " + pay + kf + " --x402 1 " + chat,
+		"",
+		"A top-up: " + i.TopupAmounts[0] + " credits for " + i.TopupAmounts[0] + " test USDC, credited to the payer wallet's balance:",
+		"  " + pay + " topup" + kf + " --url " + i.BaseURL + " " + i.TopupAmounts[0],
+		"",
+		"Spend that balance with wallet-signed requests (EIP-191, with the body's hash), no payment each time:",
+		"  " + pay + kf + " --wallet " + chat,
+		"",
+		"Sign in with Ethereum: an API key for the wallet's account:",
+		"  " + pay + " signin" + kf + " --url " + i.BaseURL,
+		"",
+		"The payer's balances, in paymeter and on the chain (its test USDC):",
+		"  " + pay + " balance" + kf + " --url " + i.BaseURL + " --rpc " + i.Chain.RPCURL + " --token " + i.Token.Address,
+		"",
+		"The ledger, and every x402 credit checked against its transaction on the chain (in another terminal):",
+		"  " + i.Command + " credits history" + cfg + " --account 1",
+		"  " + i.Command + " ledger verify" + cfg,
+		"  " + i.Command + " ledger reconcile" + cfg,
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
