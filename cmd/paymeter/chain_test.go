@@ -16,23 +16,22 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/paymeter/paymeter/contracts"
 	"github.com/paymeter/paymeter/internal/chain"
+	"github.com/paymeter/paymeter/internal/devchain"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
-// simChain is go-ethereum's simulated backend with the test token deployed
-// under Base Sepolia USDC's EIP-712 domain ("USDC", "2", 84532), so that
-// payments signed for base-sepolia settle on it. A block is sealed as soon
-// as a transaction waits, but at most one per wall-clock second: the
-// simulated beacon stamps a block with the current second, or its
-// parent's plus one, so sealing faster would run the chain's clock ahead
-// of the authorizations' validity windows.
+// simChain is a local chain (internal/devchain: go-ethereum's node and
+// simulated beacon, sealing as transactions arrive) under the simulated
+// backend's chain id 1337, with the test token deployed under Base Sepolia
+// USDC's EIP-712 domain ("USDC", "2", 84532): payments signed for
+// base-sepolia settle on it although the chain's own id differs.
 type simChain struct {
-	sim        *simulated.Backend
-	client     simulated.Client
+	dev        *devchain.Chain
+	client     *ethclient.Client
 	relayerKey *ecdsa.PrivateKey
 	deployer   *bind.TransactOpts
 	token      *contracts.TestUSDC
@@ -42,47 +41,24 @@ type simChain struct {
 
 func newSimChain(t *testing.T) *simChain {
 	t.Helper()
-	relayerKey, _ := crypto.GenerateKey()
-	deployerKey, _ := crypto.GenerateKey()
-	rich := new(big.Int).Lsh(big.NewInt(1), 100)
-	sim := simulated.NewBackend(types.GenesisAlloc{
-		crypto.PubkeyToAddress(relayerKey.PublicKey):  {Balance: rich},
-		crypto.PubkeyToAddress(deployerKey.PublicKey): {Balance: rich},
-	})
-	t.Cleanup(func() { sim.Close() })
-	c := &simChain{sim: sim, client: sim.Client(), relayerKey: relayerKey, payTo: common.HexToAddress("0x00000000000000000000000000000000000Fee01")}
-	id, err := c.client.ChainID(context.Background())
+	relayerKey, relayer := devchain.NewKey()
+	deployerKey, deployer := devchain.NewKey()
+	dev, err := devchain.Start(devchain.Config{ChainID: 1337, Alloc: types.GenesisAlloc{
+		relayer: {Balance: devchain.Ether(1_000_000)}, deployer: {Balance: devchain.Ether(1_000_000)},
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.deployer, err = bind.NewKeyedTransactorWithChainID(deployerKey, id); err != nil {
+	t.Cleanup(func() { dev.Close() })
+	c := &simChain{dev: dev, client: dev.Client(), relayerKey: relayerKey, payTo: common.HexToAddress("0x00000000000000000000000000000000000Fee01")}
+	if c.deployer, err = bind.NewKeyedTransactorWithChainID(deployerKey, big.NewInt(dev.ChainID)); err != nil {
 		t.Fatal(err)
 	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-			pending, err := c.client.PendingTransactionCount(ctx)
-			if err != nil || pending == 0 {
-				continue
-			}
-			if head, err := c.client.HeaderByNumber(ctx, nil); err == nil && int64(head.Time) < time.Now().Unix() {
-				sim.Commit()
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-
-	addr, tx, token, err := contracts.DeployTestUSDC(c.deployer, c.client, "USDC", "2", big.NewInt(84532))
-	c.mined(t, tx, err)
-	c.token, c.tokenAddr = token, addr
+	usdc, err := dev.DeployUSDC(context.Background(), deployerKey, devchain.BaseSepoliaUSDC, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.token, c.tokenAddr = usdc.TestUSDC, usdc.Address
 	return c
 }
 

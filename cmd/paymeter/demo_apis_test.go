@@ -32,9 +32,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// `paymeter demo` prints one ready-to-paste example per API: each is run
-// as printed, with the shell and curl, against the running demo, and
-// answers as its description says.
+// `paymeter demo`, run in process, prints one ready-to-paste example per
+// API and per way to pay: each is run as printed, with the shell, curl and
+// the built paymeter binary, against the running demo, in the order
+// printed, and answers as its description says.
 func TestDemo_PrintedLinesWork(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -42,6 +43,9 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 		}
 		t.Skip("curl is not installed")
 	}
+	bin := paymeterBinary(t)
+	demoCommand = func() string { return bin }
+	t.Cleanup(func() { demoCommand = selfCommand })
 	t.Setenv("PAYMETER_METRICS_LISTEN", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	var out lockedBuffer
@@ -72,11 +76,20 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 		"Embeddings":                {`"object":"embedding"`, `"prompt_tokens":6`, `"paymeter_cost":"`},
 		"Prompt caching":            {`"prompt_tokens":302`, `"cached_tokens":256`, `"paymeter_cost":"0.000111"`},
 		"A reasoning model":         {`"reasoning_tokens":8`, `"paymeter_cost":"`},
-		"An app that has run out":   {"HTTP/1.1 402", "insufficient_credits"},
+		"An app that has run out":   {"HTTP/1.1 402", "insufficient_credits", "payment-required: "},
+		"A session token":           {"HTTP/1.1 200", "x-paymeter-cost:", `"object":"chat.completion"`},
+		"No credentials at all":     {"HTTP/1.1 402", "payment_required", "payment-required: ", `"x402version":1`},
+		"x402, per request":         {"via x402 v2 exact", "receipt: 0x", "cost: ", `"object":"chat.completion"`},
+		"The same with x402 v1":     {"via x402 v1 exact", "receipt: 0x", "on base-sepolia", "cost: "},
+		"A top-up":                  {"paid: 10000000 usdc units", "balance: "},
+		"Spend that balance":        {`"object":"chat.completion"`, "cost: "},
+		"Sign in with Ethereum":     {"signed in: ", "pm_"},
+		"The payer's balances":      {"balance: ", "token: "},
+		"The ledger, and every":     {"ledger ok", "3 credited payments checked on chain, 0 without their transfer"},
 	}
 	ran := 0
 	for block := range strings.SplitSeq(out.String(), "\n\n") {
-		if !strings.Contains(block, "curl ") {
+		if !strings.Contains(block, "curl ") && !strings.Contains(block, bin+" ") {
 			continue
 		}
 		desc, script, _ := strings.Cut(block, "\n  ")
@@ -100,11 +113,12 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 			continue
 		}
 		for _, c := range checks {
-			if !strings.Contains(string(got), c) {
+			if !strings.Contains(strings.ToLower(string(got)), strings.ToLower(c)) {
 				t.Errorf("%s\n%s\nanswered without %q:\n%s", desc, script, c, got)
 			}
 		}
-		if prefix != "An app that has run out" && strings.Contains(string(got), `"error":{`) {
+		refused := prefix == "An app that has run out" || prefix == "No credentials at all"
+		if !refused && strings.Contains(string(got), `"error":{`) {
 			t.Errorf("%s answered an error:\n%s", desc, got)
 		}
 	}

@@ -54,7 +54,7 @@ const throwawayNote = "a throwaway key generated for this run of the demo's loca
 
 func newDemoInfo(m *Main, cfg *Config, d *demoChain, key, brokeKey, keyFile, configFile string) *demoInfo {
 	i := &demoInfo{BaseURL: m.URL(), Database: cfg.Database, Config: configFile, APIKey: key, BrokeAPIKey: brokeKey,
-		Models: append(demo.Models(), demoClaude), PayTo: d.payTo.Hex(), Command: selfCommand()}
+		Models: append(demo.Models(), demoClaude), PayTo: d.payTo.Hex(), Command: demoCommand()}
 	i.Chain.RPCURL, i.Chain.ChainID = d.RPCURL, d.ChainID
 	i.Token.Address, i.Token.Name, i.Token.Version, i.Token.Decimals = d.usdc.Address.Hex(), d.usdc.Domain.Name, d.usdc.Domain.Version, 6
 	i.Network.V1, i.Network.V2 = d.network().Name, d.caip2()
@@ -74,6 +74,10 @@ func (i *demoInfo) write(path string) error {
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o600)
 }
+
+// demoCommand is how the demo's printed lines run paymeter; tests point
+// it at a built binary.
+var demoCommand = selfCommand
 
 // selfCommand is how a printed line runs this program: "paymeter" when
 // that is on PATH, the executable's path otherwise, and "go run
