@@ -228,20 +228,24 @@ func TestPay_RefusalsAgainstPaymeter(t *testing.T) {
 	up := newFixtureUpstream(t)
 	m := mustRunChainMain(t, chainConfig(t, up.URL(), c), c)
 	payer, kf := newPayer(t, c, 10_000_000)
-	stdout, stderr, status := payRun(t, "--max", "0.000001", "--key-file", kf, "-d", chatBody, m.URL()+"/v1/chat/completions")
-	if status != exitOverMax || stdout != "" || !strings.Contains(stderr, "") {
-		t.Fatalf("over max: exit %d stdout %q stderr %q", status, stdout, stderr)
+	quote := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired).V2.Accepts[0].Amount
+	units, _ := strconv.ParseInt(quote, 10, 64)
+	stdout, stderr, err := runPayErr(t, "--max", "0.000001", "--key-file", kf, "-d", chatBody, m.URL()+"/v1/chat/completions")
+	want := fmt.Sprintf("the price, %s USDC units (%s credits) on eip155:84532, is above the maximum of 0.000001 credits; nothing was signed",
+		quote, meter.USDC(units))
+	if exitStatus(err) != exitOverMax || stdout != "" || stderr != "" || err.Error() != want {
+		t.Fatalf("over max: exit %d %q stdout %q stderr %q", exitStatus(err), err, stdout, stderr)
 	}
 	if got := c.balance(t, payer); got != 10_000_000 || walletOf(t, m, payer) != nil {
 		t.Fatalf("after a refusal the payer holds %d tokens, wallet %+v", got, walletOf(t, m, payer))
 	}
 
 	off := MustRunMain(t, testConfig(t, up.URL()))
-	stdout, stderr, status = payRun(t, "--key-file", kf, "-d", chatBody, off.URL()+"/v1/chat/completions")
+	stdout, stderr, status := payRun(t, "--key-file", kf, "-d", chatBody, off.URL()+"/v1/chat/completions")
 	if status != exitHTTPError || !strings.Contains(stdout, `"code":"missing_credentials"`) || stderr != "" {
 		t.Fatalf("x402 off: exit %d stdout %q stderr %q", status, stdout, stderr)
 	}
-	_, _, err := runPayErr(t, "--key-file", kf, "-d", chatBody, off.URL()+"/v1/chat/completions")
+	_, _, err = runPayErr(t, "--key-file", kf, "-d", chatBody, off.URL()+"/v1/chat/completions")
 	if !strings.HasPrefix(err.Error(), "HTTP 401 missing_credentials: ") {
 		t.Fatalf("x402 off: error %q", err)
 	}
