@@ -243,6 +243,9 @@ func runPayRequest(ctx context.Context, args []string, stdout, stderr io.Writer)
 	} else {
 		res, err = c.Do(ctx, req)
 	}
+	if errors.Is(err, payclient.ErrNoKey) {
+		return fmt.Errorf("pay: %w: give --key-file FILE or set %s", err, payKeyEnv)
+	}
 	if err != nil {
 		return payExit(err)
 	}

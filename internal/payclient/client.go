@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/paymeter/paymeter/internal/auth"
@@ -43,8 +44,12 @@ type Client struct {
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 
+	mu     sync.Mutex
 	lastTS int64 // the last wallet timestamp used: each message is new
 }
+
+// ErrNoKey is a 402 answered to a client without a payer key.
+var ErrNoKey = errors.New("the server asks for a payment, but no payer key was given; nothing was signed")
 
 // NewHTTPClient returns the client's default HTTP client: redirects are
 // not followed (a payment header is never sent where the server points),
@@ -59,6 +64,8 @@ func NewHTTPClient() *http.Client {
 }
 
 func (c *Client) http() *http.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.HTTP == nil {
 		c.HTTP = NewHTTPClient()
 	}
@@ -221,7 +228,7 @@ func (c *Client) answer(resp *http.Response, r *Requirement) (*Result, error) {
 // payment signs r once and returns the header that carries it.
 func (c *Client) payment(r *Requirement) (name, value string, err error) {
 	if c.Key == nil {
-		return "", "", errors.New("the server asks for a payment, but no payer key was given")
+		return "", "", ErrNoKey
 	}
 	n := r.network()
 	// Valid for what the server allows, at most 10 minutes: a hostile

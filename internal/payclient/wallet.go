@@ -40,11 +40,10 @@ func (c *Client) SignWallet(req *http.Request, body []byte) error {
 	if c.Key == nil {
 		return errors.New("signing wallet headers needs the payer key")
 	}
-	ts := c.now().UnixMilli()
-	if ts <= c.lastTS {
-		ts = c.lastTS + 1
-	}
+	c.mu.Lock()
+	ts := max(c.now().UnixMilli(), c.lastTS+1)
 	c.lastTS = ts
+	c.mu.Unlock()
 	stamp := strconv.FormatInt(ts, 10)
 	msg := auth.WalletMessage(c.realm(), stamp, req.Method, req.URL.EscapedPath(), auth.PayloadHash(req.URL.RawQuery, body))
 	sig, err := c.personalSign(msg)
