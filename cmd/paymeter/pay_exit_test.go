@@ -155,3 +155,41 @@ func TestPay_BalanceOnChain(t *testing.T) {
 		t.Fatalf("exit %d\nstdout %q\nwant   %q\nstderr %s", status, stdout, want, stderr)
 	}
 }
+
+// firstWrite signals its first write.
+type firstWrite struct {
+	strings.Builder
+	first chan string
+}
+
+func (w *firstWrite) Write(p []byte) (int, error) {
+	if w.Len() == 0 {
+		w.first <- string(p)
+	}
+	return w.Builder.Write(p)
+}
+
+// -N writes each piece as it arrives: the first event is on stdout while
+// the server still holds the rest back. (The server never asks for a
+// payment; unpaid answers are passed through as they are.)
+func TestPay_StreamsAsItArrives(t *testing.T) {
+	release := make(chan struct{})
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: one\n\n")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "data: [DONE]\n\n")
+	}))
+	t.Cleanup(s.Close)
+	out := &firstWrite{first: make(chan string, 1)}
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), []string{"pay", "-N", s.URL + "/v1/x"}, out, io.Discard) }()
+	if got := <-out.first; got != "data: one\n\n" {
+		t.Fatalf("first write %q", got)
+	}
+	close(release)
+	if err := <-done; err != nil || out.String() != "data: one\n\ndata: [DONE]\n\n" {
+		t.Fatalf("%v, stdout %q", err, out.String())
+	}
+}
