@@ -34,6 +34,12 @@ Usage:
   paymeter ledger verify
   paymeter ledger reconcile [--config FILE]           check every x402 credit against its chain (rpc_url)
   paymeter config check [--config FILE]
+  paymeter pay [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE] [-N] [-i] [--max CREDITS] [--x402 1|2] [--wallet] URL
+  paymeter pay topup --url BASE AMOUNT | pay signin --url BASE | pay balance --url BASE [--rpc URL --token ADDR]
+                                                      a client that pays: x402 per request, wallet headers, top-up,
+                                                      sign-in; key from --key-file FILE or $PAYMETER_PAYER_KEY; exit 0 2xx,
+                                                      1 failure, 2 usage, 3 over --max, 4 payment refused, 5 HTTP error,
+                                                      6 402 not payable
   paymeter version
 
 Commands that read the database take --config FILE and --db FILE; without them
@@ -62,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLedger(ctx, rest, stdout)
 	case "config":
 		return runConfig(rest, stdout)
+	case "pay":
+		return runPay(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "paymeter", version)
 		return nil

@@ -35,16 +35,29 @@ func main() {
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	var ue usageError
+	var ec exitCode
 	switch {
 	case err == nil:
 	case errors.As(err, &ue):
 		fmt.Fprintln(os.Stderr, "paymeter:", err)
 		os.Exit(2)
+	case errors.As(err, &ec):
+		fmt.Fprintln(os.Stderr, "paymeter:", err)
+		os.Exit(ec.code)
 	default:
 		fmt.Fprintln(os.Stderr, "paymeter:", err)
 		os.Exit(1)
 	}
 }
+
+// exitCode is an error with an exit status of its own (paymeter pay's).
+type exitCode struct {
+	code int
+	err  error
+}
+
+func (e exitCode) Error() string { return e.err.Error() }
+func (e exitCode) Unwrap() error { return e.err }
 
 // Main is the whole running program: tests start it on ":0" with a
 // temporary database and drive it over real HTTP.

@@ -1,0 +1,244 @@
+package payclient
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/x402"
+)
+
+// Requirement is one requirement of a 402 that this client can pay,
+// checked: what it signs and what it shows are the same values.
+type Requirement struct {
+	Version int    // x402 protocol version, 1 or 2
+	Scheme  string // always "exact"
+	// Network is the network as the 402 names it: a v1 name
+	// ("base-sepolia") or a v2 CAIP-2 id ("eip155:84532").
+	Network string
+	ChainID int64
+	Asset   common.Address
+	PayTo   common.Address
+	// Units is the price in the token's atomic units (USDC: 10⁻⁶).
+	Units                   meter.USDC
+	TokenName, TokenVersion string
+	MaxTimeoutSeconds       int
+
+	v2       *x402.Requirement // as received, echoed in the v2 payment
+	resource *x402.Resource
+}
+
+// Credits is the price in credits (1 credit = 1 USDC), saturating.
+func (r *Requirement) Credits() meter.Amount { return r.Units.Amount() }
+
+// CAIP2 is the requirement's network as a CAIP-2 id.
+func (r *Requirement) CAIP2() string { return "eip155:" + strconv.FormatInt(r.ChainID, 10) }
+
+// network is the requirement as the x402 package's signer wants it.
+func (r *Requirement) network() *x402.Network {
+	return &x402.Network{Name: r.Network, ChainID: r.ChainID, Asset: r.Asset, TokenName: r.TokenName,
+		TokenVersion: r.TokenVersion, PayTo: r.PayTo}
+}
+
+// maxRequiredHeader bounds the PAYMENT-REQUIRED header before decoding:
+// paymeter's, with a few networks, is about 1 KiB.
+const maxRequiredHeader = 16 << 10
+
+// maxUnitsDigits keeps a price within int64 (and far above any sane one).
+const maxUnitsDigits = 18
+
+// maxAccepts bounds how many requirements of a 402 are looked at.
+const maxAccepts = 32
+
+// parseChallenge reads the requirements of a 402: the v2 header and the
+// v1 body (body may be nil). It returns the payable ones, v2 first, or a
+// MalformedError saying why none is.
+func parseChallenge(h http.Header, body []byte) ([]*Requirement, error) {
+	var out []*Requirement
+	var why []string
+	if v := h.Get(x402.HeaderRequired); v != "" {
+		reqs, err := parseV2(v)
+		if err != nil {
+			why = append(why, "v2: "+err.Error())
+		}
+		out = append(out, reqs...)
+	}
+	if len(body) > 0 {
+		reqs, err := parseV1(body)
+		if err != nil {
+			why = append(why, "v1: "+err.Error())
+		}
+		out = append(out, reqs...)
+	}
+	if len(out) == 0 {
+		if len(why) == 0 {
+			why = append(why, "it carries no x402 requirements (no "+x402.HeaderRequired+" header, no accepts in the body)")
+		}
+		return nil, &MalformedError{Reason: strings.Join(why, "; ")}
+	}
+	return out, nil
+}
+
+func parseV2(header string) ([]*Requirement, error) {
+	if len(header) > maxRequiredHeader {
+		return nil, fmt.Errorf("%s is longer than %d bytes", x402.HeaderRequired, maxRequiredHeader)
+	}
+	pr, err := x402.ParseChallengeV2(header)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not base64 JSON", x402.HeaderRequired)
+	}
+	if pr.X402Version != 2 {
+		return nil, fmt.Errorf("%s says x402Version %d, not 2", x402.HeaderRequired, pr.X402Version)
+	}
+	var out []*Requirement
+	var last error
+	for i := range pr.Accepts[:min(len(pr.Accepts), maxAccepts)] {
+		a := pr.Accepts[i]
+		r, err := checkV2(&a)
+		if err != nil {
+			last = fmt.Errorf("accepts[%d]: %w", i, err)
+			continue
+		}
+		r.resource = &pr.Resource
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		if last == nil {
+			last = errors.New("accepts is empty")
+		}
+		return nil, last
+	}
+	return out, nil
+}
+
+func checkV2(a *x402.Requirement) (*Requirement, error) {
+	id, err := x402.ParseCAIP2(a.Network)
+	if err != nil {
+		return nil, errors.New(printable(err.Error(), 200))
+	}
+	r := &Requirement{Version: 2, Network: a.Network, ChainID: id, v2: a}
+	if err := r.check(a.Scheme, a.Amount, a.Asset, a.PayTo, a.MaxTimeoutSeconds, a.Extra); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// v1Body is a v1 402 body: x402's {x402Version, accepts, error}, where
+// paymeter's error is its error object and the spec's a string.
+type v1Body struct {
+	X402Version int                  `json:"x402Version"`
+	Accepts     []x402.RequirementV1 `json:"accepts"`
+}
+
+func parseV1(body []byte) ([]*Requirement, error) {
+	var b v1Body
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, errors.New("the body is not an x402 v1 JSON object")
+	}
+	if b.X402Version != 1 || len(b.Accepts) == 0 {
+		if b.X402Version == 0 && len(b.Accepts) == 0 {
+			return nil, nil // not an x402 body; the header may carry v2
+		}
+		return nil, fmt.Errorf("the body says x402Version %d with %d requirements", b.X402Version, len(b.Accepts))
+	}
+	var out []*Requirement
+	var last error
+	for i := range b.Accepts[:min(len(b.Accepts), maxAccepts)] {
+		a := &b.Accepts[i]
+		id, ok := x402.ChainIDOf(a.Network)
+		if !ok {
+			last = fmt.Errorf("accepts[%d]: network %q is not an x402 v1 EVM network", i, printable(a.Network, 64))
+			continue
+		}
+		r := &Requirement{Version: 1, Network: a.Network, ChainID: id}
+		if err := r.check(a.Scheme, a.MaxAmountRequired, a.Asset, a.PayTo, a.MaxTimeoutSeconds, a.Extra); err != nil {
+			last = fmt.Errorf("accepts[%d]: %w", i, err)
+			continue
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, last
+	}
+	return out, nil
+}
+
+// check validates the fields both versions share and sets them on r.
+func (r *Requirement) check(scheme, amount, asset, payTo string, timeout int, extra *x402.TokenDomain) error {
+	if scheme != x402.SchemeExact {
+		return fmt.Errorf("scheme %q is not %q", printable(scheme, 32), x402.SchemeExact)
+	}
+	units, err := parseUnits(amount)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	if r.Asset, ok = parseAddress(asset); !ok {
+		return errors.New("asset is not an address")
+	}
+	if r.PayTo, ok = parseAddress(payTo); !ok {
+		return errors.New("payTo is not an address")
+	}
+	if extra == nil || extra.Name == "" || extra.Version == "" || len(extra.Name) > 64 || len(extra.Version) > 16 {
+		return errors.New("extra lacks the token's EIP-712 name and version")
+	}
+	if timeout < int(x402.MinValidity.Seconds())+4 || timeout > 24*3600 {
+		return fmt.Errorf("maxTimeoutSeconds %d is outside 10 … 86400", timeout)
+	}
+	r.Scheme, r.Units, r.TokenName, r.TokenVersion, r.MaxTimeoutSeconds = scheme, units, extra.Name, extra.Version, timeout
+	return nil
+}
+
+// parseUnits accepts a plain positive decimal integer: no sign, no
+// exponent, no fraction, no leading zero, at most 18 digits.
+func parseUnits(s string) (meter.USDC, error) {
+	if s == "" || len(s) > maxUnitsDigits || s[0] == '0' {
+		return 0, fmt.Errorf("amount %q is not a positive integer of at most %d digits", printable(s, 32), maxUnitsDigits)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Errorf("amount %q is not a plain decimal integer", printable(s, 32))
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("amount %q is out of range", s)
+	}
+	return meter.USDC(n), nil
+}
+
+// parseAddress accepts 0x and 40 hex digits, nothing else.
+func parseAddress(s string) (common.Address, bool) {
+	if len(s) != 42 || !strings.HasPrefix(s, "0x") || !common.IsHexAddress(s) {
+		return common.Address{}, false
+	}
+	a := common.HexToAddress(s)
+	return a, a != (common.Address{})
+}
+
+// pick chooses the first requirement of the wanted version (0: any, v2
+// first) within max. Above max, it names the cheapest.
+func pick(reqs []*Requirement, version int, max meter.Amount) (*Requirement, error) {
+	maxUnits := meter.USDC(max / 1000) // credits in atomic units, rounded down
+	var cheapest *Requirement
+	for _, r := range reqs {
+		if version != 0 && r.Version != version {
+			continue
+		}
+		if r.Units <= maxUnits {
+			return r, nil
+		}
+		if cheapest == nil || r.Units < cheapest.Units {
+			cheapest = r
+		}
+	}
+	if cheapest == nil {
+		return nil, &MalformedError{Reason: fmt.Sprintf("it offers no payable x402 v%d requirement", version)}
+	}
+	return nil, &OverMaxError{Requirement: cheapest, Max: max}
+}
