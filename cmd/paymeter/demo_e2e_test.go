@@ -135,12 +135,8 @@ func quote(t *testing.T, info *demoInfo, body string) int64 {
 	return n
 }
 
-var (
-	paidRe    = regexp.MustCompile(`(?m)^paid: (\d+) USDC units .* via x402 v(\d) exact to (0x[0-9a-fA-F]{40})`)
-	receiptRe = regexp.MustCompile(`(?m)^receipt: (0x[0-9a-f]{64}) on (\S+)`)
-	costRe    = regexp.MustCompile(`(?m)^cost: ([0-9.]+) credits`)
-	balanceRe = regexp.MustCompile(`(?m)^balance: ([0-9.]+) credits`)
-)
+// balanceRe is pay's balance line (paidRe, receiptRe and costRe: pay_test.go).
+var balanceRe = regexp.MustCompile(`(?m)^balance: ([0-9.]+) credits`)
 
 // The demo through the built binary, as its user meets it: started with
 // --info; paid per request by `paymeter pay` (x402 v2 and v1) and by the
@@ -171,7 +167,7 @@ func TestDemo_BinaryEndToEnd(t *testing.T) {
 		r := runBinary(t, bin, "pay", "--key-file", kf, "--x402", v, "-d", chat, url)
 		m := paidRe.FindStringSubmatch(r.stderr)
 		rc := receiptRe.FindStringSubmatch(r.stderr)
-		if r.code != 0 || m == nil || rc == nil || m[2] != v || m[3] != info.PayTo || !costRe.MatchString(r.stderr) ||
+		if r.code != 0 || m == nil || rc == nil || m[4] != v || m[5] != info.PayTo || !costRe.MatchString(r.stderr) ||
 			!strings.Contains(r.stdout, `"object":"chat.completion"`) {
 			t.Fatalf("pay --x402 %s: exit %d\nstdout %s\nstderr %s", v, r.code, r.stdout, r.stderr)
 		}
@@ -189,27 +185,7 @@ func TestDemo_BinaryEndToEnd(t *testing.T) {
 
 	// The real x402 clients, x402-fetch 1.2 (v1) and @x402/fetch 2.x (v2),
 	// with the printed key; their request is theirs, so is its quote.
-	node := needNode(t)
-	t.Setenv("PAYMETER_URL", info.BaseURL)
-	t.Setenv("PAYER_KEY", info.Payer.PrivateKey)
-	t.Setenv("ASSET", info.Token.Address)
-	t.Setenv("MODEL", "demo-small")
-	theirs := `{"model":"demo-small","messages":[{"role":"user","content":"hello"}],"max_tokens":16}`
-	for _, script := range []string{"x402v1.mjs", "x402v2.mjs"} {
-		want := quote(t, info, theirs)
-		before := chain.balance(info.Payer.Address)
-		var out struct {
-			Status          int
-			PaymentResponse x402.SettleResponse
-		}
-		if err := json.Unmarshal(runNode(t, node, script), &out); err != nil || out.Status != 200 || !out.PaymentResponse.Success {
-			t.Fatalf("%s: %+v %v", script, out, err)
-		}
-		chain.mined(out.PaymentResponse.Transaction)
-		if got := chain.balance(info.Payer.Address); got != before-want {
-			t.Fatalf("%s: the payer holds %d, want %d − %d quoted", script, got, before, want)
-		}
-	}
+	payWithNode(t, info, chain)
 
 	// A top-up of 10 credits: 10 USDC leave the payer.
 	before := chain.balance(info.Payer.Address)
@@ -260,4 +236,35 @@ func TestDemo_BinaryEndToEnd(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "5 credited payments checked on chain, 0 without their transfer to payTo") {
 		t.Fatalf("ledger reconcile: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
+}
+
+// payWithNode pays the demo with the real x402 clients, x402-fetch 1.2 (v1)
+// and @x402/fetch 2.x (v2), using the payer key it printed: each moves the
+// payer's tokens by exactly the quote of its own request.
+func payWithNode(t *testing.T, info *demoInfo, chain *demoLedger) {
+	node := needNode(t)
+	// The scripts read their settings from the environment; PAYMETER_URL
+	// must be gone again before paymeter runs, which refuses a PAYMETER_
+	// variable it does not know.
+	for k, v := range map[string]string{"PAYMETER_URL": info.BaseURL, "PAYER_KEY": info.Payer.PrivateKey, "ASSET": info.Token.Address, "MODEL": "demo-small"} {
+		os.Setenv(k, v)
+		defer os.Unsetenv(k)
+	}
+	theirs := `{"model":"demo-small","messages":[{"role":"user","content":"hello"}],"max_tokens":16}`
+	for _, script := range []string{"x402v1.mjs", "x402v2.mjs"} {
+		want := quote(t, info, theirs)
+		before := chain.balance(info.Payer.Address)
+		var out struct {
+			Status          int
+			PaymentResponse x402.SettleResponse
+		}
+		if err := json.Unmarshal(runNode(t, node, script), &out); err != nil || out.Status != 200 || !out.PaymentResponse.Success {
+			t.Fatalf("%s: %+v %v", script, out, err)
+		}
+		chain.mined(out.PaymentResponse.Transaction)
+		if got := chain.balance(info.Payer.Address); got != before-want {
+			t.Fatalf("%s: the payer holds %d, want %d − %d quoted", script, got, before, want)
+		}
+	}
+
 }
