@@ -20,7 +20,8 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 const helpText = `paymeter — a payment-aware metering proxy for OpenAI-compatible inference
 
 Usage:
-  paymeter demo  [--listen ADDR] [--db FILE]         run with a built-in demo upstream, an app, a key and credits
+  paymeter demo  [--listen ADDR] [--db FILE] [--rpc ADDR] [--info FILE]
+                                                      run with a demo upstream and chain, apps, keys, a funded payer
   paymeter serve [--config FILE] [--upstream URL] [--listen ADDR] [--db FILE]
   paymeter apps create --name NAME                    create an app account
   paymeter apps list
