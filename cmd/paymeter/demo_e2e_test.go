@@ -152,6 +152,11 @@ func TestDemo_BinaryEndToEnd(t *testing.T) {
 		!strings.Contains(info.Payer.Note, "throwaway") || info.Command != bin {
 		t.Fatalf("--info: %+v", info)
 	}
+	for _, f := range []string{info.Payer.KeyFile, info.Config} {
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v, want a file of mode 0600", f, err)
+		}
+	}
 	chain := dialDemoChain(t, info)
 	if got := chain.balance(info.Payer.Address); got != 100_000_000 {
 		t.Fatalf("the payer starts with %d units, want 100 USDC", got)
