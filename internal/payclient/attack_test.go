@@ -1,13 +1,17 @@
 package payclient
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/paymeter/paymeter/internal/auth"
+	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
@@ -53,5 +57,75 @@ func TestDo_RefusesTokenOtherThanUSDC(t *testing.T) {
 	}
 	if req, pay := s.counts(); req != 2 || pay != 1 {
 		t.Fatalf("%d requests, %d payments; want 2 and 1", req, pay)
+	}
+}
+
+// viaName sends every connection of c to s, whatever host the URL names:
+// a server that is not on loopback, as a man in the middle sees it.
+func viaName(c *Client, s *server) {
+	c.HTTP = NewHTTPClient()
+	tr := c.HTTP.Transport.(*http.Transport)
+	tr.Proxy = nil
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, s.Listener.Addr().String())
+	}
+}
+
+// Over plain http to a host that is not loopback, anyone on the way can
+// rewrite the 402's payTo, or take a wallet signature or a sign-in (an
+// API key for the whole wallet): nothing is signed there unless asked
+// for with InsecureHTTP. Loopback (the demo) and https are signed.
+func TestDo_NoSigningOverCleartext(t *testing.T) {
+	ch := challenge(1000)
+	var walletHeaders int
+	s := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(auth.HeaderWalletSignature) != "" {
+			walletHeaders++
+		}
+		if r.URL.Path == "/api/auth/siwe/nonce" {
+			json.NewEncoder(w).Encode(auth.NonceResponse{Nonce: "abcdefgh12345678", Domain: "paymeter.example", URI: "http://paymeter.example",
+				Version: "1", ChainID: 84532, Statement: "Sign in."})
+			return
+		}
+		write402(w, ch.HeaderV2("payment_required"), v1Of(ch, "payment_required"))
+	})
+	ctx := context.Background()
+	c := newClient(t)
+	viaName(c, s)
+	req, _ := http.NewRequest(http.MethodPost, "http://paymeter.example/v1/chat/completions", strings.NewReader(`{}`))
+	if _, err := c.Do(ctx, req); !errors.Is(err, ErrCleartext) ||
+		err.Error() != "refusing to sign over plain http to paymeter.example: anyone on the way could take or redirect it; use https (or allow it with --insecure-http); nothing was signed" {
+		t.Fatalf("x402: %v, want ErrCleartext", err)
+	}
+	req, _ = http.NewRequest(http.MethodGet, "http://paymeter.example/v1/models", nil)
+	if _, err := c.DoWallet(ctx, req); !errors.Is(err, ErrCleartext) {
+		t.Fatalf("wallet: %v, want ErrCleartext", err)
+	}
+	if _, err := c.TopUp(ctx, "http://paymeter.example", meter.Credit); !errors.Is(err, ErrCleartext) {
+		t.Fatalf("top-up: %v, want ErrCleartext", err)
+	}
+	if _, err := c.SignIn(ctx, "http://paymeter.example"); !errors.Is(err, ErrCleartext) {
+		t.Fatalf("sign-in: %v, want ErrCleartext", err)
+	}
+	if req, pay := s.counts(); req != 1 || pay != 0 || walletHeaders != 0 {
+		t.Fatalf("%d requests, %d payments, %d wallet signatures; want 1, 0, 0", req, pay, walletHeaders)
+	}
+
+	// Allowed, the payment goes out (and this server refuses it).
+	c.InsecureHTTP = true
+	req, _ = http.NewRequest(http.MethodPost, "http://paymeter.example/v1/chat/completions", strings.NewReader(`{}`))
+	if _, err := c.Do(ctx, req); !errors.As(err, new(*RejectedError)) {
+		t.Fatalf("allowed: %v, want the payment sent", err)
+	}
+	// Loopback needs no permission.
+	c2 := newClient(t)
+	for _, u := range []string{s.URL, strings.Replace(s.URL, "127.0.0.1", "localhost", 1)} {
+		req, _ = http.NewRequest(http.MethodPost, u+"/v1/chat/completions", strings.NewReader(`{}`))
+		if _, err := c2.Do(ctx, req); !errors.As(err, new(*RejectedError)) {
+			t.Fatalf("loopback %s: %v, want the payment sent", u, err)
+		}
+	}
+	if _, pay := s.counts(); pay != 3 {
+		t.Fatalf("%d payments, want 3", pay)
 	}
 }
