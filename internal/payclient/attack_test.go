@@ -129,3 +129,32 @@ func TestDo_NoSigningOverCleartext(t *testing.T) {
 		t.Fatalf("%d payments, want 3", pay)
 	}
 }
+
+// A redirect, before or after paying, is answered as it is: neither the
+// payment nor the wallet headers follow it to where the server points.
+func TestDo_RedirectNotFollowed(t *testing.T) {
+	var elsewhere int
+	other := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) { elsewhere++ })
+	ch := challenge(1000)
+	s := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			write402(w, ch.HeaderV2("payment_required"), "")
+			return
+		}
+		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+	})
+	res, err := post(t, newClient(t), s.URL)
+	if err != nil || res.Response.StatusCode != http.StatusTemporaryRedirect || res.Paid == nil {
+		t.Fatalf("paid then redirected: %v %+v", err, res)
+	}
+	res.Response.Body.Close()
+	c := newClient(t)
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/models", nil)
+	if res, err = c.DoWallet(context.Background(), req); err != nil || res.Response.StatusCode != http.StatusTemporaryRedirect {
+		t.Fatalf("wallet, redirected: %v %+v", err, res)
+	}
+	res.Response.Body.Close()
+	if _, pay := s.counts(); pay != 1 || elsewhere != 0 {
+		t.Fatalf("%d payments, %d requests elsewhere; want 1 and 0", pay, elsewhere)
+	}
+}
