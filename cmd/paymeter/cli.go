@@ -40,7 +40,8 @@ Usage:
                                                       a client that pays: x402 per request, wallet headers, top-up,
                                                       sign-in; key from --key-file FILE or $PAYMETER_PAYER_KEY; exit 0 2xx,
                                                       1 failure, 2 usage, 3 over --max, 4 payment refused, 5 HTTP error,
-                                                      6 402 not payable
+                                                      6 402 not payable; plain http is signed for on loopback only
+                                                      (else --insecure-http)
   paymeter version
 
 Commands that read the database take --config FILE and --db FILE; without them

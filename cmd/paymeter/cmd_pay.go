@@ -44,12 +44,15 @@ type payFlags struct {
 	keyFile string
 	max     string
 	x402    int
+	// insecure signs over plain http off loopback (payclient.ErrCleartext).
+	insecure bool
 }
 
 func (f *payFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.keyFile, "key-file", "", "file holding the payer's private key in hex (else $"+payKeyEnv+")")
 	fs.StringVar(&f.max, "max", "", "the most one payment may cost, in credits (default 1)")
 	fs.IntVar(&f.x402, "x402", 0, "pay with this x402 version only: 1 or 2 (default: v2, else v1)")
+	fs.BoolVar(&f.insecure, "insecure-http", false, "sign over plain http to a host that is not loopback (anyone on the way can take it)")
 }
 
 // client builds the payer's client; needKey refuses to go on without a key.
@@ -65,7 +68,7 @@ func (f *payFlags) client(stderr io.Writer, needKey bool) (*payclient.Client, er
 	if f.x402 != 0 && f.x402 != 1 && f.x402 != 2 {
 		return nil, usagef("pay: --x402 must be 1 or 2")
 	}
-	c.Version = f.x402
+	c.Version, c.InsecureHTTP = f.x402, f.insecure
 	key, err := loadPayerKey(f.keyFile, stderr)
 	if err != nil {
 		return nil, err

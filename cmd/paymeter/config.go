@@ -240,7 +240,8 @@ func decodeYAML(b []byte, v any) error {
 func applyEnv(c *Config, environ []string) error {
 	env := map[string]string{}
 	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "PAYMETER_") {
+		// The payer's key is `paymeter pay`'s, never a setting.
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "PAYMETER_") && k != payKeyEnv {
 			env[k] = v
 		}
 	}

@@ -52,6 +52,10 @@ const maxRequiredHeader = 16 << 10
 // maxUnitsDigits keeps a price within int64 (and far above any sane one).
 const maxUnitsDigits = 18
 
+// usdcNames are the EIP-712 domain names of USDC: Circle's on Base Sepolia
+// (and paymeter's test USDC) and on Base and the other mainnets.
+var usdcNames = map[string]bool{"USDC": true, "USD Coin": true}
+
 // maxAccepts bounds how many requirements of a 402 are looked at.
 const maxAccepts = 32
 
@@ -186,6 +190,13 @@ func (r *Requirement) check(scheme, amount, asset, payTo string, timeout int, ex
 	}
 	if extra == nil || extra.Name == "" || extra.Version == "" || len(extra.Name) > 64 || len(extra.Version) > 16 {
 		return errors.New("extra lacks the token's EIP-712 name and version")
+	}
+	// Max and the credits shown count USDC units (10⁻⁶ USD). The name is
+	// part of the EIP-712 domain signed, so a token by another name (an
+	// EIP-3009 token of 8 decimals, whose million units are 0.01 BTC)
+	// gets no usable signature from a 402 that names it USDC either.
+	if !usdcNames[extra.Name] {
+		return fmt.Errorf("token %q is not USDC (its EIP-712 name must be %q or %q)", printable(extra.Name, 64), "USDC", "USD Coin")
 	}
 	if timeout < int(x402.MinValidity.Seconds())+4 || timeout > 24*3600 {
 		return fmt.Errorf("maxTimeoutSeconds %d is outside 10 … 86400", timeout)

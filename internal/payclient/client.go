@@ -41,6 +41,9 @@ type Client struct {
 	Realm string
 	// Version forces an x402 version, 1 or 2; 0 prefers v2.
 	Version int
+	// InsecureHTTP signs over plain http to any host; without it, plain
+	// http is signed for on loopback only (ErrCleartext).
+	InsecureHTTP bool
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 
@@ -175,6 +178,9 @@ func (c *Client) do(ctx context.Context, req *http.Request, body []byte, sign fu
 	}
 	r, err := pick(reqs, c.Version, c.max())
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkTransport(req.URL); err != nil {
 		return nil, err
 	}
 	name, value, err := c.payment(r)

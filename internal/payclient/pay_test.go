@@ -128,7 +128,7 @@ func TestSignWallet(t *testing.T) {
 	c := newClient(t)
 	at := time.UnixMilli(1_700_000_000_000)
 	c.Now = func() time.Time { return at }
-	req, _ := http.NewRequest(http.MethodPost, "http://x/v1/chat/completions?b=2&a=1", nil)
+	req, _ := http.NewRequest(http.MethodPost, "https://x/v1/chat/completions?b=2&a=1", nil)
 	if err := c.SignWallet(req, []byte("body")); err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,9 @@ func (c *Client) SignWallet(req *http.Request, body []byte) error {
 	if c.Key == nil {
 		return errors.New("signing wallet headers needs the payer key")
 	}
+	if err := c.checkTransport(req.URL); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	ts := max(c.now().UnixMilli(), c.lastTS+1)
 	c.lastTS = ts
@@ -157,6 +160,9 @@ func (c *Client) SignIn(ctx context.Context, base string) (*SignInResult, error)
 	u, err := endpoint(base, "/api/auth/siwe/nonce")
 	if err != nil {
 		return nil, err
+	}
+	if b, _ := url.Parse(u); c.checkTransport(b) != nil {
+		return nil, c.checkTransport(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
