@@ -191,7 +191,13 @@ func (p *payRequest) build(ctx context.Context, target string) (*http.Request, e
 		}
 		body = b
 	case strings.HasPrefix(p.data, "@"):
-		b, err := os.ReadFile(p.data[1:])
+		f, err := os.Open(p.data[1:])
+		if err != nil {
+			return nil, fmt.Errorf("pay: -d: %w", err)
+		}
+		// Bounded, so that -d @/dev/zero is refused, not read forever.
+		b, err := io.ReadAll(io.LimitReader(f, payclient.MaxRequestBody+1))
+		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("pay: -d: %w", err)
 		}

@@ -47,11 +47,21 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 	demoCommand = func() string { return bin }
 	t.Cleanup(func() { demoCommand = selfCommand })
 	t.Setenv("PAYMETER_METRICS_LISTEN", "127.0.0.1:0")
+	// --info replaces whatever was planted at its path: a symlink to a
+	// file others can read gets nothing.
+	dir := t.TempDir()
+	planted, infoPath := filepath.Join(dir, "planted.json"), filepath.Join(dir, "info.json")
+	if err := os.WriteFile(planted, []byte("planted"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(planted, infoPath); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var out lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runDemo(ctx, []string{"--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "demo.db")}, &out, io.Discard)
+		done <- runDemo(ctx, []string{"--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "demo.db"), "--info", infoPath}, &out, io.Discard)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -64,6 +74,12 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 			t.Fatalf("the demo printed no examples:\n%s", out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile(planted); string(b) != "planted" {
+		t.Fatalf("--info wrote through a planted symlink: %q", b)
+	}
+	if st, err := os.Lstat(infoPath); err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o600 {
+		t.Fatalf("--info file: %v %v, want a regular file of mode 0600", st.Mode(), err)
 	}
 	// What each example's answer must hold, by the start of its description.
 	want := map[string][]string{

@@ -85,12 +85,12 @@ func (d *demoChain) writeFiles(dir, db string) (keyFile, configFile string, err 
 	n := d.network()
 	configFile = filepath.Join(dir, "paymeter.yaml")
 	yaml := fmt.Sprintf(`# Written by paymeter demo: what the operator commands need to find the
-# demo's database and its chain, e.g. paymeter ledger reconcile --config %s
+# demo's database and its chain, e.g. paymeter ledger reconcile --config FILE
 database: %q
 x402:
   networks:
     - {name: %s, chain_id: %d, asset: %q, token_name: %s, token_version: %q, pay_to: %q, settlement: chain, rpc_url: %q}
-`, configFile, db, n.Name, n.ChainID, n.Asset, n.TokenName, n.TokenVersion, n.PayTo, n.RPCURL)
+`, db, n.Name, n.ChainID, n.Asset, n.TokenName, n.TokenVersion, n.PayTo, n.RPCURL)
 	if err := os.WriteFile(configFile, []byte(yaml), 0o600); err != nil {
 		return "", "", err
 	}

@@ -66,13 +66,32 @@ func newDemoInfo(m *Main, cfg *Config, d *demoChain, key, brokeKey, keyFile, con
 	return i
 }
 
-// write writes i to path, readable by its owner only: it holds a key.
+// write writes i to path, readable by its owner only: it holds a key. It
+// writes a new file beside path and renames it over path, so that a file
+// or symlink someone planted there (readable by others) never receives it.
 func (i *demoInfo) write(path string) error {
 	b, err := json.MarshalIndent(i, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), ".paymeter-demo-info-*") // mode 0600
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
 }
 
 // demoCommand is how the demo's printed lines run paymeter; tests point

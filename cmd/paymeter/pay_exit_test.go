@@ -119,6 +119,19 @@ func TestPay_UsageAndKeys(t *testing.T) {
 	if want := "warning: key file " + open + " is readable by others (mode 0644); chmod 600 it\n"; stderr != want {
 		t.Fatalf("stderr %q, want %q", stderr, want)
 	}
+
+	// -d @FILE is read within the body bound: @/dev/zero is refused, not
+	// read until memory runs out.
+	good := keyFile(t, key)
+	if _, _, err := runPayErr(t, "--key-file", good, "-d", "@/dev/zero", "http://127.0.0.1:1/v1/chat/completions"); exitStatus(err) != 1 ||
+		!strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("-d @/dev/zero: %v", err)
+	}
+	// An RPC URL's path may hold a provider's key: errors name the host only.
+	_, _, err = runPayErr(t, "balance", "--key-file", good, "--rpc", "http://127.0.0.1:1/v2/provider-secret", "--token", "0x036CbD53842c5426634e7929541eC2318f3dCF7e")
+	if err == nil || strings.Contains(err.Error(), "provider-secret") {
+		t.Fatalf("balance over an unreachable RPC: %v", err)
+	}
 }
 
 // ethCall serves eth_call over JSON-RPC from the simulated chain, so that

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/paymeter/paymeter/internal/x402"
 )
 
 // balanceOfABI is ERC-20's balanceOf, all a payer needs to see its tokens.
@@ -27,7 +28,8 @@ var balanceOfABI = func() abi.ABI {
 func TokenBalance(ctx context.Context, rpcURL string, token, addr common.Address) (*big.Int, error) {
 	client, err := ethclient.DialContext(ctx, rpcURL)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", rpcURL, err)
+		// An RPC URL may carry a provider's key in its path: name the host only.
+		return nil, fmt.Errorf("dial %s: %s", x402.RedactURL(rpcURL), x402.Redact(err))
 	}
 	defer client.Close()
 	return TokenBalanceOf(ctx, client, token, addr)
