@@ -43,7 +43,7 @@ func TokenBalanceOf(ctx context.Context, caller ethereum.ContractCaller, token, 
 	}
 	out, err := caller.CallContract(ctx, ethereum.CallMsg{To: &token, Data: data}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("balanceOf(%s) on %s: %w", addr.Hex(), token.Hex(), err)
+		return nil, fmt.Errorf("balanceOf(%s) on %s: %s", addr.Hex(), token.Hex(), x402.Redact(err))
 	}
 	if len(out) != 32 { // one uint256; no code at the address answers nothing
 		return nil, fmt.Errorf("balanceOf on %s answered %d bytes, not a uint256: is it a token?", token.Hex(), len(out))
