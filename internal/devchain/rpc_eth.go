@@ -45,7 +45,9 @@ var suggestedTip = miner.DefaultConfig.GasPrice
 func (e *ethAPI) ChainId() *hexutil.Big { return (*hexutil.Big)(big.NewInt(e.c.ChainID)) }
 
 // BlockNumber is eth_blockNumber: the head's number.
-func (e *ethAPI) BlockNumber() hexutil.Uint64 { return hexutil.Uint64(e.c.bc.CurrentBlock().Number.Uint64()) }
+func (e *ethAPI) BlockNumber() hexutil.Uint64 {
+	return hexutil.Uint64(e.c.bc.CurrentBlock().Number.Uint64())
+}
 
 // Syncing is eth_syncing: a chain of one node is never syncing.
 func (e *ethAPI) Syncing() bool { return false }
@@ -54,7 +56,9 @@ func (e *ethAPI) Syncing() bool { return false }
 func (e *ethAPI) Accounts() []common.Address { return []common.Address{} }
 
 // MaxPriorityFeePerGas is eth_maxPriorityFeePerGas.
-func (e *ethAPI) MaxPriorityFeePerGas() *hexutil.Big { return (*hexutil.Big)(new(big.Int).Set(suggestedTip)) }
+func (e *ethAPI) MaxPriorityFeePerGas() *hexutil.Big {
+	return (*hexutil.Big)(new(big.Int).Set(suggestedTip))
+}
 
 // GasPrice is eth_gasPrice: the suggested tip over the head's base fee.
 func (e *ethAPI) GasPrice() *hexutil.Big {
