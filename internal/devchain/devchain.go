@@ -78,8 +78,9 @@ type Chain struct {
 	minedMu sync.RWMutex
 	mined   map[common.Hash]txLocation
 
-	stop context.CancelFunc
-	done chan struct{}
+	stop      context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 // txLocation is where a mined transaction is.
@@ -172,11 +173,14 @@ func (b minerBackend) TxPool() *txpool.TxPool       { return b.pool }
 // Client is an in-process client of the chain.
 func (c *Chain) Client() *ethclient.Client { return c.client }
 
-// Close stops the sealer, the RPC server and the chain.
+// Close stops the sealer, the RPC server and the chain. A second Close
+// does nothing.
 func (c *Chain) Close() error {
-	c.stop()
-	<-c.done
-	c.closeAll()
+	c.closeOnce.Do(func() {
+		c.stop()
+		<-c.done
+		c.closeAll()
+	})
 	return nil
 }
 

@@ -82,9 +82,9 @@ func (c *rpcChain) rawResult(t *testing.T, method string, args ...any) map[strin
 	return out
 }
 
-// Every method the clients of the chain call answers over HTTP, in
-// go-ethereum's encodings, as ethclient decodes them.
-func TestRPC_MethodsOverHTTP(t *testing.T) {
+// The chain's identity and its blocks over HTTP, in go-ethereum's
+// encodings, as ethclient decodes them.
+func TestRPC_ChainAndBlocks(t *testing.T) {
 	c := startRPCChain(t, nil)
 	ctx := testContext(t)
 	if id, err := c.http.ChainID(ctx); err != nil || id.Int64() != 1337 {
@@ -124,6 +124,21 @@ func TestRPC_MethodsOverHTTP(t *testing.T) {
 	if _, err := c.http.BlockByNumber(ctx, big.NewInt(2)); !errors.Is(err, ethereum.NotFound) {
 		t.Fatalf("block 2: %v", err)
 	}
+	var accounts []common.Address
+	if err := c.raw.CallContext(ctx, &accounts, "eth_accounts"); err != nil || len(accounts) != 0 {
+		t.Fatalf("accounts %v %v", accounts, err)
+	}
+}
+
+// Receipts and transactions over HTTP: where they are, who sent them,
+// what they created.
+func TestRPC_ReceiptsAndTransactions(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	b, err := c.http.BlockByNumber(ctx, big.NewInt(1))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// The deployment's receipt and transaction.
 	if c.deployed.ContractAddress != c.usdc.Address || c.deployed.BlockNumber.Int64() != 1 || c.deployed.TransactionIndex != 0 ||
@@ -152,7 +167,13 @@ func TestRPC_MethodsOverHTTP(t *testing.T) {
 		t.Fatalf("unknown receipt: %v", err)
 	}
 
-	// State: balances, code, nonces, at the head and at genesis.
+}
+
+// State over HTTP: balances, code, nonces, at the head and at genesis.
+func TestRPC_StateAt(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	from := addrOf(c.deployer)
 	if n, err := c.http.NonceAt(ctx, from, nil); err != nil || n != 2 {
 		t.Fatalf("nonce %d %v", n, err)
 	}
@@ -175,7 +196,18 @@ func TestRPC_MethodsOverHTTP(t *testing.T) {
 		t.Fatalf("pending code %d %v", len(code), err)
 	}
 
-	// Calls and estimates, at the head and at a past block.
+}
+
+// Calls and estimates at the head and at a past block, and the fees the
+// chain suggests, over HTTP.
+func TestRPC_CallsEstimatesAndFees(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	from := addrOf(c.deployer)
+	b, err := c.http.BlockByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	token, _ := contracts.TestUSDCMetaData.GetAbi()
 	data, _ := token.Pack("balanceOf", c.payer)
 	out, err := c.http.CallContract(ctx, ethereum.CallMsg{To: &c.usdc.Address, Data: data}, nil)
@@ -204,10 +236,6 @@ func TestRPC_MethodsOverHTTP(t *testing.T) {
 	fh, err := c.http.FeeHistory(ctx, 10, nil, []float64{50})
 	if err != nil || fh.OldestBlock.Int64() != 0 || len(fh.BaseFee) != 3 || fh.BaseFee[1].Cmp(b.BaseFee()) != 0 || len(fh.Reward) != 2 || fh.GasUsedRatio[0] != 0 {
 		t.Fatalf("fee history %+v %v", fh, err)
-	}
-	var accounts []common.Address
-	if err := c.raw.CallContext(ctx, &accounts, "eth_accounts"); err != nil || len(accounts) != 0 {
-		t.Fatalf("accounts %v %v", accounts, err)
 	}
 }
 

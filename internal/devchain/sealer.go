@@ -13,6 +13,10 @@ import (
 	"github.com/ethereum/go-ethereum/miner"
 )
 
+// buildTimeout bounds the wait for a block's build, which takes
+// milliseconds.
+const buildTimeout = 10 * time.Second
+
 // seal seals a block whenever a transaction waits, but at most one per
 // wall-clock second: a block is stamped with the current second and must
 // be later than its parent, so sealing faster would run the chain's clock
@@ -80,9 +84,18 @@ func (c *Chain) sealBlock() error {
 		return fmt.Errorf("build: %w", err)
 	}
 	// ResolveFull waits for the first build with the pool's transactions
-	// and stops the builder's background rebuilds.
-	if payload.ResolveFull() == nil {
-		return fmt.Errorf("build: no block")
+	// and stops the builder's background rebuilds. It waits for ever if
+	// that build fails: give up after a while rather than hold the sealer.
+	resolved := make(chan *engine.ExecutionPayloadEnvelope, 1)
+	go func() { resolved <- payload.ResolveFull() }()
+	select {
+	case env := <-resolved:
+		if env == nil {
+			return fmt.Errorf("build: no block")
+		}
+	case <-time.After(buildTimeout):
+		payload.Resolve() // stops the rebuilds
+		return fmt.Errorf("build: no block after %v", buildTimeout)
 	}
 	block, _, _, _ := payload.FullBlockAndReceipts()
 	if _, err := c.bc.InsertBlockWithoutSetHead(context.Background(), block, false); err != nil {
