@@ -24,8 +24,8 @@ import (
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
-// simChain is a local chain (internal/devchain: go-ethereum's node and
-// simulated beacon, sealing as transactions arrive) under the simulated
+// simChain is a local chain (internal/devchain: go-ethereum's block chain
+// and block builder in memory, sealing as transactions arrive) under the simulated
 // backend's chain id 1337, with the test token deployed under Base Sepolia
 // USDC's EIP-712 domain ("USDC", "2", 84532): payments signed for
 // base-sepolia settle on it although the chain's own id differs.

@@ -1,7 +1,12 @@
 // Package devchain runs a local EVM chain inside the process, for the demo
-// and the tests: go-ethereum's node and simulated beacon (what its simulated
-// backend and `geth --dev` run), with JSON-RPC on loopback, a block sealed
-// as soon as a transaction waits, and the test USDC of package contracts.
+// and the tests: go-ethereum's block chain, transaction pool and block
+// builder over an in-memory database, with a JSON-RPC server of its own on
+// loopback, a block sealed as soon as a transaction waits, and the test
+// USDC of package contracts.
+//
+// It does not run go-ethereum's node (p2p, on-disk databases, the engine
+// API): those would double the cold build of the paymeter binary for
+// nothing the demo uses (docs/design.md, the demo chain).
 //
 // Nothing on it is worth anything: its keys are generated per run and its
 // state lives in memory only.
@@ -14,21 +19,23 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/consensus/beacon"
+	"github.com/ethereum/go-ethereum/consensus/ethash"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/txpool"
+	"github.com/ethereum/go-ethereum/core/txpool/legacypool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/eth"
-	"github.com/ethereum/go-ethereum/eth/catalyst"
-	"github.com/ethereum/go-ethereum/eth/ethconfig"
-	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/node"
-	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
 )
@@ -54,13 +61,32 @@ type Chain struct {
 	// RPCURL is the HTTP JSON-RPC endpoint, empty when not served.
 	RPCURL string
 
-	node   *node.Node
-	beacon *catalyst.SimulatedBeacon
+	db     ethdb.Database
+	bc     *core.BlockChain
+	pool   *txpool.TxPool
+	miner  *miner.Miner
+	rpc    *rpc.Server
+	http   *http.Server
 	client *ethclient.Client
 
-	sealMu sync.Mutex // one seal at a time: the beacon is not safe for concurrent use
-	stop   context.CancelFunc
-	done   chan struct{}
+	// sealMu makes one seal at a time, and lets DeployUSDC hold sealing
+	// off while it fills the pool.
+	sealMu sync.Mutex
+	// mined indexes the transactions of the blocks this chain sealed, by
+	// hash: go-ethereum's own index is built in the background, so that a
+	// receipt would not be found for a while after its block.
+	minedMu sync.RWMutex
+	mined   map[common.Hash]txLocation
+
+	stop      context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// txLocation is where a mined transaction is.
+type txLocation struct {
+	block common.Hash
+	index int
 }
 
 // Start starts a chain and its sealer. Close stops it.
@@ -68,56 +94,26 @@ func Start(cfg Config) (*Chain, error) {
 	if cfg.ChainID == 0 {
 		cfg.ChainID = 84532
 	}
-	nodeConf := node.DefaultConfig
-	nodeConf.DataDir = "" // in memory
-	nodeConf.P2P = p2p.Config{NoDiscovery: true, MaxPeers: 0}
-	nodeConf.HTTPHost, nodeConf.HTTPPort = "", 0
+	var host string
+	var port int
 	if cfg.RPC != "" {
-		host, port, err := loopbackHostPort(cfg.RPC)
-		if err != nil {
+		var err error
+		if host, port, err = loopbackHostPort(cfg.RPC); err != nil {
 			return nil, err
 		}
-		nodeConf.HTTPHost, nodeConf.HTTPPort = host, port
-		nodeConf.HTTPModules = []string{"eth", "net", "web3"}
 	}
-	stack, err := node.New(&nodeConf)
-	if err != nil {
-		return nil, fmt.Errorf("devchain: %w", err)
+	c := &Chain{ChainID: cfg.ChainID, db: rawdb.NewMemoryDatabase(), mined: map[common.Hash]txLocation{}, done: make(chan struct{})}
+	if err := c.open(cfg); err != nil {
+		c.db.Close()
+		return nil, err
 	}
-
-	// Every fork active from genesis, as on the dev chain, under our id.
-	chainConf := *params.AllDevChainProtocolChanges
-	chainConf.ChainID = big.NewInt(cfg.ChainID)
-	alloc := core.SystemContractAllocs()
-	for addr, acct := range cfg.Alloc {
-		alloc[addr] = acct
-	}
-	ethConf := ethconfig.Defaults
-	ethConf.NetworkId = uint64(cfg.ChainID)
-	ethConf.Genesis = &core.Genesis{Config: &chainConf, GasLimit: ethconfig.Defaults.Miner.GasCeil, Alloc: alloc}
-	ethConf.SyncMode = ethconfig.FullSync
-	ethConf.TxPool.NoLocals = true
-
-	backend, err := eth.New(stack, &ethConf)
-	if err != nil {
-		stack.Close()
-		return nil, fmt.Errorf("devchain: %w", err)
-	}
-	stack.RegisterAPIs([]rpc.API{{Namespace: "eth", Service: filters.NewFilterAPI(filters.NewFilterSystem(backend.APIBackend, filters.Config{}))}})
-	if err := stack.Start(); err != nil {
-		stack.Close()
-		return nil, fmt.Errorf("devchain: start: %w", err)
-	}
-	// Period 0: the beacon seals only when asked (Commit); the sealer
-	// below asks whenever a transaction waits.
-	beacon, err := catalyst.NewSimulatedBeacon(0, common.Address{}, backend)
-	if err != nil {
-		stack.Close()
-		return nil, fmt.Errorf("devchain: beacon: %w", err)
-	}
-	c := &Chain{ChainID: cfg.ChainID, node: stack, beacon: beacon, client: ethclient.NewClient(stack.Attach()), done: make(chan struct{})}
+	c.rpc = newRPCServer(c)
+	c.client = ethclient.NewClient(rpc.DialInProc(c.rpc))
 	if cfg.RPC != "" {
-		c.RPCURL = stack.HTTPEndpoint()
+		if err := c.serveHTTP(host, port); err != nil {
+			c.closeAll()
+			return nil, err
+		}
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	c.stop = stop
@@ -125,47 +121,80 @@ func Start(cfg Config) (*Chain, error) {
 	return c, nil
 }
 
+// open creates the block chain from its genesis, the pool and the block
+// builder.
+func (c *Chain) open(cfg Config) error {
+	// Every fork active from genesis, as on go-ethereum's dev chain (the
+	// contracts need Cancun's opcodes), under our id.
+	chainConf := *params.AllDevChainProtocolChanges
+	chainConf.ChainID = big.NewInt(cfg.ChainID)
+	// Prague's system contracts (block hash history, beacon roots, the
+	// request queues) must exist for blocks to be built.
+	alloc := core.SystemContractAllocs()
+	for addr, acct := range cfg.Alloc {
+		alloc[addr] = acct
+	}
+	genesis := &core.Genesis{Config: &chainConf, GasLimit: miner.DefaultConfig.GasCeil, BaseFee: big.NewInt(params.InitialBaseFee),
+		Difficulty: big.NewInt(0), Alloc: alloc}
+	// Archive mode: every block's state stays readable, for calls at a
+	// past block (internal/chain replays a reverted transaction at its
+	// block's parent to read why).
+	bcConf := core.DefaultConfig().WithArchive(true)
+	bc, err := core.NewBlockChain(c.db, genesis, beacon.New(ethash.NewFaker()), bcConf)
+	if err != nil {
+		return fmt.Errorf("devchain: %w", err)
+	}
+	c.bc = bc
+	poolConf := legacypool.DefaultConfig
+	poolConf.NoLocals, poolConf.Journal = true, ""
+	// A minimum tip of zero, in the pool and in the builder alike: a
+	// transaction the pool takes is never left out of the blocks.
+	pool, err := txpool.New(0, bc, []txpool.SubPool{legacypool.New(poolConf, bc)})
+	if err != nil {
+		bc.Stop()
+		return fmt.Errorf("devchain: pool: %w", err)
+	}
+	c.pool = pool
+	minerConf := miner.DefaultConfig
+	minerConf.GasPrice = new(big.Int)
+	c.miner = miner.New(minerBackend{bc, pool}, minerConf, bc.Engine())
+	return nil
+}
+
+// minerBackend is what the block builder reads: the chain and the pool.
+type minerBackend struct {
+	bc   *core.BlockChain
+	pool *txpool.TxPool
+}
+
+func (b minerBackend) BlockChain() *core.BlockChain { return b.bc }
+func (b minerBackend) TxPool() *txpool.TxPool       { return b.pool }
+
 // Client is an in-process client of the chain.
 func (c *Chain) Client() *ethclient.Client { return c.client }
 
-// Close stops the sealer and the node.
+// Close stops the sealer, the RPC server and the chain. A second Close
+// does nothing.
 func (c *Chain) Close() error {
-	c.stop()
-	<-c.done
+	c.closeOnce.Do(func() {
+		c.stop()
+		<-c.done
+		c.closeAll()
+	})
+	return nil
+}
+
+func (c *Chain) closeAll() {
+	if c.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		c.http.Shutdown(ctx)
+		cancel()
+	}
 	c.client.Close()
-	return c.node.Close()
-}
-
-// seal seals a block whenever a transaction waits, but at most one per
-// wall-clock second: the beacon stamps a block with the current second, or
-// its parent's plus one, so sealing faster would run the chain's clock
-// ahead of the real one, and with it ahead of the validity windows of the
-// authorizations that clients sign by the real one.
-func (c *Chain) seal(ctx context.Context) {
-	defer close(c.done)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(10 * time.Millisecond):
-		}
-		pending, err := c.client.PendingTransactionCount(ctx)
-		if err != nil || pending == 0 {
-			continue
-		}
-		if head, err := c.client.HeaderByNumber(ctx, nil); err == nil && int64(head.Time) < time.Now().Unix() {
-			c.commit()
-		}
-	}
-}
-
-// commit seals a block if a transaction still waits.
-func (c *Chain) commit() {
-	c.sealMu.Lock()
-	defer c.sealMu.Unlock()
-	if n, err := c.client.PendingTransactionCount(context.Background()); err == nil && n > 0 {
-		c.beacon.Commit()
-	}
+	c.rpc.Stop()
+	c.pool.Close()
+	c.bc.Stop()
+	c.db.Close()
 }
 
 // Wait returns tx's receipt once it is mined, or an error if it failed.
