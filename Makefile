@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED = 1
 
-.PHONY: build test lint bench bench-ledger bench-load bench-stream demo fuzz clean contracts
+.PHONY: build test lint bench bench-ledger bench-load bench-stream bench-demo-start demo fuzz clean contracts
 
 build: ## the paymeter binary in bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/paymeter ./cmd/paymeter
@@ -40,7 +40,7 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-bench: bench-ledger bench-load bench-stream ## every benchmark docs/design.md §8 names
+bench: bench-ledger bench-load bench-stream bench-demo-start ## every benchmark docs/design.md §8 names
 
 bench-ledger:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/httpapi ./internal/upstream ./internal/demo ./internal/x402
@@ -50,6 +50,9 @@ bench-load:
 
 bench-stream: ## streamed answers on each API: added time to first event and CPU per event against a bare streaming hop
 	$(GO) test -run '^$$' -bench BenchmarkStreamRelay -benchtime 1x -timeout 20m ./cmd/paymeter
+
+bench-demo-start: ## go run ./cmd/paymeter demo on a fresh clone: seconds to its printed lines, cold and warm
+	scripts/demo-start.sh
 
 demo: build ## run paymeter in front of its built-in demo upstream
 	./bin/paymeter demo
