@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paymeter/paymeter/internal/devchain"
 )
 
 // lockedBuffer is a bytes.Buffer written by one goroutine and read by another.
@@ -140,5 +142,25 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 	}
 	if ran != len(want) {
 		t.Errorf("%d examples printed, want %d:\n%s", ran, len(want), out.String())
+	}
+}
+
+// The demo sells a top-up, and prints its line, even when the environment
+// empties x402.topup_amounts.
+func TestDemo_TopupWithoutConfiguredAmounts(t *testing.T) {
+	cfg, err := LoadConfig("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.X402.TopupAmounts = nil
+	key, _ := devchain.NewKey()
+	d := &demoChain{Chain: &devchain.Chain{ChainID: 84532}, relayerKey: key, usdc: &devchain.USDC{Domain: devchain.BaseSepoliaUSDC}}
+	d.configure(cfg)
+	if len(cfg.X402.TopupAmounts) != 1 || cfg.X402.TopupAmounts[0] != amt(t, "10") {
+		t.Fatalf("topup amounts %v, want [10]", cfg.X402.TopupAmounts)
+	}
+	info := &demoInfo{TopupAmounts: []string{cfg.X402.TopupAmounts[0].String()}}
+	if lines := demoPayLines(info); !strings.Contains(lines, " topup") || !strings.Contains(lines, "A top-up: 10 credits") {
+		t.Fatalf("no top-up line:\n%s", lines)
 	}
 }

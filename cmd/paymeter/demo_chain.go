@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/devchain"
+	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
@@ -61,10 +62,14 @@ func (d *demoChain) network() NetworkConfig {
 		Settlement: "chain", RPCURL: d.RPCURL}
 }
 
-// configure turns x402 on, on the demo chain.
+// configure turns x402 on, on the demo chain, with top-ups for sale even
+// where the environment emptied topup_amounts: the demo shows one.
 func (d *demoChain) configure(cfg *Config) {
 	cfg.X402.Networks = []NetworkConfig{d.network()}
 	cfg.X402.RelayerKey = hex.EncodeToString(crypto.FromECDSA(d.relayerKey))
+	if len(cfg.X402.TopupAmounts) == 0 {
+		cfg.X402.TopupAmounts = []meter.Amount{10 * meter.Credit}
+	}
 }
 
 // caip2 is the demo network's x402 v2 name.
