@@ -1,0 +1,174 @@
+package devchain
+
+import (
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/paymeter/paymeter/contracts"
+	"github.com/paymeter/paymeter/internal/x402"
+)
+
+// eth_getLogs from a block past the head has nothing to answer: it must
+// not hand back the head's logs (a scanner asking for what is new since
+// the head would count them twice).
+func TestRPC_GetLogsPastHead(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	head, err := c.http.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := new(big.Int).SetUint64(head + 1)
+	for name, q := range map[string]ethereum.FilterQuery{
+		"from head+1":             {FromBlock: next},
+		"from head+1 to head+5":   {FromBlock: next, ToBlock: new(big.Int).SetUint64(head + 5)},
+		"from head+1 to token":    {FromBlock: next, Addresses: []common.Address{c.usdc.Address}},
+		"from far past the head": {FromBlock: big.NewInt(1 << 40)},
+	} {
+		logs, err := c.http.FilterLogs(ctx, q)
+		if err != nil || len(logs) != 0 {
+			t.Errorf("%s: %d logs %v, want none", name, len(logs), err)
+		}
+	}
+	// The head itself still answers.
+	if logs, err := c.http.FilterLogs(ctx, ethereum.FilterQuery{FromBlock: new(big.Int).SetUint64(head)}); err != nil || len(logs) != 1 {
+		t.Fatalf("head's logs: %d %v", len(logs), err)
+	}
+}
+
+// A call or estimate at the head runs as the next block will, at the
+// wall clock: the chain seals only when a transaction waits, so its head
+// may be long past, and an authorization valid from a moment ago (x402
+// clients sign validAfter a minute back) would seem not yet valid to the
+// relayer's simulation, though the transaction succeeds when sent.
+func TestRPC_CallAtHeadSeesTheClock(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	payerKey, payer := NewKey()
+	if err := c.usdc.Mint(ctx, payer, 1_000); err != nil {
+		t.Fatal(err)
+	}
+	head, err := c.http.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Unix() < int64(head.Time)+3 { // the chain idles
+		time.Sleep(50 * time.Millisecond)
+	}
+	now := time.Now().Unix()
+	n := &x402.Network{ChainID: BaseSepoliaUSDC.ChainID, Asset: c.usdc.Address, TokenName: BaseSepoliaUSDC.Name,
+		TokenVersion: BaseSepoliaUSDC.Version, PayTo: common.Address{7}}
+	a := x402.Authorization{From: payer, To: n.PayTo, Value: big.NewInt(10), ValidAfter: big.NewInt(now - 1), ValidBefore: big.NewInt(now + 60)}
+	a.Nonce[0] = 1
+	sig, err := x402.Sign(payerKey, n, &a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := contracts.TestUSDCMetaData.GetAbi()
+	var r, s [32]byte
+	copy(r[:], sig[:32])
+	copy(s[:], sig[32:64])
+	method := "transferWithAuthorization"
+	if len(token.Methods[method].Inputs) != 9 {
+		method += "0" // go-ethereum names the second overload so
+	}
+	data, err := token.Pack(method, a.From, a.To, a.Value, a.ValidAfter, a.ValidBefore, a.Nonce, sig[64], r, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := addrOf(c.deployer)
+	msg := ethereum.CallMsg{From: from, To: &c.usdc.Address, Data: data}
+	if _, err := c.http.CallContract(ctx, msg, nil); err != nil {
+		t.Errorf("eth_call at latest: %v", err)
+	}
+	if _, err := c.http.PendingCallContract(ctx, msg); err != nil {
+		t.Errorf("eth_call at pending: %v", err)
+	}
+	gas, err := c.http.EstimateGas(ctx, msg)
+	if err != nil {
+		t.Errorf("eth_estimateGas: %v", err)
+		gas = 200_000
+	}
+	// An explicit block keeps its own time: at block 1 the authorization
+	// was not valid yet.
+	if _, err := c.http.CallContract(ctx, msg, head.Number); err == nil || !strings.Contains(err.Error(), "authorization is not yet valid") {
+		t.Errorf("eth_call at the head's number: %v", err)
+	}
+	// What the simulation should have said: the transaction succeeds.
+	nonce, _ := c.http.PendingNonceAt(ctx, from)
+	tx := types.MustSignNewTx(c.deployer, types.LatestSignerForChainID(big.NewInt(c.ChainID)), &types.DynamicFeeTx{
+		ChainID: big.NewInt(c.ChainID), Nonce: nonce, GasTipCap: suggestedTip, GasFeeCap: big.NewInt(1e10), Gas: gas * 2, To: &c.usdc.Address, Data: data})
+	if err := c.http.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Wait(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if bal, err := c.usdc.Balance(ctx, n.PayTo); err != nil || bal.Int64() != 10 {
+		t.Fatalf("payTo holds %v %v", bal, err)
+	}
+}
+
+// eth_feeHistory takes at most 100 percentiles, each in [0, 100] and
+// ascending, as go-ethereum's: an answer is blocks × percentiles, and a
+// 5 MB request of percentiles would otherwise have the chain build
+// gigabytes.
+func TestRPC_FeeHistoryPercentiles(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	many := make([]float64, 101)
+	for i := range many {
+		many[i] = float64(i) / 2
+	}
+	for name, ps := range map[string][]float64{
+		"101": many, "above 100": {101}, "negative": {-1}, "descending": {50, 10}, "repeated": {10, 10},
+	} {
+		var out map[string]any
+		err := c.raw.CallContext(ctx, &out, "eth_feeHistory", "0x400", "latest", ps)
+		if err == nil || !strings.HasPrefix(err.Error(), "invalid reward percentile") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if fh, err := c.http.FeeHistory(ctx, 1024, nil, many[:100]); err != nil || len(fh.Reward) != 2 || len(fh.Reward[0]) != 100 {
+		t.Fatalf("100 percentiles: %v", err)
+	}
+}
+
+// A transaction the pool holds but no block can take (its fee cap under
+// the base fee) does not make the sealer seal an empty block every
+// second, for ever.
+func TestChain_UnderpricedTxSealsNothing(t *testing.T) {
+	key, addr := NewKey()
+	c := startRPCChain(t, types.GenesisAlloc{addr: {Balance: Ether(1)}})
+	ctx := testContext(t)
+	head, err := c.http.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := types.MustSignNewTx(key, types.LatestSignerForChainID(big.NewInt(c.ChainID)), &types.DynamicFeeTx{
+		ChainID: big.NewInt(c.ChainID), GasTipCap: big.NewInt(0), GasFeeCap: big.NewInt(1), Gas: 21_000, To: &c.payer, Value: big.NewInt(1)})
+	if err := c.http.SendTransaction(ctx, tx); err != nil {
+		t.Skipf("the pool refuses it: %v", err) // nothing waits, nothing to seal
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if n, err := c.http.BlockNumber(ctx); err != nil || n != head {
+		t.Fatalf("head %d, was %d: empty blocks sealed for a transaction no block takes (%v)", n, head, err)
+	}
+	if _, pending, err := c.http.TransactionByHash(ctx, tx.Hash()); err != nil || !pending {
+		t.Fatalf("underpriced tx: pending %v %v", pending, err)
+	}
+	// A transaction that pays is still mined at once.
+	ok := types.MustSignNewTx(c.deployer, types.LatestSignerForChainID(big.NewInt(c.ChainID)), &types.DynamicFeeTx{
+		ChainID: big.NewInt(c.ChainID), Nonce: 2, GasTipCap: suggestedTip, GasFeeCap: big.NewInt(1e10), Gas: 21_000, To: &c.payer, Value: big.NewInt(1)})
+	if err := c.http.SendTransaction(ctx, ok); err != nil {
+		t.Fatal(err)
+	}
+	if rc, err := c.Wait(ctx, ok); err != nil || rc.BlockNumber.Uint64() != head+1 {
+		t.Fatalf("paying tx: %v %v", rc, err)
+	}
+}
