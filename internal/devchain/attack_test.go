@@ -25,9 +25,9 @@ func TestRPC_GetLogsPastHead(t *testing.T) {
 	}
 	next := new(big.Int).SetUint64(head + 1)
 	for name, q := range map[string]ethereum.FilterQuery{
-		"from head+1":             {FromBlock: next},
-		"from head+1 to head+5":   {FromBlock: next, ToBlock: new(big.Int).SetUint64(head + 5)},
-		"from head+1 to token":    {FromBlock: next, Addresses: []common.Address{c.usdc.Address}},
+		"from head+1":            {FromBlock: next},
+		"from head+1 to head+5":  {FromBlock: next, ToBlock: new(big.Int).SetUint64(head + 5)},
+		"from head+1 to token":   {FromBlock: next, Addresses: []common.Address{c.usdc.Address}},
 		"from far past the head": {FromBlock: big.NewInt(1 << 40)},
 	} {
 		logs, err := c.http.FilterLogs(ctx, q)
