@@ -167,7 +167,7 @@ func (e *ethAPI) EstimateGas(ctx context.Context, args callArgs, at *rpc.BlockNu
 // next block will have: the chain seals only when a transaction waits, so
 // its head may be minutes old, and a transaction simulated under that
 // time would fail checks it passes when sent (an authorization valid from
-// a minute ago would seem not yet valid; docs/design.md, the demo chain).
+// a minute ago would seem not yet valid; docs/design.md §7a).
 // A call at a given block keeps that block's time.
 func atNextBlock(h *types.Header, at *rpc.BlockNumberOrHash) *types.Header {
 	if at != nil {
