@@ -172,3 +172,30 @@ func TestChain_UnderpricedTxSealsNothing(t *testing.T) {
 		t.Fatalf("paying tx: %v %v", rc, err)
 	}
 }
+
+// eth_getLogs takes at most 1000 addresses, and 1000 values per topic
+// position, as go-ethereum: each block's bloom is probed once per value,
+// so a 5 MB filter of addresses would cost a keccak each, per block.
+func TestRPC_GetLogsQueryLimit(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	addrs := make([]common.Address, 1001)
+	topics := make([]common.Hash, 1001)
+	for i := range addrs {
+		addrs[i][0], addrs[i][1] = byte(i), byte(i>>8)
+		topics[i][0], topics[i][1] = byte(i), byte(i>>8)
+	}
+	const want = "exceed max addresses or topics per search position"
+	for name, q := range map[string]ethereum.FilterQuery{
+		"addresses": {Addresses: addrs},
+		"topics":    {Topics: [][]common.Hash{nil, topics}},
+	} {
+		if _, err := c.http.FilterLogs(ctx, q); err == nil || err.Error() != want {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	addrs[1000] = c.usdc.Address
+	if logs, err := c.http.FilterLogs(ctx, ethereum.FilterQuery{FromBlock: big.NewInt(0), Addresses: addrs[1:]}); err != nil || len(logs) != 1 {
+		t.Fatalf("1000 addresses: %d %v", len(logs), err)
+	}
+}
