@@ -185,7 +185,7 @@ func TestRPC_GetLogsQueryLimit(t *testing.T) {
 		addrs[i][0], addrs[i][1] = byte(i), byte(i>>8)
 		topics[i][0], topics[i][1] = byte(i), byte(i>>8)
 	}
-	const want = "exceed max addresses or topics per search position"
+	const want = "invalid argument 0: exceed max addresses or topics per search position"
 	for name, q := range map[string]ethereum.FilterQuery{
 		"addresses": {Addresses: addrs},
 		"topics":    {Topics: [][]common.Hash{nil, topics}},

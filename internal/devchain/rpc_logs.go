@@ -15,6 +15,13 @@ import (
 // read of its receipts, on the server's time.
 const maxLogBlocks = 100_000
 
+// maxLogQuery bounds the addresses of a filter, and the values of each
+// topic position, as go-ethereum's default: a block's bloom is probed once
+// per value (a keccak each), and a request may carry 100,000 of them.
+const maxLogQuery = 1000
+
+var errLogQueryLimit = errors.New("exceed max addresses or topics per search position")
+
 // maxTopics is how many topic positions a log has (LOG0 to LOG4).
 const maxTopics = 4
 
@@ -50,6 +57,9 @@ func (f *logFilter) UnmarshalJSON(data []byte) error {
 	if f.Addresses, err = oneOrMany[common.Address](raw.Address); err != nil {
 		return fmt.Errorf("address: %w", err)
 	}
+	if len(f.Addresses) > maxLogQuery {
+		return errLogQueryLimit
+	}
 	if len(raw.Topics) > maxTopics {
 		return errors.New("too many topics: a log has at most 4")
 	}
@@ -57,6 +67,9 @@ func (f *logFilter) UnmarshalJSON(data []byte) error {
 	for i, t := range raw.Topics {
 		if f.Topics[i], err = oneOrMany[common.Hash](t); err != nil {
 			return fmt.Errorf("topic %d: %w", i, err)
+		}
+		if len(f.Topics[i]) > maxLogQuery {
+			return errLogQueryLimit
 		}
 	}
 	return nil
