@@ -1,7 +1,9 @@
 package devchain
 
 import (
+	"errors"
 	"math/big"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +199,90 @@ func TestRPC_GetLogsQueryLimit(t *testing.T) {
 	addrs[1000] = c.usdc.Address
 	if logs, err := c.http.FilterLogs(ctx, ethereum.FilterQuery{FromBlock: big.NewInt(0), Addresses: addrs[1:]}); err != nil || len(logs) != 1 {
 		t.Fatalf("1000 addresses: %d %v", len(logs), err)
+	}
+}
+
+// Two mints and a reverted transfer in one block: each receipt says what
+// its transaction did (the revert with status 0 and no logs), log indices
+// run over the block, and eth_getLogs gives the same logs.
+func TestRPC_ReceiptsOfOneBlock(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	token, _ := contracts.TestUSDCMetaData.GetAbi()
+	from := addrOf(c.deployer)
+	nonce, _ := c.http.PendingNonceAt(ctx, from)
+	signer := types.LatestSignerForChainID(big.NewInt(c.ChainID))
+	send := func(i uint64, data []byte) *types.Transaction {
+		tx := types.MustSignNewTx(c.deployer, signer, &types.DynamicFeeTx{ChainID: big.NewInt(c.ChainID), Nonce: nonce + i,
+			GasTipCap: suggestedTip, GasFeeCap: big.NewInt(1e10), Gas: mintGas, To: &c.usdc.Address, Data: data})
+		if err := c.http.SendTransaction(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	mint, _ := token.Pack("mint", c.payer, big.NewInt(3))
+	tooMuch, _ := token.Pack("transfer", c.payer, big.NewInt(1)) // the deployer holds none
+	c.sealMu.Lock()
+	txs := []*types.Transaction{send(0, mint), send(1, tooMuch), send(2, mint)}
+	c.sealMu.Unlock()
+	var block common.Hash
+	for i, tx := range txs {
+		rc, err := c.http.TransactionReceipt(ctx, tx.Hash())
+		for errors.Is(err, ethereum.NotFound) {
+			time.Sleep(20 * time.Millisecond)
+			rc, err = c.http.TransactionReceipt(ctx, tx.Hash())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			block = rc.BlockHash
+		}
+		wantStatus, wantLogs := uint64(1), 1
+		if i == 1 {
+			wantStatus, wantLogs = 0, 0
+		}
+		if rc.BlockHash != block || rc.TransactionIndex != uint(i) || rc.TxHash != tx.Hash() || rc.Status != wantStatus || len(rc.Logs) != wantLogs {
+			t.Fatalf("receipt %d: %+v", i, rc)
+		}
+		for _, l := range rc.Logs {
+			if l.TxHash != tx.Hash() || l.TxIndex != uint(i) || l.BlockHash != block || l.Address != c.usdc.Address || l.Index != uint(i/2) {
+				t.Fatalf("receipt %d log %+v", i, l)
+			}
+		}
+	}
+	if _, err := c.Wait(ctx, txs[1]); err == nil || !strings.Contains(err.Error(), "reverted") {
+		t.Fatalf("Wait on the revert: %v", err)
+	}
+	logs, err := c.http.FilterLogs(ctx, ethereum.FilterQuery{BlockHash: &block})
+	if err != nil || len(logs) != 2 || logs[0].TxHash != txs[0].Hash() || logs[1].TxHash != txs[2].Hash() || logs[0].Index != 0 || logs[1].Index != 1 {
+		t.Fatalf("block's logs %v %v", logs, err)
+	}
+}
+
+// Host names that resolve to loopback but are not "localhost" itself
+// (a trailing dot, another case) are refused: a rebound name is never
+// one of them, and the browser sends the name as typed.
+func TestRPC_HostHeaderForms(t *testing.T) {
+	c, err := Start(Config{RPC: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for host, want := range map[string]int{
+		"localhost.": 403, "LOCALHOST": 403, "localhost.:80": 403, "127.0.0.1.": 403, "0x7f000001": 403, "2130706433": 403,
+		"[::ffff:127.0.0.1]:1": 200, "[fe80::1]": 200, "[localhost]evil": 403,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, c.RPCURL, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}`))
+		req.Host = host
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %q: %d, want %d", host, resp.StatusCode, want)
+		}
 	}
 }
