@@ -1,10 +1,12 @@
 package devchain
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"math/big"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,4 +287,105 @@ func TestRPC_HostHeaderForms(t *testing.T) {
 			t.Errorf("Host %q: %d, want %d", host, resp.StatusCode, want)
 		}
 	}
+}
+
+// A transaction after a nonce gap waits, sealing nothing, until the gap
+// is filled; then both are mined, in nonce order, in one block.
+func TestChain_NonceGap(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	head, _ := c.http.BlockNumber(ctx)
+	signer := types.LatestSignerForChainID(big.NewInt(c.ChainID))
+	tx := func(nonce uint64) *types.Transaction {
+		return types.MustSignNewTx(c.deployer, signer, &types.DynamicFeeTx{ChainID: big.NewInt(c.ChainID), Nonce: nonce,
+			GasTipCap: suggestedTip, GasFeeCap: big.NewInt(1e10), Gas: 21_000, To: &c.payer, Value: big.NewInt(1)})
+	}
+	later, first := tx(3), tx(2)
+	if err := c.http.SendTransaction(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if n, _ := c.http.BlockNumber(ctx); n != head {
+		t.Fatalf("head %d, was %d, with only a gapped transaction", n, head)
+	}
+	if nonce, err := c.http.PendingNonceAt(ctx, addrOf(c.deployer)); err != nil || nonce != 2 {
+		t.Fatalf("pending nonce %d %v", nonce, err)
+	}
+	if _, err := c.http.TransactionReceipt(ctx, later.Hash()); !errors.Is(err, ethereum.NotFound) {
+		t.Fatalf("receipt of the gapped tx: %v", err)
+	}
+	if err := c.http.SendTransaction(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := c.Wait(ctx, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := c.Wait(ctx, first)
+	if err != nil || r1.BlockHash != r2.BlockHash || r1.TransactionIndex != 0 || r2.TransactionIndex != 1 {
+		t.Fatalf("mined %+v %+v %v", r1, r2, err)
+	}
+}
+
+// Other senders flooding the pool while DeployUSDC fills it (and holds
+// the sealer off) neither stall nor break the deployment: the contract is
+// deployed and every mint made, with the deployer's nonces in order.
+func TestChain_DeployUnderConcurrentSends(t *testing.T) {
+	keys := make([]*ecdsaKey, 8)
+	alloc := types.GenesisAlloc{}
+	for i := range keys {
+		k, a := NewKey()
+		keys[i] = &ecdsaKey{k, a}
+		alloc[a] = types.Account{Balance: Ether(1)}
+	}
+	deployer, deployerAddr := NewKey()
+	alloc[deployerAddr] = types.Account{Balance: Ether(10)}
+	c, err := Start(Config{ChainID: 1337, RPC: "127.0.0.1:0", Alloc: alloc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := testContext(t)
+	signer := types.LatestSignerForChainID(big.NewInt(c.ChainID))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, k := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for nonce := uint64(0); ; nonce++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tx := types.MustSignNewTx(k.key, signer, &types.DynamicFeeTx{ChainID: big.NewInt(c.ChainID), Nonce: nonce,
+					GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(1e11), Gas: 21_000, To: &k.addr, Value: big.NewInt(1)})
+				if err := c.Client().SendTransaction(ctx, tx); err != nil {
+					t.Errorf("send: %v", err)
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	_, payer := NewKey()
+	u, err := c.DeployUSDC(ctx, deployer, BaseSepoliaUSDC, map[common.Address]int64{payer: 5, {1}: 6, {2}: 7})
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bal, err := u.Balance(ctx, payer); err != nil || bal.Int64() != 5 {
+		t.Fatalf("payer holds %v %v", bal, err)
+	}
+	nonce, _ := c.Client().NonceAt(ctx, deployerAddr, nil)
+	if nonce != 4 {
+		t.Fatalf("deployer nonce %d", nonce)
+	}
+}
+
+type ecdsaKey struct {
+	key  *ecdsa.PrivateKey
+	addr common.Address
 }
