@@ -389,3 +389,29 @@ type ecdsaKey struct {
 	key  *ecdsa.PrivateKey
 	addr common.Address
 }
+
+// A transaction whose fee cap is under the next block's base fee is
+// refused at once: no block would take it, and at a fee cap of zero it
+// costs nothing, so an account holding nothing could fill the pool.
+func TestRPC_SendUnderBaseFee(t *testing.T) {
+	c := startRPCChain(t, nil)
+	ctx := testContext(t)
+	key, _ := NewKey() // holds nothing
+	signer := types.LatestSignerForChainID(big.NewInt(c.ChainID))
+	head, _ := c.http.HeaderByNumber(ctx, nil)
+	base := nextBaseFee(c.Chain, head)
+	for _, feeCap := range []*big.Int{big.NewInt(0), new(big.Int).Sub(base, big.NewInt(1))} {
+		tx := types.MustSignNewTx(key, signer, &types.DynamicFeeTx{ChainID: big.NewInt(c.ChainID), GasTipCap: big.NewInt(0),
+			GasFeeCap: feeCap, Gas: 21_000, To: &c.payer})
+		err := c.http.SendTransaction(ctx, tx)
+		if err == nil || !strings.HasPrefix(err.Error(), "max fee per gas less than block base fee") {
+			t.Errorf("fee cap %v under base fee %v: %v", feeCap, base, err)
+		}
+		if got, _ := (&ethAPI{c.Chain}).GetTransactionByHash(tx.Hash()); got != nil {
+			t.Errorf("fee cap %v: in the pool", feeCap)
+		}
+	}
+	if pending, queued := c.pool.Stats(); pending != 0 || queued != 0 {
+		t.Fatalf("pool holds %d pending, %d queued", pending, queued)
+	}
+}
