@@ -175,6 +175,13 @@ func (e *ethAPI) SendRawTransaction(input hexutil.Bytes) (common.Hash, error) {
 	if !tx.Protected() {
 		return common.Hash{}, errors.New("only replay-protected (EIP-155) transactions allowed over RPC")
 	}
+	// The pool takes a fee cap under the base fee (to wait for it to
+	// fall), and with no minimum tip a fee cap of zero costs nothing: any
+	// key holding nothing could fill it. No block here would take one.
+	head := e.c.bc.CurrentBlock()
+	if base := nextBaseFee(e.c, head); head.BaseFee != nil && tx.GasFeeCap().Cmp(base) < 0 {
+		return common.Hash{}, fmt.Errorf("max fee per gas less than block base fee: maxFeePerGas: %v, baseFee: %v", tx.GasFeeCap(), base)
+	}
 	// sync: the pool has promoted it once this returns, so that the
 	// sender's next eth_getTransactionCount "pending" counts it.
 	if err := e.c.pool.Add([]*types.Transaction{tx}, true)[0]; err != nil {
