@@ -106,7 +106,7 @@ func (e *ethAPI) Call(ctx context.Context, args callArgs, at *rpc.BlockNumberOrH
 		return nil, err
 	}
 	msg.SkipExecutionGasCapCheck()
-	blockCtx := core.NewEVMBlockContext(h, e.c.bc, nil)
+	blockCtx := core.NewEVMBlockContext(atNextBlock(h, at), e.c.bc, nil)
 	// No price: no base fee either, or the EVM would refuse a fee cap
 	// under it.
 	if msg.GasPrice.IsZero() {
@@ -151,7 +151,7 @@ func (e *ethAPI) EstimateGas(ctx context.Context, args callArgs, at *rpc.BlockNu
 	if err != nil {
 		return 0, err
 	}
-	opts := &gasestimator.Options{Config: e.c.bc.Config(), Chain: e.c.bc, Header: h, State: st, ErrorRatio: 0.015}
+	opts := &gasestimator.Options{Config: e.c.bc.Config(), Chain: e.c.bc, Header: atNextBlock(h, at), State: st, ErrorRatio: 0.015}
 	est, revert, err := gasestimator.Estimate(ctx, msg, opts, callGasCap)
 	if err != nil {
 		if errors.Is(err, vm.ErrExecutionReverted) {
@@ -160,6 +160,25 @@ func (e *ethAPI) EstimateGas(ctx context.Context, args callArgs, at *rpc.BlockNu
 		return 0, err
 	}
 	return hexutil.Uint64(est), nil
+}
+
+// atNextBlock is the header a call at at runs under. At the head (no
+// block, "latest" or "pending") it is the head stamped with the time the
+// next block will have: the chain seals only when a transaction waits, so
+// its head may be minutes old, and a transaction simulated under that
+// time would fail checks it passes when sent (an authorization valid from
+// a minute ago would seem not yet valid; docs/design.md §7a).
+// A call at a given block keeps that block's time.
+func atNextBlock(h *types.Header, at *rpc.BlockNumberOrHash) *types.Header {
+	if at != nil {
+		n, ok := at.Number()
+		if !ok || (n != rpc.LatestBlockNumber && n != rpc.PendingBlockNumber) {
+			return h
+		}
+	}
+	next := types.CopyHeader(h)
+	next.Time = max(uint64(time.Now().Unix()), h.Time+1)
+	return next
 }
 
 // revertError is a revert as go-ethereum's RPC reports it: code 3,

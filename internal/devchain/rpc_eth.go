@@ -175,6 +175,13 @@ func (e *ethAPI) SendRawTransaction(input hexutil.Bytes) (common.Hash, error) {
 	if !tx.Protected() {
 		return common.Hash{}, errors.New("only replay-protected (EIP-155) transactions allowed over RPC")
 	}
+	// The pool takes a fee cap under the base fee (to wait for it to
+	// fall), and with no minimum tip a fee cap of zero costs nothing: any
+	// key holding nothing could fill it. No block here would take one.
+	head := e.c.bc.CurrentBlock()
+	if base := nextBaseFee(e.c, head); head.BaseFee != nil && tx.GasFeeCap().Cmp(base) < 0 {
+		return common.Hash{}, fmt.Errorf("max fee per gas less than block base fee: maxFeePerGas: %v, baseFee: %v", tx.GasFeeCap(), base)
+	}
 	// sync: the pool has promoted it once this returns, so that the
 	// sender's next eth_getTransactionCount "pending" counts it.
 	if err := e.c.pool.Add([]*types.Transaction{tx}, true)[0]; err != nil {
@@ -187,6 +194,9 @@ func (e *ethAPI) SendRawTransaction(input hexutil.Bytes) (common.Hash, error) {
 // their base fees (and the next block's), how full they were, and, for
 // each percentile asked, the suggested tip (the chain has no market).
 func (e *ethAPI) FeeHistory(count hexutil.Uint64, last rpc.BlockNumber, percentiles []float64) (map[string]any, error) {
+	if err := checkPercentiles(percentiles); err != nil {
+		return nil, err
+	}
 	head := e.c.headerByNumber(last)
 	if head == nil {
 		return nil, errHeaderNotFound
@@ -212,4 +222,28 @@ func (e *ethAPI) FeeHistory(count hexutil.Uint64, last rpc.BlockNumber, percenti
 		out["reward"] = rewards
 	}
 	return out, nil
+}
+
+// maxPercentiles bounds the percentiles of one eth_feeHistory, as
+// go-ethereum's: its answer holds one reward per block and percentile, so
+// a request of millions would have the chain build gigabytes.
+const maxPercentiles = 100
+
+var errInvalidPercentile = errors.New("invalid reward percentile")
+
+// checkPercentiles refuses what go-ethereum refuses: too many, one out of
+// [0, 100], or a list not strictly ascending.
+func checkPercentiles(ps []float64) error {
+	if len(ps) > maxPercentiles {
+		return fmt.Errorf("%w: over the query limit %d", errInvalidPercentile, maxPercentiles)
+	}
+	for i, p := range ps {
+		if p < 0 || p > 100 {
+			return fmt.Errorf("%w: %f", errInvalidPercentile, p)
+		}
+		if i > 0 && p <= ps[i-1] {
+			return fmt.Errorf("%w: #%d:%f >= #%d:%f", errInvalidPercentile, i-1, ps[i-1], i, p)
+		}
+	}
+	return nil
 }

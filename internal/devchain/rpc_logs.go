@@ -15,6 +15,13 @@ import (
 // read of its receipts, on the server's time.
 const maxLogBlocks = 100_000
 
+// maxLogQuery bounds the addresses of a filter, and the values of each
+// topic position, as go-ethereum's default: a block's bloom is probed once
+// per value (a keccak each), and a request may carry 100,000 of them.
+const maxLogQuery = 1000
+
+var errLogQueryLimit = errors.New("exceed max addresses or topics per search position")
+
 // maxTopics is how many topic positions a log has (LOG0 to LOG4).
 const maxTopics = 4
 
@@ -50,6 +57,9 @@ func (f *logFilter) UnmarshalJSON(data []byte) error {
 	if f.Addresses, err = oneOrMany[common.Address](raw.Address); err != nil {
 		return fmt.Errorf("address: %w", err)
 	}
+	if len(f.Addresses) > maxLogQuery {
+		return errLogQueryLimit
+	}
 	if len(raw.Topics) > maxTopics {
 		return errors.New("too many topics: a log has at most 4")
 	}
@@ -57,6 +67,9 @@ func (f *logFilter) UnmarshalJSON(data []byte) error {
 	for i, t := range raw.Topics {
 		if f.Topics[i], err = oneOrMany[common.Hash](t); err != nil {
 			return fmt.Errorf("topic %d: %w", i, err)
+		}
+		if len(f.Topics[i]) > maxLogQuery {
+			return errLogQueryLimit
 		}
 	}
 	return nil
@@ -90,9 +103,19 @@ func (e *ethAPI) GetLogs(f logFilter) ([]*types.Log, error) {
 		}
 		return f.appendMatches(out, e.c, h), nil
 	}
-	from, to := e.c.logBound(f.FromBlock), e.c.logBound(f.ToBlock)
-	if from > to {
-		return nil, errors.New("invalid block range params")
+	head := e.c.bc.CurrentBlock().Number.Uint64()
+	from, to := logBound(f.FromBlock, head), logBound(f.ToBlock, head)
+	errRange := errors.New("invalid block range params")
+	if f.FromBlock != nil && f.ToBlock != nil && *f.FromBlock >= 0 && *f.ToBlock >= 0 && from > to {
+		return nil, errRange
+	}
+	// A range that starts past the head has no logs yet: clamping its
+	// start to the head would answer the head's, outside the filter.
+	if from > head {
+		return out, nil
+	}
+	if to = min(to, head); from > to {
+		return nil, errRange
 	}
 	if to-from >= maxLogBlocks {
 		return nil, fmt.Errorf("block range too large: at most %d blocks", maxLogBlocks)
@@ -106,16 +129,15 @@ func (e *ethAPI) GetLogs(f logFilter) ([]*types.Log, error) {
 }
 
 // logBound is the block number a range bound names: the head when
-// omitted or a tag, a number past the head clamped to it.
-func (c *Chain) logBound(n *rpc.BlockNumber) uint64 {
-	head := c.bc.CurrentBlock().Number.Uint64()
+// omitted or a tag, else the number, which may be past the head.
+func logBound(n *rpc.BlockNumber, head uint64) uint64 {
 	if n == nil || *n < 0 {
 		if n != nil && *n == rpc.EarliestBlockNumber {
 			return 0
 		}
 		return head
 	}
-	return min(uint64(*n), head)
+	return uint64(*n)
 }
 
 // appendMatches appends the logs of h's block that match f, skipping the

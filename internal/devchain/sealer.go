@@ -8,9 +8,11 @@ import (
 
 	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/miner"
+	"github.com/holiman/uint256"
 )
 
 // buildTimeout bounds the wait for a block's build, which takes
@@ -33,7 +35,7 @@ func (c *Chain) seal(ctx context.Context) {
 		if pending, _ := c.pool.Stats(); pending == 0 {
 			continue
 		}
-		if int64(c.bc.CurrentBlock().Time) < time.Now().Unix() {
+		if int64(c.bc.CurrentBlock().Time) < time.Now().Unix() && c.sealable() {
 			c.commit()
 		}
 	}
@@ -49,12 +51,27 @@ func (c *Chain) commit() {
 		log.Warn("devchain: pool sync", "err", err)
 		return
 	}
-	if pending, _ := c.pool.Stats(); pending == 0 {
+	if !c.sealable() {
 		return
 	}
 	if err := c.sealBlock(); err != nil {
 		log.Warn("devchain: seal", "err", err)
 	}
+}
+
+// sealable reports whether a transaction waits that the next block can
+// take. The pool holds transactions whose fee cap is under the base fee
+// (they wait for it to fall): counting those would seal an empty block
+// every second for ever, and under the floor an empty chain's base fee
+// settles on, one offering less is never mined.
+func (c *Chain) sealable() bool {
+	head := c.bc.CurrentBlock()
+	filter := txpool.PendingFilter{MinTip: new(uint256.Int)}
+	if head.BaseFee != nil {
+		filter.BaseFee = uint256.MustFromBig(nextBaseFee(c, head))
+	}
+	_, n := c.pool.Pending(filter)
+	return n > 0
 }
 
 // sealBlock builds a block of the pool's transactions on the head, with
