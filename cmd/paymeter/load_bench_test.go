@@ -128,9 +128,16 @@ func BenchmarkLoad(b *testing.B) {
 	}
 
 	only := os.Getenv("PMBENCH_ONLY")
+	// The unit of a paid path's extra CPU: one secp256k1 recovery, the
+	// least a signed request can cost over an API key, measured here in
+	// the same run (docs/design.md §8).
+	recovery := recoveryCPU(b)
+	fmt.Fprintf(os.Stdout, "recovery: %.1f µs CPU per secp256k1 recovery (crypto.SigToPub)\n", recovery)
+	b.ReportMetric(recovery, "recovery-cpu-µs")
 	b.ResetTimer()
 	for _, conns := range []int{64, 256} {
 		rps := map[string]float64{}
+		cpuPer := map[string]float64{}
 		for _, t := range targets {
 			if only != "" && !slices.Contains(strings.Split(only, ","), t.name) {
 				continue
@@ -177,6 +184,7 @@ func BenchmarkLoad(b *testing.B) {
 				fmt.Fprintf(os.Stdout, "           cpu: %s, machine %.0f%% busy\n", line,
 					100*float64(busy1-busy0)/float64(max(total1-total0, 1)))
 				b.ReportMetric(float64(cpu.Microseconds())/served, fmt.Sprintf("%s-c%d-cpu-µs/req", t.name, conns))
+				cpuPer[t.name] = float64(cpu.Microseconds()) / served
 			}
 			if d := after.sub(before); d.commits > 0 {
 				fmt.Fprintf(os.Stdout, "           ledger: %s\n", d)
@@ -191,11 +199,62 @@ func BenchmarkLoad(b *testing.B) {
 			fmt.Fprintf(os.Stdout, "  nginx/direct %.2f", rps["nginx"]/rps["direct"])
 		}
 		fmt.Fprintln(os.Stdout)
+		printExtraCPU(b, conns, recovery, cpuPer, rps)
 		b.ReportMetric(rps["paymeter"]/rps["barehop"], fmt.Sprintf("paymeter/barehop-c%d", conns))
 	}
 	b.StopTimer()
 	stopRoles(b)
 	checkLoadDB(b, dbPath, accountID)
+}
+
+// recoveryCPU returns the CPU time, in µs, of one secp256k1 public key
+// recovery (go-ethereum's crypto.SigToPub, through cgo), on one goroutine
+// of this process while nothing else runs in it: the best of three
+// rounds, as the machine may be busy with the servers winding down.
+func recoveryCPU(b *testing.B) float64 {
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	digest := crypto.Keccak256([]byte("one recovery"))
+	sig, err := crypto.Sign(digest, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 10_000
+	best := 0.0
+	for range 3 {
+		cpu0 := cpuTime(os.Getpid())
+		for range n {
+			if _, err := crypto.SigToPub(digest, sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+		us := float64((cpuTime(os.Getpid()) - cpu0).Microseconds()) / n
+		if best == 0 || us < best {
+			best = us
+		}
+	}
+	return best
+}
+
+// printExtraCPU reports each paid path's CPU per request over the API-key
+// path ("paymeter"), in µs and in recoveries, beside its req/s ratio.
+func printExtraCPU(b *testing.B, conns int, recovery float64, cpuPer, rps map[string]float64) {
+	base, ok := cpuPer["paymeter"]
+	if !ok || recovery <= 0 {
+		return
+	}
+	for _, name := range []string{"wallet", "x402", "upto", "siwx"} {
+		cpu, ok := cpuPer[name]
+		if !ok {
+			continue
+		}
+		extra := cpu - base
+		fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %.0f µs/req, %+.0f µs over the API key = %.2f recoveries; %.2f of its req/s\n",
+			conns, name, cpu, extra, extra/recovery, rps[name]/rps["paymeter"])
+		b.ReportMetric(extra/recovery, fmt.Sprintf("%s-c%d-extra-recoveries", name, conns))
+	}
 }
 
 // signedVariants returns n distinct wallet-header sets for POST
