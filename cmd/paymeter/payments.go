@@ -111,5 +111,5 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 		SettleTimeout: time.Duration(cfg.SettleTimeout), ApplyAfter: time.Duration(m.Config.Ledger.HoldTTL), Logger: m.Logger}
 	m.Payments.InFlight = &m.inFlight
 	return &httpapi.X402{Processor: m.Payments, Networks: networks, MaxTimeoutSeconds: cfg.MaxTimeoutSeconds,
-		PublicURL: cfg.PublicURL, TopupAmounts: cfg.TopupAmounts}, nil
+		PublicURL: cfg.PublicURL, TopupAmounts: cfg.TopupAmounts, PendingRetryAfter: time.Duration(cfg.SweepInterval)}, nil
 }

@@ -43,7 +43,7 @@ var statusOf = map[string]int{
 	meter.ECodeUpstreamError:      fiber.StatusBadGateway,
 	meter.ECodeUnavailable:        fiber.StatusServiceUnavailable,
 	meter.ECodeUpstreamTimeout:    fiber.StatusGatewayTimeout,
-	meter.ECodePaymentPending:     fiber.StatusGatewayTimeout,
+	meter.ECodePaymentPending:     fiber.StatusPaymentRequired,
 
 	meter.ECodeAmbiguousField:      fiber.StatusBadRequest,
 	meter.ECodeUnsupportedField:    fiber.StatusBadRequest,
@@ -55,6 +55,10 @@ var statusOf = map[string]int{
 	meter.ECodeUnsupportedAPI:      fiber.StatusBadRequest,
 	meter.ECodeImageNotPriced:      fiber.StatusBadRequest,
 	meter.ECodePaymentsNotAccepted: fiber.StatusUnauthorized,
+
+	meter.ECodeInvalidPaymentPayload: fiber.StatusBadRequest,
+	meter.ECodePaymentReplayed:       fiber.StatusConflict,
+	meter.ECodePaymentIDConflict:     fiber.StatusConflict,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,
@@ -153,6 +157,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 			reason = me.Code
 		}
 		c.Set(x402.HeaderRequired, pr.challenge.HeaderV2(reason))
+		setRetryAfter(c, pr.retryAfter)
 		accepts = pr.challenge.AcceptsV1()
 		body, _ = json.Marshal(paymentRequiredBody{X402Version: 1, Error: fields, Accepts: accepts})
 	} else {

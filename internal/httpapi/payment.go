@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/gofiber/fiber/v2"
@@ -24,6 +25,9 @@ type X402 struct {
 	PublicURL string
 	// TopupAmounts are the credit amounts POST /api/v1/topup/{amount} sells.
 	TopupAmounts []meter.Amount
+	// PendingRetryAfter is the Retry-After of a payment_pending answer:
+	// when the settlement sweep next tries (x402.sweep_interval).
+	PendingRetryAfter time.Duration
 }
 
 const localPaid = "paymeter.paid"
@@ -33,6 +37,8 @@ const localPaid = "paymeter.paid"
 type paymentRequired struct {
 	err       *meter.Error
 	challenge *x402.Challenge
+	// retryAfter, when set, is the answer's Retry-After (payment_pending).
+	retryAfter time.Duration
 }
 
 func (e *paymentRequired) Error() string { return e.err.Error() }
@@ -70,18 +76,23 @@ func (s *Server) requestChallenge(c *fiber.Ctx, worst meter.Amount, model string
 }
 
 // askPayment attaches a challenge to err when x402 is on and err is one a
-// payment answers: payment_required, insufficient_credits, invalid_payment.
+// payment answers: payment_required, insufficient_credits, invalid_payment;
+// and, with nothing to pay, payment_pending (pending.go).
 func (s *Server) askPayment(err error, ch func() *x402.Challenge) error {
 	if s.X402 == nil {
 		return err
 	}
 	switch code := meter.ErrorCode(err); code {
-	case meter.ECodePaymentRequired, meter.ECodeInsufficientCredit, meter.ECodeInvalidPayment:
+	case meter.ECodePaymentRequired, meter.ECodeInsufficientCredit, meter.ECodeInvalidPayment, meter.ECodePaymentPending:
 		var me *meter.Error
 		if !errors.As(err, &me) {
 			me = meter.Errorf(code, "%v", err)
 		}
-		return &paymentRequired{err: me, challenge: ch()}
+		pr := &paymentRequired{err: me, challenge: ch()}
+		if code == meter.ECodePaymentPending {
+			s.pendingAnswer(pr)
+		}
+		return pr
 	}
 	return err
 }

@@ -58,9 +58,12 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 	purpose meter.PaymentPurpose, wallet, requestID string) (*Paid, error) {
 	p, err := DecodePayment(version, header)
 	if err != nil {
-		return nil, err
+		return nil, malformed(version, err)
 	}
 	n, err := pr.Verifier.Verify(ctx, p, ch.Amount, ch.MaxTimeoutSeconds)
+	if unknownNetwork(err) {
+		return nil, malformed(version, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +89,7 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 	case Failed:
 		return nil, Invalid(res.Reason, "the payment did not settle: %s", res.Reason).WithDetail("transaction", res.TxHash)
 	case Pending:
-		return nil, meter.Errorf(meter.ECodePaymentPending,
-			"the payment has not settled yet; once it does, %s USDC is credited to wallet %s", ch.Amount, wallet).
-			WithDetail("transaction", res.TxHash)
+		return nil, pending(ch.Amount, wallet, res.TxHash)
 	}
 	acct, err := pr.Ledger.SettlePayment(context.WithoutCancel(ctx), mp.ID, res.TxHash)
 	if err != nil {
