@@ -7,9 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/walletsig"
 )
 
 // NonceStore keeps Sign-In with Ethereum nonces: single use, short-lived.
@@ -110,13 +109,14 @@ func (s *SignIn) Verify(ctx context.Context, message, signature, clientIP string
 	if err != nil {
 		return nil, meter.Errorf(meter.ECodeInvalidSignature, "the signature must be 65 bytes in hex, low-s")
 	}
-	hash := [32]byte(accounts.TextHash([]byte(message)))
-	pub, err := crypto.SigToPub(hash[:], sig)
-	signed := err == nil && crypto.PubkeyToAddress(*pub) == m.Address
-	if !signed && s.Contracts != nil && s.ContractChainID != 0 && m.ChainID == s.ContractChainID {
-		if signed, err = s.Contracts.IsValidSignature(ctx, m.ChainID, m.Address, hash, walletSignature(sig)); err != nil {
-			return nil, err
-		}
+	// Contract wallets answer only for messages of the one chain asked.
+	chainID := int64(0)
+	if s.Contracts != nil && s.ContractChainID != 0 && m.ChainID == s.ContractChainID {
+		chainID = m.ChainID
+	}
+	signed, err := (&walletsig.Verifier{Contracts: s.Contracts}).Verify(ctx, chainID, m.Address, walletsig.TextHash([]byte(message)), sig)
+	if err != nil {
+		return nil, err
 	}
 	if !signed {
 		return nil, meter.Errorf(meter.ECodeInvalidSignature, "the signature is not %s's signature of this message", m.Address.Hex())

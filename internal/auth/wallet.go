@@ -4,16 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"math/big"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/walletsig"
 )
 
 // Wallet request headers (docs/design.md §3).
@@ -57,9 +55,7 @@ type WalletStore interface {
 // ContractWallets checks EIP-1271 signatures: a smart-contract wallet
 // signs by saying so when asked isValidSignature(digest, signature) on
 // the chain chainID.
-type ContractWallets interface {
-	IsValidSignature(ctx context.Context, chainID int64, wallet common.Address, digest [32]byte, sig []byte) (bool, error)
-}
+type ContractWallets = walletsig.Contracts
 
 // WalletVerifier authenticates requests signed with EIP-191 personal_sign:
 //
@@ -158,42 +154,26 @@ func WalletMessage(realm, timestamp, method, path, payloadHash string) string {
 	return msg
 }
 
-// match recovers the signer of the four-line message, then, failing that,
-// of the five-line one, and reports which message hash matched claimed.
-// Only then, with Contracts set, a claimed address that is a contract
-// wallet may accept either message itself (EIP-1271): the one check that
-// costs a chain round trip comes after every one that does not.
+// match reports which message hash, of the four-line message and then
+// the five-line one, claimed signed. Only once neither recovers to it,
+// with Contracts set, may a claimed address that is a contract wallet
+// accept either message itself (EIP-1271): the one check that costs a
+// chain round trip comes after every one that does not.
 func (v *WalletVerifier) match(ctx context.Context, r *WalletRequest, sig []byte, claimed common.Address) ([32]byte, bool, error) {
-	var msgs []string
+	var hashes [][32]byte
 	if !v.RequireBodyHash {
-		msgs = append(msgs, WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, ""))
+		hashes = append(hashes, walletsig.TextHash([]byte(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, ""))))
 	}
-	msgs = append(msgs, WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body)))
-	for _, msg := range msgs {
-		if h, ok := recoversTo(msg, sig, claimed); ok {
-			return h, true, nil
-		}
+	hashes = append(hashes, walletsig.TextHash([]byte(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body)))))
+	chainID := v.ContractChainID
+	if v.Contracts == nil {
+		chainID = 0
 	}
-	if v.Contracts == nil || v.ContractChainID == 0 {
-		return [32]byte{}, false, nil
+	i, err := (&walletsig.Verifier{Contracts: v.Contracts}).VerifyAny(ctx, chainID, claimed, sig, hashes...)
+	if err != nil || i < 0 {
+		return [32]byte{}, false, err
 	}
-	for _, msg := range msgs {
-		h := [32]byte(accounts.TextHash([]byte(msg)))
-		ok, err := v.Contracts.IsValidSignature(ctx, v.ContractChainID, claimed, h, walletSignature(sig))
-		if err != nil || ok {
-			return h, ok, err
-		}
-	}
-	return [32]byte{}, false, nil
-}
-
-func recoversTo(msg string, sig []byte, claimed common.Address) ([32]byte, bool) {
-	hash := accounts.TextHash([]byte(msg))
-	pub, err := crypto.SigToPub(hash, sig)
-	if err != nil {
-		return [32]byte{}, false
-	}
-	return [32]byte(hash), crypto.PubkeyToAddress(*pub) == claimed
+	return hashes[i], true, nil
 }
 
 // PayloadHash is the hex SHA-256 of the canonical query and the body: the
@@ -229,40 +209,13 @@ func parseTimestamp(s string) (int64, error) {
 	return ts, nil
 }
 
-// decodeSignature checks a 65-byte r‖s‖v signature in hex and returns it
-// with v as 0 or 1. V may be 27/28 (personal_sign) or 0/1; a high-s
-// signature is refused, so that each message has one valid signature.
-// walletSignature is a decoded signature as wallets and contracts write
-// it, with v as 27/28 (decodeSignature makes it 0/1 for recovery).
-func walletSignature(sig []byte) []byte {
-	out := append([]byte(nil), sig...)
-	if len(out) == crypto.SignatureLength && out[64] < 27 {
-		out[64] += 27
-	}
-	return out
-}
-
+// decodeSignature decodes a 65-byte r‖s‖v signature in hex, v 27/28
+// (personal_sign) or 0/1, low s (walletsig.ParseHex), so that each
+// message has one valid signature.
 func decodeSignature(s string) ([]byte, error) {
-	bad := func(why string) error {
-		return meter.Errorf(meter.ECodeInvalidSignature, "%s %s", HeaderWalletSignature, why)
-	}
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
-	if len(s) != 2*crypto.SignatureLength {
-		return nil, bad("must be 65 bytes in hex")
-	}
-	sig, err := hex.DecodeString(s)
+	sig, err := walletsig.ParseHex(s)
 	if err != nil {
-		return nil, bad("is not hex")
-	}
-	switch sig[64] {
-	case 27, 28:
-		sig[64] -= 27
-	case 0, 1:
-	default:
-		return nil, bad("has an invalid recovery id")
-	}
-	if !crypto.ValidateSignatureValues(sig[64], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64]), true) {
-		return nil, bad("is not a canonical (low-s) signature")
+		return nil, meter.Errorf(meter.ECodeInvalidSignature, "%s %v", HeaderWalletSignature, err)
 	}
 	return sig, nil
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/common/math"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/walletsig"
 )
 
 // MinValidity is how long an authorization must stay valid after it is
@@ -22,9 +22,7 @@ const MinValidity = 6 * time.Second
 // SignatureChecker asks a smart-contract wallet (EIP-1271) whether it
 // accepts a signature. It reports false, not an error, when the address
 // has no code or the contract says no.
-type SignatureChecker interface {
-	IsValidSignature(ctx context.Context, chainID int64, wallet common.Address, digest [32]byte, sig []byte) (bool, error)
-}
+type SignatureChecker = walletsig.Contracts
 
 // Verifier checks payments locally, before anything is settled, forwarded
 // or credited. Its fields are read-only after the first Verify.
@@ -95,7 +93,7 @@ func (v *Verifier) digest(n *Network, a *Authorization) (common.Hash, error) {
 	if err != nil {
 		return common.Hash{}, err
 	}
-	return crypto.Keccak256Hash([]byte{0x19, 0x01}, domain[:], msg), nil
+	return walletsig.TypedHash(domain, common.BytesToHash(msg)), nil
 }
 
 // init precomputes the domain separators; call it after setting Networks.
@@ -166,41 +164,14 @@ func (v *Verifier) Verify(ctx context.Context, p *Payment, amount meter.USDC, ma
 	if err != nil {
 		return nil, Invalid(ReasonInvalidPayload, "the authorization cannot be hashed")
 	}
-	if signer, ok := recoverSigner(digest, p.Signature); ok && signer == a.From {
+	ok, err := (&walletsig.Verifier{Contracts: v.Contracts}).Verify(ctx, n.ChainID, a.From, [32]byte(digest), p.Signature)
+	if err != nil {
+		return nil, Invalid(ReasonUnexpectedVerify, "the payer's wallet contract could not be asked (EIP-1271); try again")
+	}
+	if ok {
 		return n, nil
 	}
-	if v.Contracts != nil {
-		ok, err := v.Contracts.IsValidSignature(ctx, n.ChainID, a.From, digest, p.Signature)
-		if err != nil {
-			return nil, Invalid(ReasonUnexpectedVerify, "the payer's wallet contract could not be asked (EIP-1271); try again")
-		}
-		if ok {
-			return n, nil
-		}
-	}
 	return nil, Invalid(ReasonSignature, "the signature does not recover to authorization.from")
-}
-
-// recoverSigner recovers the address behind a 65-byte ECDSA signature
-// (v = 27/28 or 0/1), refusing high-s signatures as EIP-2 does.
-func recoverSigner(digest common.Hash, sig []byte) (common.Address, bool) {
-	if len(sig) != crypto.SignatureLength {
-		return common.Address{}, false
-	}
-	var rsv [crypto.SignatureLength]byte
-	copy(rsv[:], sig)
-	if rsv[64] >= 27 {
-		rsv[64] -= 27
-	}
-	r, s := new(big.Int).SetBytes(rsv[:32]), new(big.Int).SetBytes(rsv[32:64])
-	if !crypto.ValidateSignatureValues(rsv[64], r, s, true) {
-		return common.Address{}, false
-	}
-	pub, err := crypto.SigToPub(digest[:], rsv[:])
-	if err != nil {
-		return common.Address{}, false
-	}
-	return crypto.PubkeyToAddress(*pub), true
 }
 
 func sameAddress(s string, a common.Address) bool {
