@@ -153,16 +153,7 @@ func (p *UptoPermit) Digest(chainID int64) (common.Hash, error) {
 
 // Sign signs the permit with key as r‖s‖v (v 27 or 28), as a wallet's eth_signTypedData_v4 does.
 func (p *UptoPermit) Sign(key *ecdsa.PrivateKey, chainID int64) ([]byte, error) {
-	h, err := p.Digest(chainID)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := crypto.Sign(h[:], key)
-	if err != nil {
-		return nil, err
-	}
-	sig[64] += 27
-	return sig, nil
+	return signTypedData(key, p.TypedData(chainID))
 }
 
 // Permit is the permit argument of TestUptoProxy.Settle.

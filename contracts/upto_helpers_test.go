@@ -20,7 +20,7 @@ import (
 )
 
 // maxUint256 is the allowance a wallet gives Permit2 once and for all.
-var maxUint256 = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
+var maxUint256 = contracts.MaxUint256
 
 // uptoChain is a simulated chain with TestPermit2 and TestUptoProxy allocated at their canonical
 // addresses, a TestUSDC under Base Sepolia USDC's domain, and a payer holding 10 USDC. The relayer
@@ -97,18 +97,8 @@ func (c *uptoChain) erc2612Digest(t *testing.T, owner, spender common.Address, v
 	if err != nil {
 		t.Fatal(err)
 	}
-	td := apitypes.TypedData{
-		Types: apitypes.Types{
-			"EIP712Domain": {{Name: "name", Type: "string"}, {Name: "version", Type: "string"},
-				{Name: "chainId", Type: "uint256"}, {Name: "verifyingContract", Type: "address"}},
-			"Permit": {{Name: "owner", Type: "address"}, {Name: "spender", Type: "address"}, {Name: "value", Type: "uint256"},
-				{Name: "nonce", Type: "uint256"}, {Name: "deadline", Type: "uint256"}},
-		},
-		PrimaryType: "Permit",
-		Domain:      c.d.typed(),
-		Message: apitypes.TypedDataMessage{"owner": owner.Hex(), "spender": spender.Hex(), "value": value,
-			"nonce": nonce, "deadline": deadline},
-	}
+	p := contracts.ERC2612Permit{Owner: owner, Spender: spender, Value: value, Nonce: nonce, Deadline: deadline}
+	td := p.TypedData(c.d.name, c.d.version, c.d.chainID, c.d.token)
 	digest, _, err := apitypes.TypedDataAndHash(td)
 	if err != nil {
 		t.Fatal(err)

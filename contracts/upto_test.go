@@ -162,12 +162,12 @@ func TestUptoSettleRefused(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		edit   func(p *contracts.UptoPermit)                 // before signing
+		edit   func(p *contracts.UptoPermit)                    // before signing
 		tamper func(p *contracts.UptoPermit, sig []byte) []byte // after signing
-		chain  int64                                          // domain chain id signed for, if not the chain's
-		from   *bind.TransactOpts                             // caller, if not the facilitator
-		key    bool                                           // signed by the unapproved holder
-		amount int64                                          // settled, if not 1_000_000
+		chain  int64                                            // domain chain id signed for, if not the chain's
+		from   *bind.TransactOpts                               // caller, if not the facilitator
+		key    bool                                             // signed by the unapproved holder
+		amount int64                                            // settled, if not 1_000_000
 		want   string
 	}{
 		{name: "over the maximum", amount: 5_000_001, want: "AmountExceedsPermitted"},
