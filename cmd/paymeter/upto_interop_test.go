@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -188,8 +189,8 @@ func checkUptoPayload(t *testing.T, p uptoPayment, req map[string]any, payer com
 }
 
 // uptoRevert names the custom error of Permit2 or the upto proxy in err's revert data (what
-// eth_call and eth_estimateGas return, e.g. "InvalidNonce", "AmountExceedsPermitted"), or "" when
-// err carries none of theirs.
+// eth_call and eth_estimateGas return, e.g. "InvalidNonce", "AmountExceedsPermitted"), else its
+// Error(string) reason ("TRANSFER_FROM_FAILED": allowance or balance short), else "".
 func uptoRevert(err error) string {
 	var de rpc.DataError
 	if !errors.As(err, &de) {
@@ -208,5 +209,6 @@ func uptoRevert(err error) string {
 			}
 		}
 	}
-	return ""
+	reason, _ := abi.UnpackRevert(data)
+	return reason
 }
