@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/contracts"
+	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
 )
@@ -117,6 +119,13 @@ func TestInterop_SIWXSpendsToppedUpBalance(t *testing.T) {
 	if w := walletOf(t, m, contract); w.Balance != 10*meter.Credit-spent {
 		t.Fatalf("contract wallet %+v, want 10 credits less %s", w, spent)
 	}
+	// A stranger's signature for the contract wallet is refused.
+	stranger, _ := crypto.GenerateKey()
+	hdr = siwxSign(t, node, []siwxEntry{{Info: siwxChallenge(t, m), RequestURL: m.URL(), Key: hexKey(stranger), Address: contract.Hex()}})[0]
+	mustSIWXRefused(t, siwxSend(t, m.URL(), hdr), meter.ECodeInvalidSignature, "invalid_siwx_signature")
+	if w := walletOf(t, m, contract); w.Balance != 10*meter.Credit-spent {
+		t.Fatalf("contract wallet %+v after a stranger's proof", w)
+	}
 
 	// A wallet with no balance: its proof is taken, and the 402 comes again.
 	poorKey, _ := crypto.GenerateKey()
@@ -157,4 +166,56 @@ func mustSIWXServed(t *testing.T, got siwxFetched, before meter.Amount) meter.Am
 		t.Fatalf("X-Paymeter-Balance %s, want %s less %s", got.Balance, before, cost)
 	}
 	return cost
+}
+
+// paymeter rebuilds, byte for byte, the message @x402/extensions has a
+// wallet sign (its SIWE library's layout), for every optional field
+// present or absent and for an address in lower case.
+func TestInterop_SIWXMessageLayout(t *testing.T) {
+	node := needNode(t)
+	addr := "0x857b06519E91e3A54538791bDbb0E22373e36b66"
+	str := func(s string) *string { return &s }
+	base := x402.SIWXPayload{Domain: "api.example.com", Address: addr, URI: "https://api.example.com/v1/chat/completions",
+		Version: "1", ChainID: "eip155:84532", Type: "eip191", Nonce: "a1b2c3d4e5f67890a1b2c3d4e5f67890",
+		IssuedAt: "2026-01-15T10:30:00.000Z", Signature: "0x00"}
+	cases := []func(p *x402.SIWXPayload){
+		func(p *x402.SIWXPayload) {},
+		func(p *x402.SIWXPayload) { p.Statement = str("Sign in to paymeter to pay from this wallet's balance.") },
+		func(p *x402.SIWXPayload) { p.ExpirationTime = str("2026-01-15T10:35:00.000Z") },
+		func(p *x402.SIWXPayload) { p.NotBefore, p.RequestID = str("2026-01-15T10:29:00Z"), str("req-1") },
+		func(p *x402.SIWXPayload) {
+			p.Resources = []string{"https://api.example.com/a", "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"}
+		},
+		func(p *x402.SIWXPayload) {
+			p.Statement, p.ExpirationTime, p.NotBefore = str("All of them."), str("2026-01-15T10:35:00.000Z"), str("2026-01-15T10:30:00.000Z")
+			p.RequestID, p.Resources = str("r"), []string{"https://api.example.com/"}
+		},
+		func(p *x402.SIWXPayload) { p.Address = strings.ToLower(addr) },
+	}
+	type entry struct {
+		Info    *x402.SIWXPayload `json:"info"`
+		Address string            `json:"address"`
+	}
+	var entries []entry
+	var want []string
+	for _, edit := range cases {
+		p := base
+		edit(&p)
+		msg, err := auth.SIWXMessage(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, entry{&p, p.Address})
+		want = append(want, msg)
+	}
+	in, _ := json.Marshal(entries)
+	var got []string
+	if out := siwxNode(t, node, in, "MODE=format"); json.Unmarshal(out, &got) != nil || len(got) != len(want) {
+		t.Fatalf("siwx.mjs format printed %s", out)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("case %d: @x402/extensions writes\n%q\npaymeter\n%q", i, got[i], want[i])
+		}
+	}
 }

@@ -15,6 +15,9 @@
 //     functions (createSIWxMessage, encodeSIWxHeader) without that check, to
 //     sign what a hostile server could ask.
 //
+//   MODE=format node siwx.mjs < infos.json
+//     prints the message createSIWxMessage makes of each {info, address}.
+//
 // ADDRESS (or an entry's address) makes the signer a smart-contract wallet:
 // the address is the contract's, the key its owner's (EIP-1271).
 import {
@@ -78,4 +81,9 @@ async function signMode() {
   console.log(JSON.stringify(out))
 }
 
-await (MODE === 'sign' ? signMode() : fetchMode())
+function formatMode() {
+  const entries = JSON.parse(readFileSync(0, 'utf8'))
+  console.log(JSON.stringify(entries.map((e) => createSIWxMessage(e.info, e.address))))
+}
+
+await (MODE === 'sign' ? signMode() : MODE === 'format' ? formatMode() : fetchMode())
