@@ -507,3 +507,41 @@ func FuzzSIWX(f *testing.F) {
 		}
 	})
 }
+
+// nopStore takes every nonce: BenchmarkSIWXAuthenticate measures the
+// check, not the ledger's commit (the same one wallet headers make).
+type nopStore struct{}
+
+func (nopStore) AcceptSIWXNonce(context.Context, string, string, time.Time, meter.FreeGrant) (*meter.Account, error) {
+	return &meter.Account{ID: 1}, nil
+}
+
+// BenchmarkSIWXAuthenticate is the CPU of one sign-in-with-x proof: decode,
+// message, times, nonce tag, one recovery (compare BenchmarkRecover).
+func BenchmarkSIWXAuthenticate(b *testing.B) {
+	s := auth.NewSIWX(nopStore{}, make([]byte, 32))
+	s.ChainIDs = []int64{84532}
+	if err := s.SetOrigin(siwxOrigin); err != nil {
+		b.Fatal(err)
+	}
+	key, _ := crypto.GenerateKey()
+	info := s.Challenge("/v1/chat/completions")
+	p := &x402.SIWXPayload{Domain: info.Domain, Address: crypto.PubkeyToAddress(key.PublicKey).Hex(), Statement: &info.Statement,
+		URI: info.URI, Version: "1", ChainID: "eip155:84532", Type: "eip191", Nonce: info.Nonce, IssuedAt: info.IssuedAt,
+		ExpirationTime: &info.ExpirationTime, Resources: info.Resources}
+	msg, err := auth.SIWXMessage(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	digest := walletsig.TextHash([]byte(msg))
+	sig, _ := crypto.Sign(digest[:], key)
+	sig[64] += 27
+	p.Signature = "0x" + hex.EncodeToString(sig)
+	h := x402.EncodeSIWX(p)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Authenticate(context.Background(), h, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
