@@ -66,6 +66,7 @@ func (s *Server) challenge(c *fiber.Ctx, amount meter.USDC, description string) 
 		Resource:          x402.Resource{URL: base + c.Path(), Description: description, MimeType: fiber.MIMEApplicationJSON},
 		MaxTimeoutSeconds: s.X402.MaxTimeoutSeconds,
 		Networks:          s.X402.Networks,
+		Extensions:        declaredExtensions(),
 	}
 }
 
