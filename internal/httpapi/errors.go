@@ -147,6 +147,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.Logger.LogAttrs(c.UserContext(), levelFor(status), "request failed",
 			slog.String("request_id", rid), slog.String("code", me.Code), slog.Any("err", me))
 	}
+	setReplay(c, err)
 	fields := errorFields{Code: me.Code, Message: msg, Type: errorType(status), Details: me.Details, RequestID: rid}
 	var body []byte
 	var accepts []x402.RequirementV1

@@ -66,6 +66,7 @@ func (s *Server) challenge(c *fiber.Ctx, amount meter.USDC, description string) 
 		Resource:          x402.Resource{URL: base + c.Path(), Description: description, MimeType: fiber.MIMEApplicationJSON},
 		MaxTimeoutSeconds: s.X402.MaxTimeoutSeconds,
 		Networks:          s.X402.Networks,
+		Extensions:        declaredExtensions(),
 	}
 	s.declareSIWX(c, ch)
 	return ch
@@ -100,25 +101,29 @@ func (s *Server) askPayment(err error, ch func() *x402.Challenge) error {
 }
 
 // payForRequest settles the x402 payment of a request whose worst case is
-// worst; the payer's wallet account will receive the change once the
-// request is metered. Without a payment it is a 402 with the requirements.
-func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (*x402.Paid, error) {
+// worst, and returns its payer (meter.PaymentPayer: the payer's wallet
+// account receives the change once the request is metered) and the
+// principal it stands for. Without a payment it is a 402 with the
+// requirements.
+func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (meter.Payer, *meter.Principal, error) {
 	ch := s.requestChallenge(c, worst, model)
 	if s.X402 == nil {
-		return nil, missingCredentials()
+		return nil, nil, missingCredentials()
 	}
 	version, header := paymentHeader(c)
 	if header == "" {
-		return nil, s.askPayment(meter.Errorf(meter.ECodePaymentRequired,
+		return nil, nil, s.askPayment(meter.Errorf(meter.ECodePaymentRequired,
 			"pay for this request with x402, or send an API key or wallet signature"), ch)
 	}
 	paid, err := s.X402.Processor.Pay(c.UserContext(), version, header, ch(), meter.PurposeRequest, "", requestID(c))
 	s.Metrics.observePayment(meter.PurposeRequest, err)
 	if err != nil {
-		return nil, s.askPayment(err, ch)
+		return nil, nil, s.askPayment(err, ch)
 	}
 	c.Locals(localPaid, paid)
-	return paid, nil
+	p := &meter.Principal{Kind: meter.PrincipalX402, AccountID: paid.Account.ID, Scopes: meter.DefaultKeyScopes,
+		Label: paid.Payment.Payer}
+	return &meter.PaymentPayer{Payments: s.X402.Processor.Ledger, Payment: paid.Payment}, p, nil
 }
 
 // setReceipt adds the x402 receipt of a paid request to its response,

@@ -80,14 +80,13 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	worst := price.Cost(info.WorstCase(price, r.embeddings))
 	m := &metered{route: r, upstream: up, info: info, price: price, requestID: requestID(c), body: info.ForwardBody(c.Body(), price)}
 	if p == nil { // no account: the request pays for itself
-		paid, err := s.payForRequest(c, worst, info.Model)
+		payer, pp, err := s.payForRequest(c, worst, info.Model)
 		if err != nil {
 			return err
 		}
-		p = &meter.Principal{Kind: meter.PrincipalX402, AccountID: paid.Account.ID, Scopes: meter.DefaultKeyScopes,
-			Label: paid.Payment.Payer}
+		p = pp
 		c.Locals(localPrincipal, p)
-		m.payer = &meter.PaymentPayer{Payments: s.X402.Processor.Ledger, Payment: paid.Payment}
+		m.payer = payer
 	} else {
 		hold, err := s.holdFor(c, p, r, info, price, worst)
 		if err != nil {
