@@ -56,9 +56,12 @@ type SIWX struct {
 	FreeCredits meter.Amount
 	FreeLimits  meter.FreeLimits
 	// Contracts, if set, accepts the signatures of smart-contract wallets
-	// (EIP-1271), asked on the chain the message names.
-	Contracts ContractWallets
-	Now       func() time.Time
+	// (EIP-1271), asked on ContractChainID only, for messages that name it:
+	// a wallet's owners are set chain by chain, and its balance here is
+	// one, so the operator's chain decides, as for wallet headers and SIWE.
+	Contracts       ContractWallets
+	ContractChainID int64
+	Now             func() time.Time
 
 	// origin ("https://api.example.com") and domain ("api.example.com")
 	// are what messages must name (SetOrigin).
@@ -245,8 +248,8 @@ func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
 const maxSIWXSignature = 2048
 
 // verify checks the signature of msg through walletsig: recovery, then,
-// for a contract wallet, EIP-1271 on the message's chain with the
-// signature as sent.
+// for a contract wallet, EIP-1271 with the signature as sent, when the
+// message names ContractChainID.
 func (s *SIWX) verify(ctx context.Context, p *x402.SIWXPayload, chainID int64, addr common.Address, msg string) error {
 	bad := func(format string, args ...any) error {
 		return meter.Errorf(meter.ECodeInvalidSignature, format, args...).WithDetail("reason", "invalid_siwx_signature")
@@ -256,8 +259,8 @@ func (s *SIWX) verify(ctx context.Context, p *x402.SIWXPayload, chainID int64, a
 	if !ok || err != nil || len(sig) < 65 || len(sig) > maxSIWXSignature {
 		return bad("signature must be 0x and 65 to %d bytes in hex", maxSIWXSignature)
 	}
-	if s.Contracts == nil {
-		chainID = 0
+	if s.Contracts == nil || chainID != s.ContractChainID {
+		chainID = 0 // no chain asked: EOA recovery only
 	}
 	signed, err := (&walletsig.Verifier{Contracts: s.Contracts}).Verify(ctx, chainID, addr, walletsig.TextHash([]byte(msg)), sig)
 	if err != nil {
