@@ -108,8 +108,8 @@ type WalletConfig struct {
 	// FreeCreditsDailyBudget is the most free credit granted to all new
 	// wallets together per UTC day; 0: no limit.
 	FreeCreditsDailyBudget meter.Amount `yaml:"free_credits_daily_budget"`
-	// EIP1271ChainID is the one chain on which wallet-header and SIWE
-	// signatures of smart-contract wallets are checked; 0: the chain of the
+	// EIP1271ChainID is the one chain on which wallet-header, SIWE and
+	// sign-in-with-x signatures of smart-contract wallets are checked; 0: the chain of the
 	// only network with an rpc_url, if exactly one chain has one.
 	EIP1271ChainID int64 `yaml:"eip1271_chain_id"`
 }

@@ -55,8 +55,10 @@ func (m *Main) setupSIWX(ctx context.Context, free meter.FreeLimits) (*auth.SIWX
 	for _, n := range m.Server.X402.Networks {
 		s.ChainIDs = append(s.ChainIDs, n.ChainID)
 	}
-	if m.contracts != nil {
-		s.Contracts = m.contracts // asked on the chain a message names
+	if id := cfg.ContractChainID(); m.contracts != nil && id != 0 {
+		// Contract wallets sign on the one chain wallet headers and SIWE
+		// ask (wallet.eip1271_chain_id), never one the signer picks.
+		s.Contracts, s.ContractChainID = m.contracts, id
 	}
 	return s, nil
 }

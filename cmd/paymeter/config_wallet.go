@@ -33,7 +33,7 @@ func (c *Config) rpcChainIDs() []int64 {
 	return ids
 }
 
-// ContractChainID is the chain wallet-header and SIWE signatures of
+// ContractChainID is the chain wallet-header, SIWE and sign-in-with-x signatures of
 // smart-contract wallets are checked on: wallet.eip1271_chain_id, or the
 // only chain with an rpc_url; 0 (none) when that is ambiguous, so that one
 // bad signature never costs a round trip to every chain.

@@ -56,9 +56,12 @@ type SIWX struct {
 	FreeCredits meter.Amount
 	FreeLimits  meter.FreeLimits
 	// Contracts, if set, accepts the signatures of smart-contract wallets
-	// (EIP-1271), asked on the chain the message names.
-	Contracts ContractWallets
-	Now       func() time.Time
+	// (EIP-1271), asked on ContractChainID only, for messages that name it:
+	// a wallet's owners are set chain by chain, and its balance here is
+	// one, so the operator's chain decides, as for wallet headers and SIWE.
+	Contracts       ContractWallets
+	ContractChainID int64
+	Now             func() time.Time
 
 	// origin ("https://api.example.com") and domain ("api.example.com")
 	// are what messages must name (SetOrigin).
@@ -154,7 +157,7 @@ func (s *SIWX) Authenticate(ctx context.Context, header, clientIP string) (*mete
 	if err := s.check(p, chainID); err != nil {
 		return nil, err
 	}
-	issuedAt, err := s.checkTimes(p)
+	until, err := s.checkTimes(p)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +170,7 @@ func (s *SIWX) Authenticate(ctx context.Context, header, clientIP string) (*mete
 	}
 	free := meter.FreeGrant{Amount: s.FreeCredits, Client: clientIP, FreeLimits: s.FreeLimits}
 	label := addr.Hex()
-	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, label, issuedAt.Add(s.TTL), free)
+	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, label, until, free)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +199,9 @@ func (s *SIWX) check(p *x402.SIWXPayload, chainID int64) error {
 
 // checkTimes applies Sign-In with Ethereum's rules (signin.go): issued no
 // longer than TTL ago and no further than clockSkew ahead, not expired,
-// not before its notBefore. It returns the Issued At.
+// not before its notBefore. It returns until when the nonce's claim must
+// be kept: while the proof could be accepted under this TTL or, after a
+// restart, another one (its expirationTime, which the nonce binds).
 func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
 	parse := func(name, v string) (time.Time, error) {
 		t, err := time.Parse(time.RFC3339Nano, v)
@@ -212,7 +217,7 @@ func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
 	expired := func(reason, format string, args ...any) error {
 		return meter.Errorf(meter.ECodeSignatureExpired, format, args...).WithDetail("reason", reason)
 	}
-	now := s.Now()
+	now, until := s.Now(), issued.Add(s.TTL)
 	switch {
 	case issued.Before(now.Add(-s.TTL)):
 		return issued, expired("invalid_siwx_issued_at_too_old", "the message was issued more than %s ago", s.TTL)
@@ -227,6 +232,9 @@ func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
 		if !now.Before(t) {
 			return issued, expired("invalid_siwx_expired", "the message expired at %s", t.UTC().Format(time.RFC3339))
 		}
+		if t.After(until) {
+			until = t
+		}
 	}
 	if p.NotBefore != nil {
 		t, err := parse("notBefore", *p.NotBefore)
@@ -237,7 +245,7 @@ func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
 			return issued, expired("invalid_siwx_not_yet_valid", "the message is not valid before %s", t.UTC().Format(time.RFC3339))
 		}
 	}
-	return issued, nil
+	return until, nil
 }
 
 // maxSIWXSignature bounds a contract wallet's signature (several owners'
@@ -245,8 +253,8 @@ func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
 const maxSIWXSignature = 2048
 
 // verify checks the signature of msg through walletsig: recovery, then,
-// for a contract wallet, EIP-1271 on the message's chain with the
-// signature as sent.
+// for a contract wallet, EIP-1271 with the signature as sent, when the
+// message names ContractChainID.
 func (s *SIWX) verify(ctx context.Context, p *x402.SIWXPayload, chainID int64, addr common.Address, msg string) error {
 	bad := func(format string, args ...any) error {
 		return meter.Errorf(meter.ECodeInvalidSignature, format, args...).WithDetail("reason", "invalid_siwx_signature")
@@ -256,8 +264,8 @@ func (s *SIWX) verify(ctx context.Context, p *x402.SIWXPayload, chainID int64, a
 	if !ok || err != nil || len(sig) < 65 || len(sig) > maxSIWXSignature {
 		return bad("signature must be 0x and 65 to %d bytes in hex", maxSIWXSignature)
 	}
-	if s.Contracts == nil {
-		chainID = 0
+	if s.Contracts == nil || chainID != s.ContractChainID {
+		chainID = 0 // no chain asked: EOA recovery only
 	}
 	signed, err := (&walletsig.Verifier{Contracts: s.Contracts}).Verify(ctx, chainID, addr, walletsig.TextHash([]byte(msg)), sig)
 	if err != nil {

@@ -250,8 +250,9 @@ func (c *contractWallet) IsValidSignature(_ context.Context, chainID int64, _ co
 	return err == nil && signer == c.owner, nil
 }
 
-// A contract wallet signs through its owner, asked on the chain the
-// message names; a chain that cannot be asked is an error, not a refusal.
+// A contract wallet signs through its owner, asked on ContractChainID
+// when the message names it, and on no other chain; a chain that cannot
+// be asked is an error, not a refusal.
 func TestSIWX_ContractWallet(t *testing.T) {
 	f := newSIWXFixture(t, "")
 	owner := newKey(t)
@@ -265,14 +266,19 @@ func TestSIWX_ContractWallet(t *testing.T) {
 		t.Fatalf("without contracts: %v, want invalid_signature", err)
 	}
 	cw := &contractWallet{owner: crypto.PubkeyToAddress(owner.PublicKey)}
-	f.s.Contracts = cw
+	f.s.Contracts, f.s.ContractChainID = cw, 8453
 	if p, err := f.s.Authenticate(context.Background(), proof("eip155:8453"), ""); err != nil || p.Label != wallet.Hex() ||
 		len(cw.asked) != 1 || cw.asked[0] != 8453 {
 		t.Fatalf("contract wallet: %v %v, asked %v (want chain 8453)", p, err, cw.asked)
 	}
+	// Another accepted chain is not the contract wallets' chain: not asked.
+	if _, err := f.s.Authenticate(context.Background(), proof("eip155:84532"), ""); meter.ErrorCode(err) != meter.ECodeInvalidSignature ||
+		len(cw.asked) != 1 {
+		t.Fatalf("contract wallet on another chain: %v, asked %v, want invalid_signature and no chain asked", err, cw.asked)
+	}
 	cw.err = errors.New("rpc down")
 	var me *meter.Error
-	if _, err := f.s.Authenticate(context.Background(), proof("eip155:84532"), ""); err == nil || errors.As(err, &me) {
+	if _, err := f.s.Authenticate(context.Background(), proof("eip155:8453"), ""); err == nil || errors.As(err, &me) {
 		t.Fatalf("a chain that cannot be asked: %v, want an error that is not a refusal", err)
 	}
 }
