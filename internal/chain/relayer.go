@@ -342,12 +342,34 @@ func askWallet(ctx context.Context, b ethereum.ContractCaller, wallet common.Add
 	if err != nil {
 		return false, err
 	}
-	out, err := b.CallContract(ctx, ethereum.CallMsg{To: &wallet, Data: data}, nil)
+	// A gas cap: the wallet is the signer's own code, and a check that
+	// burns gas would cost the node a full block's worth per request.
+	out, err := b.CallContract(ctx, ethereum.CallMsg{To: &wallet, Data: data, Gas: eip1271Gas}, nil)
 	if err != nil {
 		if _, reverted := revertReason(err); reverted {
 			return false, nil
 		}
 		return false, err
 	}
-	return len(out) >= 4 && [4]byte(out[:4]) == magic1271, nil
+	return isMagic1271(out), nil
+}
+
+// eip1271Gas bounds one isValidSignature call: ample for multisig and
+// passkey wallets (a P-256 check in Solidity is ~300k gas).
+const eip1271Gas = 2_000_000
+
+// isMagic1271 reports whether out is the ABI encoding of the bytes4
+// magic value, exactly: 32 bytes, the magic then zeros. A contract that
+// echoes its calldata returns the selector, which is the magic value, at
+// the start of a longer answer: that is no answer.
+func isMagic1271(out []byte) bool {
+	if len(out) != 32 || [4]byte(out[:4]) != magic1271 {
+		return false
+	}
+	for _, b := range out[4:] {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }

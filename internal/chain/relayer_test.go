@@ -63,3 +63,27 @@ func TestRevertReasonMapsUSDCMessages(t *testing.T) {
 		t.Error("nil was taken for a revert")
 	}
 }
+
+func TestIsMagic1271_OnlyTheExactEncoding(t *testing.T) {
+	word := func(b ...byte) []byte { return append(b, make([]byte, 32-len(b))...) }
+	magic := magic1271[:]
+	echo := append(append([]byte{}, magic...), make([]byte, 96)...) // selector + digest + offset…: an echoing contract
+	echo[10] = 1
+	for _, tc := range []struct {
+		name string
+		out  []byte
+		want bool
+	}{
+		{"the magic value", word(magic...), true},
+		{"empty", nil, false},
+		{"four bytes only", append([]byte{}, magic...), false},
+		{"an echo of the calldata", echo, false},
+		{"the magic then a non-zero byte", append(word(magic...)[:31], 1), false},
+		{"another value", word(0xff, 0xff, 0xff, 0xff), false},
+		{"the magic right-aligned", append(make([]byte, 28), magic...), false},
+	} {
+		if got := isMagic1271(tc.out); got != tc.want {
+			t.Errorf("%s: isMagic1271(%x) = %v, want %v", tc.name, tc.out, got, tc.want)
+		}
+	}
+}
