@@ -114,7 +114,9 @@ func TestVerifyUptoRefusesWithAStableReason(t *testing.T) {
 		{"not yet valid", func(a *x402.Permit2Authorization, _ *x402.Requirement) { a.ValidAfter = big.NewInt(testNow.Unix() + 5) }, nil, x402.ReasonPermit2NotYetValid},
 		{"expired deadline", func(a *x402.Permit2Authorization, _ *x402.Requirement) { a.Deadline = big.NewInt(testNow.Unix() - 1) }, nil, x402.ReasonPermit2Deadline},
 		{"deadline too soon to settle", func(a *x402.Permit2Authorization, _ *x402.Requirement) { a.Deadline = big.NewInt(testNow.Unix() + 60) }, nil, x402.ReasonPermit2Deadline},
-		{"deadline too far", func(a *x402.Permit2Authorization, _ *x402.Requirement) { a.Deadline = big.NewInt(testNow.Unix() + 3600) }, nil, x402.ReasonPermit2DeadlineFar},
+		{"deadline too far", func(a *x402.Permit2Authorization, _ *x402.Requirement) {
+			a.Deadline = big.NewInt(testNow.Unix() + 3600)
+		}, nil, x402.ReasonPermit2DeadlineFar},
 		{"another signer", nil, other, x402.ReasonPermit2Signature},
 	}
 	v := mustVerifier(t, n)
