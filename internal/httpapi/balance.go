@@ -13,33 +13,21 @@ import (
 // answer where it is known before the body (docs/design.md §2).
 const headerBalance = "X-Paymeter-Balance"
 
-// spendable is what the principal may still spend, as far as it may be
-// told (docs/security.md, M6): a sub-principal with a cap (a session
-// token, a JWT user) is told what its cap leaves, which may be more than
-// the app that pays for it has; one without a cap is told nothing, and
-// neither is a request that paid for itself with x402 (it has no
-// balance). ok is false when there is nothing to tell.
+// spendable is what the payer may still spend, as far as it may be told
+// (meter.BalancePayer, docs/security.md M6): a request that paid for
+// itself with x402 has no balance to tell. ok is false when there is
+// nothing to tell.
 func (s *Server) spendable(ctx context.Context, m *metered) (left meter.Amount, ok bool) {
-	p := m.principal
-	var err error
-	switch {
-	case m.payment != nil:
+	bp, isBalance := m.payer.(meter.BalancePayer)
+	if !isBalance {
 		return 0, false
-	case p.Budget != nil:
-		var use meter.BudgetUse
-		if use, err = s.Ledger.FindBudgetUse(ctx, p.AccountID, *p.Budget); err == nil {
-			left = max(0, p.Budget.Cap-use.Spent-use.Held)
-		}
-	case p.Subject != "":
-		return 0, false
-	default:
-		left, err = s.Ledger.Available(ctx, p.AccountID)
 	}
+	left, ok, err := bp.Spendable(ctx)
 	if err != nil {
 		s.Logger.Warn("read the balance for X-Paymeter-Balance", "request_id", m.requestID, "err", err)
 		return 0, false
 	}
-	return left, true
+	return left, ok
 }
 
 // setBalance sets X-Paymeter-Balance: after the capture of a whole

@@ -75,12 +75,13 @@ func (s *Server) FinishStreams() int {
 	return len(streams)
 }
 
-// inFlightID names a request's hold, or its x402 payment, in InFlight.
+// inFlightID names a request's hold, or its x402 payment, in InFlight
+// (meter.InFlightPayer); "" (nothing to protect) for a payer without one.
 func (m *metered) inFlightID() string {
-	if m.payment != nil {
-		return m.payment.Key
+	if p, ok := m.payer.(meter.InFlightPayer); ok {
+		return p.InFlightID()
 	}
-	return m.hold.ID
+	return ""
 }
 
 // begin marks the request as running until m.end; it starts the clock of

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,21 +12,20 @@ import (
 )
 
 // metered is one request on its way through the proxy: who pays, at what
-// price, and the hold that reserves its worst case.
+// price, and the payer that reserves its worst case.
 type metered struct {
 	principal *meter.Principal
 	route     route
 	upstream  *upstream.Client
 	info      upstream.RequestInfo
 	price     meter.Price
-	hold      *meter.Hold
+	// payer reserves the worst case and is charged the metered cost: a
+	// credit balance's hold or the request's own x402 payment (meter.Payer).
+	payer     meter.Payer
 	requestID string
 	// body is what is forwarded: the client's body with the held output
 	// bound and, for streams, the usage request written in.
 	body []byte
-	// payment is the request's own x402 payment, which stands in for the
-	// hold: the cost is booked against it and the rest is change.
-	payment *meter.Payment
 	// deadline ends the request (MaxRequestDuration); zero: none.
 	deadline time.Time
 	// end takes the request out of Server.InFlight once it is metered;
@@ -87,26 +87,13 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 		p = &meter.Principal{Kind: meter.PrincipalX402, AccountID: paid.Account.ID, Scopes: meter.DefaultKeyScopes,
 			Label: paid.Payment.Payer}
 		c.Locals(localPrincipal, p)
-		m.payment = paid.Payment
-		m.hold = &meter.Hold{ID: "x402", AccountID: p.AccountID, Amount: paid.Payment.Amount.Amount()}
+		m.payer = &meter.PaymentPayer{Payments: s.X402.Processor.Ledger, Payment: paid.Payment}
 	} else {
-		var hold *meter.Hold
-		if p.Budget != nil {
-			hold, err = s.Ledger.HoldWithin(c.UserContext(), p.AccountID, worst, s.HoldTTL, *p.Budget)
-		} else {
-			hold, err = s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
-		}
-		if err != nil && p.Subject != "" && meter.ErrorCode(err) == meter.ECodeInsufficientCredit {
-			// A sub-principal without a cap is not told the balance of the
-			// app that pays for it either (docs/security.md, M6).
-			err = meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s", worst).
-				WithDetail("required", worst.String())
-		}
+		hold, err := s.holdFor(c, p, r, info, price, worst)
 		if err != nil {
-			err = s.withAffordable(c.UserContext(), err, p, r, info, price)
-			return s.askPayment(err, s.requestChallenge(c, worst, info.Model))
+			return err
 		}
-		m.hold = hold
+		m.payer = hold
 	}
 	m.principal = p
 	s.begin(m, start)
@@ -119,6 +106,31 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 		return s.stream(c, m)
 	}
 	return s.forward(c, m)
+}
+
+// holdFor reserves worst on the principal's balance, within its spend
+// cap if it has one; a refusal carries what it could afford and, with
+// x402 on, the requirements to pay for the request instead.
+func (s *Server) holdFor(c *fiber.Ctx, p *meter.Principal, r route, info upstream.RequestInfo, price meter.Price,
+	worst meter.Amount) (*meter.HoldPayer, error) {
+	var hold *meter.Hold
+	var err error
+	if p.Budget != nil {
+		hold, err = s.Ledger.HoldWithin(c.UserContext(), p.AccountID, worst, s.HoldTTL, *p.Budget)
+	} else {
+		hold, err = s.Ledger.Hold(c.UserContext(), p.AccountID, worst, s.HoldTTL)
+	}
+	if err != nil && p.Subject != "" && meter.ErrorCode(err) == meter.ECodeInsufficientCredit {
+		// A sub-principal without a cap is not told the balance of the
+		// app that pays for it either (docs/security.md, M6).
+		err = meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s", worst).
+			WithDetail("required", worst.String())
+	}
+	if err != nil {
+		err = s.withAffordable(c.UserContext(), err, p, r, info, price)
+		return nil, s.askPayment(err, s.requestChallenge(c, worst, info.Model))
+	}
+	return &meter.HoldPayer{Ledger: s.Ledger, Hold: hold, Principal: p}, nil
 }
 
 // upstreamOf returns the upstream that serves model, refusing a route
@@ -221,39 +233,26 @@ type ctxHeader struct{ c *fiber.Ctx }
 
 func (h ctxHeader) Get(name string) string { return h.c.Get(name) }
 
-// capture books the actual cost against the hold, capped at the hold when
+// capture books the actual cost with the payer, capped at its hold when
 // the usage was only estimated, and returns what was charged.
 func (s *Server) capture(m *metered, u meter.Usage, estimated bool) (meter.Amount, error) {
 	cost := m.costOf(u, estimated)
 	// Detached from the client's request: a client who leaves is still
 	// charged. (The ledger completes every queued write regardless.)
-	charge := meter.Charge{
-		HoldID: m.hold.ID, AccountID: m.principal.AccountID, Cost: cost, RequestID: m.requestID,
+	charged, err := m.payer.Capture(context.Background(), meter.Charge{
+		AccountID: m.principal.AccountID, Cost: cost, RequestID: m.requestID,
 		Model: m.info.Model, Usage: u, Estimated: estimated, Subject: m.principal.Subject,
-	}
-	var charged meter.Amount
-	var err error
-	if m.payment != nil {
-		charged, err = s.X402.Processor.Ledger.ApplyPayment(context.Background(), m.payment.ID, charge)
-	} else {
-		charged, err = s.Ledger.Capture(context.Background(), charge)
-	}
+	})
 	if err == nil {
 		s.Metrics.observeCharge(charged)
 	}
 	return charged, err
 }
 
-// costOf is what usage u of the request is charged, before the ledger
-// caps it at what the account (or the x402 payment) can pay.
+// costOf is what usage u of the request is charged, before the payer caps
+// it at what it can pay (meter.Metered).
 func (m *metered) costOf(u meter.Usage, estimated bool) meter.Amount {
-	cost := m.price.Cost(u)
-	if estimated || m.principal.Budget != nil {
-		// The worst case bounds the true cost; an estimate, or a reported
-		// usage past it under a spend cap, is charged no more than the hold.
-		cost = min(cost, m.hold.Amount)
-	}
-	return cost
+	return meter.Metered(m.price, u, m.payer.Held(), estimated, m.principal.Budget != nil)
 }
 
 // upstreamErr is the outcome of an upstream call for the metrics: its
@@ -265,19 +264,22 @@ func upstreamErr(err error, status int) error {
 	return err
 }
 
-// release drops the hold of a request that consumed nothing. A failure is
-// logged, not returned: the expiry sweep will release the hold anyway.
+// release gives back the reservation of a request that consumed nothing
+// (a payment becomes change). A failure is logged, not returned: the
+// sweeps release a hold, or credit a payment, anyway.
 func (s *Server) release(m *metered) {
-	if m.payment != nil {
-		// Nothing consumed: the whole payment is change.
-		if _, err := s.X402.Processor.Ledger.ApplyPayment(context.Background(), m.payment.ID, meter.Charge{RequestID: m.requestID}); err != nil {
-			s.Logger.Error("credit unconsumed payment as change", "request_id", m.requestID, "payment", m.payment.ID, "err", err)
-		}
-		return
+	if err := m.payer.Release(context.Background()); err != nil {
+		s.Logger.Error("release the request's payer", "request_id", m.requestID, "payer", payerName(m.payer), "err", err)
 	}
-	if err := s.Ledger.Release(context.Background(), m.hold.ID); err != nil {
-		s.Logger.Error("release hold", "request_id", m.requestID, "hold", m.hold.ID, "err", err)
+}
+
+// payerName names a payer in logs (its String, as the meter payers have
+// one), never as a struct: that would log its ledger and principal.
+func payerName(p meter.Payer) string {
+	if s, ok := p.(fmt.Stringer); ok {
+		return s.String()
 	}
+	return fmt.Sprintf("%T", p)
 }
 
 func upstreamFailed(status int) error {

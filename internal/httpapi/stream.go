@@ -309,11 +309,9 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 	r.s.checkModel(r.m, r.meter.Model())
 	if !known {
 		// Nothing delivered and the upstream broke off: it failed, and
-		// nothing is charged. A stream paymeter cut itself (its time limit,
-		// shutdown) is estimated even so: a reasoning model bills what it
-		// thought before its first visible token (StreamMeter.Estimate).
+		// nothing is charged; else it is estimated (StreamMeter.Estimate).
 		cut := r.stopped != nil || r.upstreamErr == errRequestTooLong
-		if delivered == 0 && !clientGone && !cut {
+		if !meter.ChargesUnreported(delivered, clientGone, cut) {
 			r.s.release(r.m)
 			r.s.logStream(r.m, 0, r.upstreamErr, clientGone)
 			return 0, true
@@ -322,7 +320,7 @@ func (r *relay) finish(clientGone bool) (meter.Amount, bool) {
 	}
 	cost, err := r.s.capture(r.m, usage, !known)
 	if err != nil {
-		r.s.Logger.Error("capture streamed request", "request_id", r.m.requestID, "hold", r.m.hold.ID, "err", err)
+		r.s.Logger.Error("capture streamed request", "request_id", r.m.requestID, "payer", payerName(r.m.payer), "err", err)
 		return 0, false
 	}
 	r.s.logStream(r.m, cost, r.upstreamErr, clientGone)
