@@ -55,6 +55,10 @@ var statusOf = map[string]int{
 	meter.ECodeUnsupportedAPI:      fiber.StatusBadRequest,
 	meter.ECodeImageNotPriced:      fiber.StatusBadRequest,
 	meter.ECodePaymentsNotAccepted: fiber.StatusUnauthorized,
+
+	meter.ECodeUptoLimitReached:     fiber.StatusTooManyRequests,
+	meter.ECodeUptoCapacity:         fiber.StatusServiceUnavailable,
+	meter.ECodeUptoSettlementFailed: fiber.StatusPaymentRequired,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,
