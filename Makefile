@@ -33,7 +33,9 @@ contracts: ## rebuild contracts/build/* and the bindings contracts/test*.go from
 	node contracts/build.mjs
 	$(ABIGEN) --abi contracts/build/TestUSDC.abi --bin contracts/build/TestUSDC.bin --pkg contracts --type TestUSDC --out contracts/testusdc.go
 	$(ABIGEN) --abi contracts/build/TestWallet.abi --bin contracts/build/TestWallet.bin --pkg contracts --type TestWallet --out contracts/testwallet.go
-	chmod 644 contracts/testusdc.go contracts/testwallet.go
+	$(ABIGEN) --abi contracts/build/TestPermit2.abi --bin contracts/build/TestPermit2.bin --pkg contracts --type TestPermit2 --out contracts/testpermit2.go
+	$(ABIGEN) --abi contracts/build/TestUptoProxy.abi --bin contracts/build/TestUptoProxy.bin --pkg contracts --type TestUptoProxy --out contracts/testuptoproxy.go
+	chmod 644 contracts/testusdc.go contracts/testwallet.go contracts/testpermit2.go contracts/testuptoproxy.go
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \

@@ -7,7 +7,8 @@ interface IERC1271 {
 }
 
 /// @title TestUSDC
-/// @notice A USDC-like ERC-20 (6 decimals) with EIP-3009 transferWithAuthorization, for tests only.
+/// @notice A USDC-like ERC-20 (6 decimals) with EIP-3009 transferWithAuthorization and EIP-2612 permit,
+/// for tests only.
 /// @dev Written for paymeter's x402 settlement tests; it mirrors the behaviour of Circle's FiatToken v2.2
 /// that a payer and a relayer can observe, not its code:
 ///  - the EIP-712 domain (name, version, chain id) is fixed at deploy time, and the chain id is the one
@@ -54,6 +55,12 @@ contract TestUSDC {
     bytes32 public constant CANCEL_AUTHORIZATION_TYPEHASH =
         keccak256("CancelAuthorization(address authorizer,bytes32 nonce)");
 
+    /// @notice The EIP-712 type hash of an EIP-2612 permit.
+    bytes32 public constant PERMIT_TYPEHASH =
+        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+
+    mapping(address => uint256) private _permitNonces;
+
     /// @param name_ EIP-712 domain name and token name ("USDC" on Base Sepolia, "USD Coin" on Base).
     /// @param version_ EIP-712 domain version ("2" for USDC).
     /// @param domainChainId The chain id signed into the domain, which need not be the chain's own.
@@ -86,10 +93,29 @@ contract TestUSDC {
     }
 
     function approve(address spender, uint256 value) external returns (bool) {
-        require(spender != address(0), "ERC20: approve to the zero address");
-        allowance[msg.sender][spender] = value;
-        emit Approval(msg.sender, spender, value);
+        _approve(msg.sender, spender, value);
         return true;
+    }
+
+    /// @notice The next EIP-2612 permit nonce of owner.
+    function nonces(address owner) external view returns (uint256) {
+        return _permitNonces[owner];
+    }
+
+    /// @notice Sets owner's allowance of spender to value with owner's EIP-2612 signature as v, r, s;
+    /// anyone may submit it, so an owner with no ether can approve (e.g. Permit2).
+    function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+    {
+        _permit(owner, spender, value, deadline, abi.encodePacked(r, s, v));
+    }
+
+    /// @notice permit with the signature as bytes: r‖s‖v for an EOA, or whatever owner's
+    /// isValidSignature (EIP-1271) accepts when owner is a contract, as USDC v2.2's overload.
+    function permit(address owner, address spender, uint256 value, uint256 deadline, bytes memory signature)
+        external
+    {
+        _permit(owner, spender, value, deadline, signature);
     }
 
     function transferFrom(address from, address to, uint256 value) external returns (bool) {
@@ -169,6 +195,25 @@ contract TestUSDC {
         _authorizationStates[from][nonce] = true;
         emit AuthorizationUsed(from, nonce);
         _transfer(from, to, value);
+    }
+
+    /// @dev FiatToken v2.2's order and reasons: a deadline of max uint256 never expires.
+    function _permit(address owner, address spender, uint256 value, uint256 deadline, bytes memory signature)
+        private
+    {
+        require(deadline == type(uint256).max || deadline >= block.timestamp, "FiatTokenV2: permit is expired");
+        bytes32 structHash =
+            keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _permitNonces[owner]++, deadline));
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", _domainSeparator, structHash));
+        require(_isValidSignatureNow(owner, digest, signature), "EIP2612: invalid signature");
+        _approve(owner, spender, value);
+    }
+
+    function _approve(address owner, address spender, uint256 value) private {
+        require(owner != address(0), "ERC20: approve from the zero address");
+        require(spender != address(0), "ERC20: approve to the zero address");
+        allowance[owner][spender] = value;
+        emit Approval(owner, spender, value);
     }
 
     function _transfer(address from, address to, uint256 value) private {

@@ -1,5 +1,7 @@
 // Compiles the test contracts with the solc-js pinned in package-lock.json and writes
-// build/<Name>.abi and build/<Name>.bin, the inputs of abigen (make contracts).
+// build/<Name>.abi and build/<Name>.bin, the inputs of abigen (make contracts), and for the contracts
+// placed in a genesis allocation rather than deployed, build/<Name>.runtime.bin, their runtime code
+// (contracts/upto.go embeds it).
 // The output depends only on the sources and the settings below, so a rebuild gives no diff.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -7,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import solc from "solc";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const contracts = ["TestUSDC", "TestWallet"];
+const contracts = ["TestUSDC", "TestWallet", "TestPermit2", "TestUptoProxy"];
+// Runtime code is all that a genesis allocation holds: these have no constructor and no immutables.
+const genesis = new Set(["TestPermit2", "TestUptoProxy"]);
 
 const input = {
   language: "Solidity",
@@ -19,7 +23,7 @@ const input = {
     // go-ethereum's simulated backend, geth --dev and Base.
     evmVersion: "cancun",
     optimizer: { enabled: true, runs: 200 },
-    outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+    outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"] } },
   },
 };
 
@@ -39,5 +43,15 @@ for (const name of contracts) {
   const c = output.contracts[`${name}.sol`][name];
   writeFileSync(join(out, `${name}.abi`), JSON.stringify(c.abi, null, 2) + "\n");
   writeFileSync(join(out, `${name}.bin`), c.evm.bytecode.object + "\n");
+  if (genesis.has(name)) {
+    // An immutable would be a hole of zeros in the runtime code, filled only by a constructor.
+    if (Object.keys(c.evm.deployedBytecode.immutableReferences ?? {}).length > 0) {
+      console.error(`${name}: has immutables, so its runtime code cannot be allocated in genesis`);
+      process.exit(1);
+    }
+    writeFileSync(join(out, `${name}.runtime.bin`), c.evm.deployedBytecode.object + "\n");
+  }
 }
-console.log(`solc ${solc.version()}: wrote ${contracts.map((n) => `build/${n}.{abi,bin}`).join(", ")}`);
+console.log(
+  `solc ${solc.version()}: wrote ${contracts.map((n) => `build/${n}.{abi,bin${genesis.has(n) ? ",runtime.bin" : ""}}`).join(", ")}`,
+);

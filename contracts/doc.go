@@ -10,8 +10,18 @@
 // TransferWithAuthorization (bytes signature: r‖s‖v for an EOA, EIP-1271 when from has code) and
 // TransferWithAuthorization0 (v, r, s): abigen numbers overloads in ABI order.
 //
+// TestUSDC also has EIP-2612 permit (FiatToken v2.2's), bound as Permit (bytes signature) and Permit0
+// (v, r, s), and nonces: anyone may submit an owner's signed approval, e.g. of Permit2, so a payer
+// needs no ether to start paying with x402 upto.
+//
 // TestWallet (TestWallet.sol) is an EIP-1271 wallet that accepts its owner's ECDSA signature over the
 // raw hash.
+//
+// TestPermit2 (TestPermit2.sol: Uniswap Permit2's SignatureTransfer, single transfers) and
+// TestUptoProxy (TestUptoProxy.sol: the x402 upto Permit2 proxy, to the ABI @x402/evm ships) are not
+// deployed but placed in a genesis allocation at their canonical addresses, Permit2Address and
+// UptoProxyAddress, by UptoAlloc, from their runtime code (build/*.runtime.bin); UptoPermit signs
+// for them. upto.go documents the scheme's formats.
 //
 // A revert reason is in the error of the call that hit it, as JSON-RPC error data (rpc.DataError) to
 // decode with abi.UnpackRevert: a bound transaction whose GasLimit is 0 fails in gas estimation with

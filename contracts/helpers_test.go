@@ -38,11 +38,18 @@ type chain struct {
 	payee   common.Address
 }
 
-func newChain(t *testing.T) *chain {
+func newChain(t *testing.T) *chain { return newChainWith(t, nil) }
+
+// newChainWith is newChain with more genesis accounts (contracts.UptoAlloc).
+func newChainWith(t *testing.T, extra types.GenesisAlloc) *chain {
 	t.Helper()
 	relayerKey := mustKey(t)
 	relayer := crypto.PubkeyToAddress(relayerKey.PublicKey)
-	sim := simulated.NewBackend(types.GenesisAlloc{relayer: {Balance: new(big.Int).Lsh(big.NewInt(1), 100)}})
+	alloc := types.GenesisAlloc{relayer: {Balance: new(big.Int).Lsh(big.NewInt(1), 100)}}
+	for a, acct := range extra {
+		alloc[a] = acct
+	}
+	sim := simulated.NewBackend(alloc)
 	t.Cleanup(func() { _ = sim.Close() })
 	client := sim.Client()
 	chainID, err := client.ChainID(t.Context())

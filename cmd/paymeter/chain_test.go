@@ -28,12 +28,15 @@ import (
 // and block builder in memory, sealing as transactions arrive) under the simulated
 // backend's chain id 1337, with the test token deployed under Base Sepolia
 // USDC's EIP-712 domain ("USDC", "2", 84532): payments signed for
-// base-sepolia settle on it although the chain's own id differs.
+// base-sepolia settle on it although the chain's own id differs. Permit2
+// (its domain's chain id 84532 too) and the x402 upto proxy are at their
+// canonical addresses (contracts.Permit2Address, contracts.UptoProxyAddress).
 type simChain struct {
 	dev        *devchain.Chain
 	client     *ethclient.Client
 	relayerKey *ecdsa.PrivateKey
 	deployer   *bind.TransactOpts
+	usdc       *devchain.USDC
 	token      *contracts.TestUSDC
 	tokenAddr  common.Address
 	payTo      common.Address
@@ -43,7 +46,7 @@ func newSimChain(t *testing.T) *simChain {
 	t.Helper()
 	relayerKey, relayer := devchain.NewKey()
 	deployerKey, deployer := devchain.NewKey()
-	dev, err := devchain.Start(devchain.Config{ChainID: 1337, Alloc: types.GenesisAlloc{
+	dev, err := devchain.Start(devchain.Config{ChainID: 1337, Permit2ChainID: 84532, Alloc: types.GenesisAlloc{
 		relayer: {Balance: devchain.Ether(1_000_000)}, deployer: {Balance: devchain.Ether(1_000_000)},
 	}})
 	if err != nil {
@@ -58,8 +61,19 @@ func newSimChain(t *testing.T) *simChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.token, c.tokenAddr = usdc.TestUSDC, usdc.Address
+	c.usdc, c.token, c.tokenAddr = usdc, usdc.TestUSDC, usdc.Address
 	return c
+}
+
+// approvePermit2 gives Permit2 key's whole allowance of the token, as an
+// x402 upto payer must, by an EIP-2612 permit the deployer submits.
+func (c *simChain) approvePermit2(t *testing.T, key *ecdsa.PrivateKey) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.usdc.ApprovePermit2(ctx, key); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // mined waits for tx and fails unless it succeeded.

@@ -20,8 +20,10 @@ import (
 const demoPayerUnits = 100_000_000
 
 // demoChain is the demo's own chain: a local EVM with the test USDC under
-// Base Sepolia USDC's EIP-712 domain, a payer wallet holding 100 of it, a
-// relayer that settles payments on it, and the address paid.
+// Base Sepolia USDC's EIP-712 domain, a payer wallet holding 100 of it
+// (and having approved Permit2 for it), a relayer that settles payments on
+// it, and the address paid; Permit2 and the x402 upto proxy are there from
+// genesis.
 type demoChain struct {
 	*devchain.Chain
 	usdc       *devchain.USDC
@@ -45,7 +47,10 @@ func startDemoChain(ctx context.Context, rpcAddr string) (*demoChain, error) {
 	if err != nil {
 		return nil, err
 	}
-	usdc, err := c.DeployUSDC(ctx, deployerKey, devchain.BaseSepoliaUSDC, map[common.Address]int64{payer: demoPayerUnits})
+	// The payer approves Permit2 in the same block, for x402 upto (its
+	// default chain id, 84532, is also Permit2's domain's).
+	usdc, err := c.DeployUSDCApproved(ctx, deployerKey, devchain.BaseSepoliaUSDC,
+		map[common.Address]int64{payer: demoPayerUnits}, []*ecdsa.PrivateKey{payerKey})
 	if err != nil {
 		c.Close()
 		return nil, err

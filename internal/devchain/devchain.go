@@ -2,7 +2,8 @@
 // and the tests: go-ethereum's block chain, transaction pool and block
 // builder over an in-memory database, with a JSON-RPC server of its own on
 // loopback, a block sealed as soon as a transaction waits, and the test
-// USDC of package contracts.
+// USDC of package contracts. Like a public chain, it has Permit2 and the
+// x402 upto proxy at their canonical addresses from genesis.
 //
 // It does not run go-ethereum's node (p2p, on-disk databases, the engine
 // API): those would double the cold build of the paymeter binary for
@@ -38,6 +39,7 @@ import (
 	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/paymeter/paymeter/contracts"
 )
 
 // Config says what chain to start.
@@ -52,6 +54,11 @@ type Config struct {
 	// Alloc is the genesis state: balances, and contracts with their code
 	// and storage at fixed addresses.
 	Alloc types.GenesisAlloc
+	// Permit2ChainID is the chain id in the EIP-712 domain of the chain's
+	// Permit2 (contracts.UptoAlloc, allocated on every chain, as on a
+	// public one, with the x402 upto proxy); 0 means ChainID. A chain whose
+	// clients sign for a public network's id sets that id.
+	Permit2ChainID int64
 }
 
 // Chain is a running local chain.
@@ -131,6 +138,9 @@ func (c *Chain) open(cfg Config) error {
 	// Prague's system contracts (block hash history, beacon roots, the
 	// request queues) must exist for blocks to be built.
 	alloc := core.SystemContractAllocs()
+	for addr, acct := range contracts.UptoAlloc(cfg.Permit2ChainID) {
+		alloc[addr] = acct
+	}
 	for addr, acct := range cfg.Alloc {
 		alloc[addr] = acct
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/contracts"
 )
 
@@ -42,6 +43,14 @@ const mintGas = 1_000_000
 // DeployUSDC deploys a test USDC from deployer, whose account must hold
 // ether, and mints units to each of mints, all in one block.
 func (c *Chain) DeployUSDC(ctx context.Context, deployer *ecdsa.PrivateKey, d Domain, mints map[common.Address]int64) (*USDC, error) {
+	return c.DeployUSDCApproved(ctx, deployer, d, mints, nil)
+}
+
+// DeployUSDCApproved is DeployUSDC, and in the same block each of
+// approvers gives Permit2 an unlimited allowance of the token, as x402
+// upto payers must (contracts/upto.go): by an EIP-2612 permit that the
+// deployer submits, so that they need no ether.
+func (c *Chain) DeployUSDCApproved(ctx context.Context, deployer *ecdsa.PrivateKey, d Domain, mints map[common.Address]int64, approvers []*ecdsa.PrivateKey) (*USDC, error) {
 	opts, err := bind.NewKeyedTransactorWithChainID(deployer, big.NewInt(c.ChainID))
 	if err != nil {
 		return nil, err
@@ -63,6 +72,15 @@ func (c *Chain) DeployUSDC(ctx context.Context, deployer *ecdsa.PrivateKey, d Do
 			return nil, err
 		}
 		txs = append(txs, mint)
+	}
+	for _, owner := range approvers {
+		// The deployer's nonces order these after the deployment.
+		approve, err := u.sendPermit2Approval(ctx, owner, big.NewInt(0))
+		if err != nil {
+			c.sealMu.Unlock()
+			return nil, err
+		}
+		txs = append(txs, approve)
 	}
 	c.sealMu.Unlock()
 	c.commit()
@@ -97,4 +115,43 @@ func (u *USDC) Mint(ctx context.Context, to common.Address, units int64) error {
 // Balance is a's balance in atomic units (10⁻⁶ USDC).
 func (u *USDC) Balance(ctx context.Context, a common.Address) (*big.Int, error) {
 	return u.BalanceOf(&bind.CallOpts{Context: ctx}, a)
+}
+
+// permitGas is the gas limit of one permit, fixed for the same reason as
+// mintGas; it uses about 80,000.
+const permitGas = 300_000
+
+// ApprovePermit2 gives Permit2 an unlimited allowance of owner's tokens,
+// by owner's EIP-2612 permit, which the deployer submits (owner needs no
+// ether), and waits until it is mined.
+func (u *USDC) ApprovePermit2(ctx context.Context, owner *ecdsa.PrivateKey) error {
+	nonce, err := u.Nonces(&bind.CallOpts{Context: ctx}, crypto.PubkeyToAddress(owner.PublicKey))
+	if err != nil {
+		return fmt.Errorf("devchain: permit nonce: %w", err)
+	}
+	tx, err := u.sendPermit2Approval(ctx, owner, nonce)
+	if err != nil {
+		return err
+	}
+	_, err = u.chain.Wait(ctx, tx)
+	return err
+}
+
+// sendPermit2Approval sends owner's permit of Permit2 for the maximum,
+// without expiry, at owner's permit nonce.
+func (u *USDC) sendPermit2Approval(ctx context.Context, owner *ecdsa.PrivateKey, nonce *big.Int) (*types.Transaction, error) {
+	from := crypto.PubkeyToAddress(owner.PublicKey)
+	p := contracts.ERC2612Permit{Owner: from, Spender: contracts.Permit2Address, Value: contracts.MaxUint256,
+		Nonce: nonce, Deadline: contracts.MaxUint256}
+	sig, err := p.Sign(owner, u.Domain.Name, u.Domain.Version, u.Domain.ChainID, u.Address)
+	if err != nil {
+		return nil, fmt.Errorf("devchain: permit: %w", err)
+	}
+	opts := *u.minter
+	opts.Context, opts.GasLimit = ctx, permitGas
+	tx, err := u.TestUSDC.Permit(&opts, from, contracts.Permit2Address, contracts.MaxUint256, contracts.MaxUint256, sig)
+	if err != nil {
+		return nil, fmt.Errorf("devchain: permit: %w", err)
+	}
+	return tx, nil
 }

@@ -1,7 +1,11 @@
 // A small x402 facilitator: the reference verify/settle logic of
-// @x402/core/facilitator + @x402/evm's exact scheme (v2 and v1), over a viem
-// wallet that relays transferWithAuthorization through a JSON-RPC node
-// (geth --dev in the Go tests).
+// @x402/core/facilitator + @x402/evm's exact scheme (v2 and v1) and upto
+// scheme (v2), over a viem wallet that relays transferWithAuthorization, or
+// the upto proxy's settle, through a JSON-RPC node (geth --dev or
+// internal/devchain in the Go tests). upto needs Permit2 and the upto proxy
+// at their canonical addresses (internal/devchain has them) and the payer's
+// Permit2 allowance; its /supported kind carries extra.facilitatorAddress
+// (the relayer), which the payer's permit must name.
 //
 //   RPC_URL=http://127.0.0.1:8545 RELAYER_KEY=0x… CHAIN_ID=1337 [PORT=0] [NETWORKS=eip155:84532,…] node facilitator.mjs
 //
@@ -13,7 +17,9 @@
 // v1 names are registered). Prints its base URL on one stdout line, then serves
 //   POST /verify   {x402Version, paymentPayload, paymentRequirements} → {isValid, invalidReason?, invalidMessage?, payer?}
 //   POST /settle   same body → {success, errorReason?, errorMessage?, transaction, network, payer?}
-//   GET  /supported           → {kinds:[{x402Version, scheme, network}], extensions:[], signers:{"eip155:*":[relayer]}}
+//   GET  /supported           → {kinds:[{x402Version, scheme, network, extra?}], extensions:[], signers:{"eip155:*":[relayer]}}
+// For upto, /settle's paymentRequirements.amount is the amount to settle (at
+// most the permit's; "0" settles nothing and sends no transaction).
 // until killed.
 import http from 'node:http'
 import { createWalletClient, defineChain, http as rpc, nonceManager, publicActions } from 'viem'
@@ -21,6 +27,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { x402Facilitator } from '@x402/core/facilitator'
 import { toFacilitatorEvmSigner } from '@x402/evm'
 import { registerExactEvmScheme } from '@x402/evm/exact/facilitator'
+import { UptoEvmScheme } from '@x402/evm/upto/facilitator'
 
 const { RPC_URL, RELAYER_KEY, CHAIN_ID, PORT = '0' } = process.env
 if (!RPC_URL || !RELAYER_KEY || !CHAIN_ID) {
@@ -52,6 +59,7 @@ const signer = toFacilitatorEvmSigner({
 
 const facilitator = new x402Facilitator()
 registerExactEvmScheme(facilitator, { signer, networks })
+facilitator.register(networks, new UptoEvmScheme(signer))
 
 function send(res, status, obj) {
   res.writeHead(status, { 'content-type': 'application/json' })
