@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/paymeter/paymeter/internal/devchain"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
 )
@@ -181,4 +183,62 @@ func claimSettledUpto(t *testing.T, m *Main, key *ecdsa.PrivateKey, txHash strin
 		t.Fatal(err)
 	}
 	return a.ID
+}
+
+// Settled by a facilitator: @x402/evm's own upto facilitator (over viem,
+// testdata/interop/facilitator.mjs) on a chain served over HTTP. paymeter
+// learns the facilitator's address from its /supported, offers it in the
+// 402, and sends /settle the permit with the metered amount; the
+// facilitator's "settled" is confirmed on chain before it counts.
+func TestUpto_FacilitatorSettlesTheMeteredCost(t *testing.T) {
+	node := needNode(t)
+	deployerKey, deployer := devchain.NewKey()
+	facKey, facilitator := devchain.NewKey()
+	payerKey, payer := devchain.NewKey()
+	dev, err := devchain.Start(devchain.Config{RPC: "127.0.0.1:0", ChainID: 1337, Permit2ChainID: 84532, Alloc: types.GenesisAlloc{
+		deployer: {Balance: devchain.Ether(10)}, facilitator: {Balance: devchain.Ether(10)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	usdc, err := dev.DeployUSDCApproved(ctx, deployerKey, devchain.BaseSepoliaUSDC, map[common.Address]int64{payer: 1_000_000},
+		[]*ecdsa.PrivateKey{payerKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facURL := startNodeFacilitator(t, node, dev.RPCURL, dev.ChainID, crypto.FromECDSA(facKey))
+	payTo := common.HexToAddress("0x00000000000000000000000000000000000Fee04")
+
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	cfg.X402.Facilitator.URL = facURL
+	cfg.X402.Networks = []NetworkConfig{{Name: "base-sepolia", Asset: usdc.Address.Hex(), TokenName: "USDC", TokenVersion: "2",
+		PayTo: payTo.Hex(), Settlement: "facilitator", RPCURL: dev.RPCURL}}
+	u := &cfg.X402.Upto
+	u.Enabled, u.MinAmount, u.BatchInterval = true, uptoMinUnits.Amount(), Duration(200*time.Millisecond)
+	m := MustRunMain(t, cfg)
+
+	ch := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+	req := uptoOffered(t, ch)
+	if req.Extra.FacilitatorAddress != facilitator.Hex() {
+		t.Fatalf("facilitatorAddress %s, want the facilitator's %s", req.Extra.FacilitatorAddress, facilitator.Hex())
+	}
+	h := signUpto(t, payerKey, ch, req, uptoPermit(t, payerKey, req, nil))
+	if resp := postWith(t, m, "/v1/chat/completions", chatBody, x402.HeaderPaymentV2, h); resp.StatusCode != http.StatusOK {
+		t.Fatalf("payment: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+	waitUptoSettled(t, m)
+	auths := uptoAuthorizations(t, m)
+	if len(auths) != 1 || auths[0].State != meter.UptoSettled || auths[0].Amount != chatSettled {
+		t.Fatalf("authorizations %+v", auths)
+	}
+	checkSettledTx(t, ctx, dev.Client(), auths[0].TxHash, facilitator)
+	for a, want := range map[common.Address]int64{payer: 1_000_000 - int64(chatSettled), payTo: int64(chatSettled)} {
+		if b, err := usdc.Balance(ctx, a); err != nil || b.Int64() != want {
+			t.Fatalf("%s holds %v (%v), want %d", a.Hex(), b, err, want)
+		}
+	}
+	mustVerifyLedger(t, m)
 }
