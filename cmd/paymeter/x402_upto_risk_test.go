@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"encoding/base64"
+	"encoding/json"
 	"math/big"
 	"net/http"
 	"strings"
@@ -376,4 +378,35 @@ func TestUpto_UpstreamFailureSettlesNothing(t *testing.T) {
 		t.Fatalf("the payer paid %d units for a failed request", paid)
 	}
 	mustVerifyLedger(t, m)
+}
+
+// A stream paid with upto: the receipt goes out with the headers, before
+// the cost is known (no amount); the cost is the X-Paymeter-Cost trailer,
+// and exactly that is settled: 19 input and 8 output tokens, 0.0000215
+// credits, 22 atomic units.
+func TestUpto_StreamSettlesItsMeteredCost(t *testing.T) {
+	c := newSimChain(t)
+	up := newFixtureUpstream(t)
+	m := mustRunChainMain(t, uptoConfig(t, up.URL(), c, "1", "100"), c)
+	key, payer := uptoPayer(t, c, 1_000_000)
+	body := `{"model":"demo-small","messages":[{"role":"user","content":"hello"}],"max_tokens":100,"stream":true}`
+	ch := mustChallenge(t, post(t, m, "/v1/chat/completions", "", body), meter.ECodePaymentRequired)
+	req := uptoOffered(t, ch)
+	resp := postWith(t, m, "/v1/chat/completions", body, x402.HeaderPaymentV2, signUpto(t, key, ch, req, uptoPermit(t, key, req, nil)))
+	stream := readAll(t, resp)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(stream, []byte("data: [DONE]")) {
+		t.Fatalf("stream: %d %s", resp.StatusCode, stream)
+	}
+	var receipt x402.UptoSettleResponse
+	if raw, err := base64.StdEncoding.DecodeString(resp.Header.Get(x402.HeaderResponseV2)); err != nil || json.Unmarshal(raw, &receipt) != nil ||
+		!receipt.Success || receipt.Amount != "" || receipt.Payer != payer.Hex() {
+		t.Fatalf("PAYMENT-RESPONSE %q (%+v), want success without an amount yet", resp.Header.Get(x402.HeaderResponseV2), receipt)
+	}
+	if got := resp.Trailer.Get("X-Paymeter-Cost"); got != "0.000022" {
+		t.Fatalf("X-Paymeter-Cost trailer %q, want 0.000022", got)
+	}
+	waitUptoSettled(t, m)
+	if paid := 1_000_000 - c.balance(t, payer); paid != 22 {
+		t.Fatalf("the payer paid %d units, want 22", paid)
+	}
 }

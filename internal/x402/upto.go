@@ -294,14 +294,15 @@ func (c *Challenge) UptoRequirement(n *Network) Requirement {
 }
 
 // UptoSettleResponse is the receipt of an upto payment (the upto spec's
-// SettlementResponse): amount is what is settled, in atomic units.
+// SettlementResponse): amount is what is settled, in atomic units. A
+// stream's receipt goes out before its cost is known, without amount.
 type UptoSettleResponse struct {
 	Success     bool   `json:"success"`
 	ErrorReason string `json:"errorReason,omitempty"`
 	Transaction string `json:"transaction"`
 	Network     string `json:"network"`
 	Payer       string `json:"payer,omitempty"`
-	Amount      string `json:"amount"`
+	Amount      string `json:"amount,omitempty"`
 }
 
 // encodePermitJSON is the payload of p as sent, for tests and clients.
