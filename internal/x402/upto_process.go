@@ -36,7 +36,8 @@ type Upto struct {
 	MinValidity       time.Duration
 	// BatchInterval is how often due authorizations are settled (default
 	// 2 s); BatchSize how many at most per round (default 64), Parallel
-	// how many at once (default 16). SettleTimeout bounds one attempt
+	// how many at once (default: the whole round; each mostly waits for its
+	// receipt). SettleTimeout bounds one attempt
 	// (default 30 s); RetryInterval spaces the retries of a failed one
 	// (default 1 min).
 	BatchInterval, SettleTimeout, RetryInterval time.Duration

@@ -74,7 +74,7 @@ func (u *Upto) SettleDue(ctx context.Context) (int, error) {
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		settled int
-		slots   = make(chan struct{}, or(u.Parallel, 16))
+		slots   = make(chan struct{}, or(u.Parallel, or(u.BatchSize, 64)))
 	)
 	for _, a := range due {
 		if ctx.Err() != nil {
