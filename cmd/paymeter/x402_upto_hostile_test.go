@@ -41,7 +41,9 @@ func TestUpto_HostilePaymentsRefusedWithAStableCode(t *testing.T) {
 		{"wrong spender", func(a *x402.Permit2Authorization) { a.Spender = x402.Permit2Address }, false, x402.ReasonPermit2Spender},
 		{"wrong witness.to", func(a *x402.Permit2Authorization) { a.To = payer }, false, x402.ReasonPermit2Recipient},
 		{"wrong facilitator", func(a *x402.Permit2Authorization) { a.Facilitator = payer }, false, x402.ReasonUptoFacilitator},
-		{"wrong token", func(a *x402.Permit2Authorization) { a.Token = common.HexToAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e") }, false, x402.ReasonPermit2Token},
+		{"wrong token", func(a *x402.Permit2Authorization) {
+			a.Token = common.HexToAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e")
+		}, false, x402.ReasonPermit2Token},
 		{"amount above the quote", func(a *x402.Permit2Authorization) { a.Amount = new(big.Int).Add(a.Amount, big.NewInt(1)) }, false, x402.ReasonPermit2Amount},
 		{"amount below the quote", func(a *x402.Permit2Authorization) { a.Amount = big.NewInt(1) }, false, x402.ReasonPermit2Amount},
 		{"expired deadline", func(a *x402.Permit2Authorization) { a.Deadline = big.NewInt(time.Now().Unix() - 1) }, false, x402.ReasonPermit2Deadline},
