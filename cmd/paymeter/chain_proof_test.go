@@ -288,7 +288,7 @@ func TestChain_FacilitatorSettlementConfirmedOnChain(t *testing.T) {
 		code     string
 	}{
 		{"a transaction that paid nothing", worthless, http.StatusPaymentRequired, meter.ECodeInvalidPayment},
-		{"a transaction that does not exist", "0x" + strings.Repeat("ab", 32), http.StatusGatewayTimeout, meter.ECodePaymentPending},
+		{"a transaction that does not exist", "0x" + strings.Repeat("ab", 32), http.StatusPaymentRequired, meter.ECodePaymentPending},
 		{"not a transaction hash", "settled!", http.StatusPaymentRequired, meter.ECodeInvalidPayment},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

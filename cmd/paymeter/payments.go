@@ -115,5 +115,5 @@ func (m *Main) setupX402(ctx context.Context) (*httpapi.X402, error) {
 		return nil, err
 	}
 	return &httpapi.X402{Processor: m.Payments, Networks: networks, MaxTimeoutSeconds: cfg.MaxTimeoutSeconds,
-		PublicURL: cfg.PublicURL, TopupAmounts: cfg.TopupAmounts, Upto: upto}, nil
+		PublicURL: cfg.PublicURL, TopupAmounts: cfg.TopupAmounts, PendingRetryAfter: time.Duration(cfg.SweepInterval), Upto: upto}, nil
 }

@@ -86,8 +86,8 @@ func TestX402_FacilitatorURLCredentialRedacted(t *testing.T) {
 	h, v, _ := payment(t, key, c, 2)
 	resp := postWith(t, m, "/v1/chat/completions", chatBody, h, v)
 	body := readAll(t, resp)
-	if resp.StatusCode != http.StatusGatewayTimeout {
-		t.Fatalf("status %d %s, want 504 payment_pending while the facilitator is down", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusPaymentRequired {
+		t.Fatalf("status %d %s, want 402 payment_pending while the facilitator is down", resp.StatusCode, body)
 	}
 	open, err := m.Ledger.OpenPayments(context.Background(), time.Now().Add(time.Minute))
 	if err != nil || len(open) != 1 {

@@ -463,7 +463,7 @@ func TestX402_FacilitatorFaults(t *testing.T) {
 			payer := crypto.PubkeyToAddress(key.PublicKey)
 			c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
 			h, v, a := payment(t, key, c, 2)
-			mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusGatewayTimeout, meter.ECodePaymentPending)
+			mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusPaymentRequired, meter.ECodePaymentPending)
 			if w := walletOf(t, m, payer); w != nil {
 				t.Fatalf("credited before settling: %+v", w)
 			}
@@ -503,7 +503,7 @@ func TestX402_FacilitatorFaults(t *testing.T) {
 		key, _ := crypto.GenerateKey()
 		c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
 		h, v, a := payment(t, key, c, 2)
-		mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusGatewayTimeout, meter.ECodePaymentPending)
+		mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusPaymentRequired, meter.ECodePaymentPending)
 		fac.mu.Lock()
 		fac.Mode, fac.Resettle = "", "idempotent"
 		fac.mu.Unlock()
@@ -530,7 +530,7 @@ func TestX402_FacilitatorFaults(t *testing.T) {
 		key, _ := crypto.GenerateKey()
 		c := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
 		h, v, a := payment(t, key, c, 1)
-		e := mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusGatewayTimeout, meter.ECodePaymentPending)
+		e := mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, h, v), http.StatusPaymentRequired, meter.ECodePaymentPending)
 		fac.setMode("")
 		for range 3 {
 			if n, err := m.Payments.RetryOpen(ctx, time.Now().Add(time.Minute)); err != nil || n != 0 {

@@ -43,7 +43,7 @@ var statusOf = map[string]int{
 	meter.ECodeUpstreamError:      fiber.StatusBadGateway,
 	meter.ECodeUnavailable:        fiber.StatusServiceUnavailable,
 	meter.ECodeUpstreamTimeout:    fiber.StatusGatewayTimeout,
-	meter.ECodePaymentPending:     fiber.StatusGatewayTimeout,
+	meter.ECodePaymentPending:     fiber.StatusPaymentRequired,
 
 	meter.ECodeAmbiguousField:      fiber.StatusBadRequest,
 	meter.ECodeUnsupportedField:    fiber.StatusBadRequest,
@@ -56,9 +56,12 @@ var statusOf = map[string]int{
 	meter.ECodeImageNotPriced:      fiber.StatusBadRequest,
 	meter.ECodePaymentsNotAccepted: fiber.StatusUnauthorized,
 
-	meter.ECodeUptoLimitReached:     fiber.StatusTooManyRequests,
-	meter.ECodeUptoCapacity:         fiber.StatusServiceUnavailable,
-	meter.ECodeUptoSettlementFailed: fiber.StatusPaymentRequired,
+	meter.ECodeUptoLimitReached:      fiber.StatusTooManyRequests,
+	meter.ECodeUptoCapacity:          fiber.StatusServiceUnavailable,
+	meter.ECodeUptoSettlementFailed:  fiber.StatusPaymentRequired,
+	meter.ECodeInvalidPaymentPayload: fiber.StatusBadRequest,
+	meter.ECodePaymentReplayed:       fiber.StatusConflict,
+	meter.ECodePaymentIDConflict:     fiber.StatusConflict,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,
@@ -146,6 +149,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.Logger.LogAttrs(c.UserContext(), levelFor(status), "request failed",
 			slog.String("request_id", rid), slog.String("code", me.Code), slog.Any("err", me))
 	}
+	setReplay(c, err)
 	fields := errorFields{Code: me.Code, Message: msg, Type: errorType(status), Details: me.Details, RequestID: rid}
 	var body []byte
 	var accepts []x402.RequirementV1
@@ -157,6 +161,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 			reason = me.Code
 		}
 		c.Set(x402.HeaderRequired, pr.challenge.HeaderV2(reason))
+		setRetryAfter(c, pr.retryAfter)
 		accepts = pr.challenge.AcceptsV1()
 		body, _ = json.Marshal(paymentRequiredBody{X402Version: 1, Error: fields, Accepts: accepts})
 	} else {

@@ -215,6 +215,10 @@ func (m *Metrics) observePayment(purpose meter.PaymentPurpose, err error) {
 		result = "replayed"
 	case meter.ECodePaymentPending:
 		result = "pending"
+	default:
+		if r, ok := paymentResult(meter.ErrorCode(err)); ok {
+			result = r
+		}
 	}
 	m.payments.WithLabelValues(string(purpose), result).Inc()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/gofiber/fiber/v2"
@@ -26,6 +27,9 @@ type X402 struct {
 	TopupAmounts []meter.Amount
 	// Upto takes x402 upto payments on proxy routes; nil: upto is off.
 	Upto *x402.Upto
+	// PendingRetryAfter is the Retry-After of a payment_pending answer:
+	// when the settlement sweep next tries (x402.sweep_interval).
+	PendingRetryAfter time.Duration
 }
 
 const localPaid = "paymeter.paid"
@@ -35,6 +39,8 @@ const localPaid = "paymeter.paid"
 type paymentRequired struct {
 	err       *meter.Error
 	challenge *x402.Challenge
+	// retryAfter, when set, is the answer's Retry-After (payment_pending).
+	retryAfter time.Duration
 }
 
 func (e *paymentRequired) Error() string { return e.err.Error() }
@@ -62,6 +68,7 @@ func (s *Server) challenge(c *fiber.Ctx, amount meter.USDC, description string) 
 		Resource:          x402.Resource{URL: base + c.Path(), Description: description, MimeType: fiber.MIMEApplicationJSON},
 		MaxTimeoutSeconds: s.X402.MaxTimeoutSeconds,
 		Networks:          s.X402.Networks,
+		Extensions:        declaredExtensions(),
 	}
 }
 
@@ -72,42 +79,57 @@ func (s *Server) requestChallenge(c *fiber.Ctx, worst meter.Amount, model string
 }
 
 // askPayment attaches a challenge to err when x402 is on and err is one a
-// payment answers: payment_required, insufficient_credits, invalid_payment.
+// payment answers: payment_required, insufficient_credits, invalid_payment;
+// and, with nothing to pay, payment_pending (pending.go).
 func (s *Server) askPayment(err error, ch func() *x402.Challenge) error {
 	if s.X402 == nil {
 		return err
 	}
 	switch code := meter.ErrorCode(err); code {
-	case meter.ECodePaymentRequired, meter.ECodeInsufficientCredit, meter.ECodeInvalidPayment:
+	case meter.ECodePaymentRequired, meter.ECodeInsufficientCredit, meter.ECodeInvalidPayment, meter.ECodePaymentPending:
 		var me *meter.Error
 		if !errors.As(err, &me) {
 			me = meter.Errorf(code, "%v", err)
 		}
-		return &paymentRequired{err: me, challenge: ch()}
+		pr := &paymentRequired{err: me, challenge: ch()}
+		if code == meter.ECodePaymentPending {
+			s.pendingAnswer(pr)
+		}
+		return pr
 	}
 	return err
 }
 
 // payForRequest settles the x402 payment of a request whose worst case is
-// worst; the payer's wallet account will receive the change once the
-// request is metered. Without a payment it is a 402 with the requirements.
-func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (*x402.Paid, error) {
+// worst, and returns its payer (meter.PaymentPayer: the payer's wallet
+// account receives the change once the request is metered) and the
+// principal it stands for. Without a payment it is a 402 with the
+// requirements.
+func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (meter.Payer, *meter.Principal, error) {
 	ch := s.requestChallenge(c, worst, model)
 	if s.X402 == nil {
-		return nil, missingCredentials()
+		return nil, nil, missingCredentials()
 	}
 	version, header := paymentHeader(c)
 	if header == "" {
-		return nil, s.askPayment(meter.Errorf(meter.ECodePaymentRequired,
+		return nil, nil, s.askPayment(meter.Errorf(meter.ECodePaymentRequired,
 			"pay for this request with x402, or send an API key or wallet signature"), ch)
+	}
+	if upto, handled, err := s.payUpto(c, version, header, worst, ch); handled { // x402 upto (upto.go)
+		if err != nil {
+			return nil, nil, err
+		}
+		return upto, uptoPrincipal(upto), nil
 	}
 	paid, err := s.X402.Processor.Pay(c.UserContext(), version, header, ch(), meter.PurposeRequest, "", requestID(c))
 	s.Metrics.observePayment(meter.PurposeRequest, err)
 	if err != nil {
-		return nil, s.askPayment(err, ch)
+		return nil, nil, s.askPayment(err, ch)
 	}
 	c.Locals(localPaid, paid)
-	return paid, nil
+	p := &meter.Principal{Kind: meter.PrincipalX402, AccountID: paid.Account.ID, Scopes: meter.DefaultKeyScopes,
+		Label: paid.Payment.Payer}
+	return &meter.PaymentPayer{Payments: s.X402.Processor.Ledger, Payment: paid.Payment}, p, nil
 }
 
 // setReceipt adds the x402 receipt of a paid request to its response,

@@ -79,22 +79,14 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	}
 	worst := price.Cost(info.WorstCase(price, r.embeddings))
 	m := &metered{route: r, upstream: up, info: info, price: price, requestID: requestID(c), body: info.ForwardBody(c.Body(), price)}
-	if upto, handled, err := s.payUpto(c, p, worst, info.Model); handled { // x402 upto (upto.go)
+	if p == nil { // no account: the request pays for itself
+		payer, pp, err := s.payForRequest(c, worst, info.Model)
 		if err != nil {
 			return err
 		}
-		p = uptoPrincipal(upto)
+		p = pp
 		c.Locals(localPrincipal, p)
-		m.payer = upto
-	} else if p == nil { // no account: the request pays for itself
-		paid, err := s.payForRequest(c, worst, info.Model)
-		if err != nil {
-			return err
-		}
-		p = &meter.Principal{Kind: meter.PrincipalX402, AccountID: paid.Account.ID, Scopes: meter.DefaultKeyScopes,
-			Label: paid.Payment.Payer}
-		c.Locals(localPrincipal, p)
-		m.payer = &meter.PaymentPayer{Payments: s.X402.Processor.Ledger, Payment: paid.Payment}
+		m.payer = payer
 	} else {
 		hold, err := s.holdFor(c, p, r, info, price, worst)
 		if err != nil {

@@ -11,17 +11,11 @@ import (
 )
 
 // payUpto takes the request's x402 upto payment (docs/design.md §5), when
-// it has no principal yet (wallet headers come first), its
-// PAYMENT-SIGNATURE names the upto scheme and upto is on: handled is false
-// otherwise, and the request goes the exact or the credit way. Once it
-// returns, the request is served at once; its cost is settled after the
-// response.
-func (s *Server) payUpto(c *fiber.Ctx, p *meter.Principal, worst meter.Amount, model string) (payer *x402.UptoPayer, handled bool, err error) {
-	if p != nil || s.X402 == nil || s.X402.Upto == nil {
-		return nil, false, nil
-	}
-	header := c.Get(x402.HeaderPaymentV2)
-	if header == "" || !x402.IsUpto(header) {
+// its PAYMENT-SIGNATURE (v2) names the upto scheme and upto is on: handled
+// is false otherwise, and the payment goes the exact way. Once it returns,
+// the request is served at once; its cost is settled after the response.
+func (s *Server) payUpto(c *fiber.Ctx, version int, header string, worst meter.Amount, ch func() *x402.Challenge) (payer *x402.UptoPayer, handled bool, err error) {
+	if version != 2 || s.X402.Upto == nil || !x402.IsUpto(header) {
 		return nil, false, nil
 	}
 	payer, err = s.X402.Upto.Authorize(c.UserContext(), header, worst.USDCQuote(), requestID(c))
@@ -29,7 +23,7 @@ func (s *Server) payUpto(c *fiber.Ctx, p *meter.Principal, worst meter.Amount, m
 		s.UptoMetrics.observeAuthorize(err)
 	}
 	if err != nil {
-		return nil, true, s.uptoRefused(c, err, s.requestChallenge(c, worst, model))
+		return nil, true, s.uptoRefused(c, err, ch)
 	}
 	c.Locals(localPaid, payer)
 	return payer, true, nil

@@ -160,3 +160,20 @@ const (
 	// until that one settles.
 	ECodeUptoSettlementFailed = "upto_settlement_failed"
 )
+
+// Error codes of x402 conformance and payment identifiers (issue 15).
+const (
+	// ECodeInvalidPaymentPayload: an x402 v2 payment (PAYMENT-SIGNATURE)
+	// that cannot be read: not base64 or JSON, the wrong shape, another
+	// x402Version, an unknown scheme or network, a malformed
+	// payment-identifier. 400, as the v2 HTTP transport says; nothing was
+	// verified, claimed or settled (details.reason: the x402 reason).
+	ECodeInvalidPaymentPayload = "invalid_payment_payload"
+	// ECodePaymentReplayed: a payment whose payment-identifier its payer
+	// already used for this same payment: it is not served or settled
+	// again; the answer carries the original receipt and charge.
+	ECodePaymentReplayed = "payment_replayed"
+	// ECodePaymentIDConflict: a payment whose payment-identifier its payer
+	// already used for another payment. Nothing was settled.
+	ECodePaymentIDConflict = "payment_identifier_conflict"
+)

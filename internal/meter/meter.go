@@ -207,6 +207,9 @@ type Payment struct {
 	AccountID int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Identifier is the payer's payment-identifier, if the payment carries
+	// one (PaymentIdentifiers); ClaimPayment claims it with the payment.
+	Identifier string
 }
 
 // Payments records x402 payments through their settlement.

@@ -32,6 +32,11 @@ func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 	}
 	now := l.db.Now()
 	return l.runFunc(func(b *batch) (outcome, err error) {
+		if p.Identifier != "" {
+			if o, err := b.checkIdentifier(p); o != nil || err != nil {
+				return o, err
+			}
+		}
 		res, err := b.stmt("claimPayment").ExecContext(b.ctx,
 			p.Key, p.Network, p.Payer, p.Wallet, int64(p.Amount), string(p.Purpose), p.RequestID,
 			string(p.Payload), string(p.Requirement), now.UnixMilli(), now.UnixMilli())
@@ -42,6 +47,11 @@ func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 			return meter.Errorf(meter.ECodePaymentUsed, "this payment authorization was already used; sign a new one"), nil
 		}
 		p.ID, _ = res.LastInsertId()
+		if p.Identifier != "" {
+			if err := b.claimIdentifier(p, now.UnixMilli()); err != nil {
+				return nil, err
+			}
+		}
 		p.State, p.CreatedAt, p.UpdatedAt = meter.PaymentClaimed, now, now
 		return nil, nil
 	})

@@ -35,7 +35,11 @@ type Processor struct {
 	// SettleTimeout bounds how long a request waits for its settlement;
 	// past it the payment stays open and the sweep finishes it.
 	SettleTimeout time.Duration
-	Logger        *slog.Logger
+	// ReplayWait bounds how long a payment sent again under its
+	// payment-identifier waits for the first one's request to be metered
+	// (default 30s).
+	ReplayWait time.Duration
+	Logger     *slog.Logger
 	// InFlight names, by key, the payments whose requests this process
 	// is still serving: ApplyStale leaves them to their requests.
 	InFlight *meter.InFlight
@@ -58,9 +62,21 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 	purpose meter.PaymentPurpose, wallet, requestID string) (*Paid, error) {
 	p, err := DecodePayment(version, header)
 	if err != nil {
-		return nil, err
+		return nil, malformed(version, err)
+	}
+	id, err := identifierOf(p)
+	if err != nil {
+		return nil, malformed(version, err)
+	}
+	if id != "" {
+		if err := pr.sameAsBefore(ctx, p, id); err != nil {
+			return nil, err
+		}
 	}
 	n, err := pr.Verifier.Verify(ctx, p, ch.Amount, ch.MaxTimeoutSeconds)
+	if unknownNetwork(err) {
+		return nil, malformed(version, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -70,10 +86,10 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 	mp := &meter.Payment{
 		Key: p.Key(n.Asset), Network: n.Name, Payer: p.Authorization.From.Hex(), Wallet: wallet,
 		Amount: ch.Amount, Purpose: purpose, RequestID: requestID,
-		Payload: p.JSON, Requirement: ch.RequirementJSON(p.Version, n),
+		Payload: p.JSON, Requirement: ch.RequirementJSON(p.Version, n), Identifier: id,
 	}
 	if err := pr.Ledger.ClaimPayment(ctx, mp); err != nil {
-		return nil, err
+		return nil, pr.claimRefused(ctx, p, err)
 	}
 	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pr.settleTimeout())
 	defer cancel()
@@ -86,9 +102,7 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 	case Failed:
 		return nil, Invalid(res.Reason, "the payment did not settle: %s", res.Reason).WithDetail("transaction", res.TxHash)
 	case Pending:
-		return nil, meter.Errorf(meter.ECodePaymentPending,
-			"the payment has not settled yet; once it does, %s USDC is credited to wallet %s", ch.Amount, wallet).
-			WithDetail("transaction", res.TxHash)
+		return nil, pending(ch.Amount, wallet, res.TxHash)
 	}
 	acct, err := pr.Ledger.SettlePayment(context.WithoutCancel(ctx), mp.ID, res.TxHash)
 	if err != nil {

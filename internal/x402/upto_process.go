@@ -106,7 +106,7 @@ func (u *Upto) Offer(worst meter.USDC) *UptoOffer {
 func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, requestID string) (*UptoPayer, error) {
 	p, err := DecodeUpto(header)
 	if err != nil {
-		return nil, err
+		return nil, malformed(2, err) // 400 invalid_payment_payload (conform.go)
 	}
 	quote, ok := u.Quote(worst)
 	if !ok {
@@ -116,6 +116,9 @@ func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, r
 		f, ok := u.Offers(n)
 		return UptoTerms{Amount: quote, Facilitator: f, MinValidity: u.MinValidity, MaxTimeoutSeconds: u.MaxTimeoutSeconds}, ok
 	})
+	if unknownNetwork(err) {
+		return nil, malformed(2, err)
+	}
 	if err != nil {
 		return nil, err
 	}

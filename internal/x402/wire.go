@@ -63,6 +63,8 @@ type PaymentRequired struct {
 	Error       string        `json:"error,omitempty"`
 	Resource    Resource      `json:"resource"`
 	Accepts     []Requirement `json:"accepts"`
+	// Extensions declares the extensions the server supports, by name.
+	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
 // ExactPayload is the payload of an exact EVM payment: the EIP-3009
