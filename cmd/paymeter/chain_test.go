@@ -76,6 +76,17 @@ func (c *simChain) approvePermit2(t *testing.T, key *ecdsa.PrivateKey) {
 	}
 }
 
+// revokePermit2 sets Permit2's allowance of key's tokens back to zero, as a
+// payer who stops its upto payments would, by the same kind of permit.
+func (c *simChain) revokePermit2(t *testing.T, key *ecdsa.PrivateKey) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.usdc.SetPermit2Allowance(ctx, key, new(big.Int)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // mined waits for tx and fails unless it succeeded.
 func (c *simChain) mined(t *testing.T, tx *types.Transaction, err error) *types.Receipt {
 	t.Helper()

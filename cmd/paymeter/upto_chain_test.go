@@ -59,11 +59,25 @@ func TestInterop_UptoPayloadSettles(t *testing.T) {
 	if got, want := [2]int64{c.balance(t, payer), c.balance(t, c.payTo)}, [2]int64{8_765_433, 1_234_567}; got != want {
 		t.Fatalf("balances payer, payTo = %v, want %v", got, want)
 	}
-	if _, err := proxy.Settle(opts, permit.Permit(), big.NewInt(1), permit.Owner, permit.Witness(), sig); err == nil {
-		t.Fatal("the same payment settled twice")
+	_, err = proxy.Settle(opts, permit.Permit(), big.NewInt(1), permit.Owner, permit.Witness(), sig)
+	if got := uptoRevert(err); got != "InvalidNonce" {
+		t.Fatalf("the same payment again: %v (%q), want Permit2's InvalidNonce", err, got)
+	}
+	_, err = proxy.Settle(opts, permit.Permit(), big.NewInt(2_000_001), permit.Owner, permit.Witness(), sig)
+	if got := uptoRevert(err); got != "AmountExceedsPermitted" {
+		t.Fatalf("over the maximum: %v (%q), want AmountExceedsPermitted", err, got)
 	}
 	if got, want := [2]int64{c.balance(t, payer), c.balance(t, c.payTo)}, [2]int64{8_765_433, 1_234_567}; got != want {
 		t.Fatalf("after the replay: balances payer, payTo = %v, want %v", got, want)
+	}
+
+	// A payer who revoked Permit2's allowance after signing cannot be settled: the token refuses.
+	p = nodeUptoPayment(t, node, payerKey, c.tokenAddr, req)
+	permit, sig = checkUptoPayload(t, p, req, payer)
+	c.revokePermit2(t, payerKey)
+	_, err = proxy.Settle(opts, permit.Permit(), big.NewInt(1), permit.Owner, permit.Witness(), sig)
+	if got := uptoRevert(err); got != "TRANSFER_FROM_FAILED" {
+		t.Fatalf("after revoking: %v (%q), want TRANSFER_FROM_FAILED", err, got)
 	}
 }
 

@@ -16,8 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/paymeter/paymeter/contracts"
 )
 
@@ -182,4 +186,29 @@ func checkUptoPayload(t *testing.T, p uptoPayment, req map[string]any, payer com
 		t.Fatalf("signature recovers to %v (%v), want %s", pub, err, payer)
 	}
 	return permit, sig
+}
+
+// uptoRevert names the custom error of Permit2 or the upto proxy in err's revert data (what
+// eth_call and eth_estimateGas return, e.g. "InvalidNonce", "AmountExceedsPermitted"), else its
+// Error(string) reason ("TRANSFER_FROM_FAILED": allowance or balance short), else "".
+func uptoRevert(err error) string {
+	var de rpc.DataError
+	if !errors.As(err, &de) {
+		return ""
+	}
+	s, _ := de.ErrorData().(string)
+	data, decodeErr := hexutil.Decode(s)
+	if decodeErr != nil || len(data) < 4 {
+		return ""
+	}
+	for _, meta := range []*bind.MetaData{contracts.TestPermit2MetaData, contracts.TestUptoProxyMetaData} {
+		parsed, _ := meta.GetAbi()
+		for name, e := range parsed.Errors {
+			if bytes.Equal(e.ID[:4], data[:4]) {
+				return name
+			}
+		}
+	}
+	reason, _ := abi.UnpackRevert(data)
+	return reason
 }

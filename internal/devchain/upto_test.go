@@ -71,6 +71,12 @@ func TestChain_UptoOnDevchain(t *testing.T) {
 	if a, err := u.Allowance(call, later, contracts.Permit2Address); err != nil || a.Cmp(contracts.MaxUint256) != 0 {
 		t.Fatalf("later approver's allowance of Permit2 %v (%v), want max", a, err)
 	}
+	if err := u.SetPermit2Allowance(ctx, laterKey, new(big.Int)); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := u.Allowance(call, later, contracts.Permit2Address); err != nil || a.Sign() != 0 {
+		t.Fatalf("revoked allowance of Permit2 %v (%v), want 0", a, err)
+	}
 
 	// The deployer is the facilitator here: it pays the gas and is the one caller allowed.
 	nonce, _ := rand.Int(rand.Reader, contracts.MaxUint256)

@@ -75,7 +75,7 @@ func (c *Chain) DeployUSDCApproved(ctx context.Context, deployer *ecdsa.PrivateK
 	}
 	for _, owner := range approvers {
 		// The deployer's nonces order these after the deployment.
-		approve, err := u.sendPermit2Approval(ctx, owner, big.NewInt(0))
+		approve, err := u.sendPermit2Approval(ctx, owner, big.NewInt(0), contracts.MaxUint256)
 		if err != nil {
 			c.sealMu.Unlock()
 			return nil, err
@@ -125,11 +125,17 @@ const permitGas = 300_000
 // by owner's EIP-2612 permit, which the deployer submits (owner needs no
 // ether), and waits until it is mined.
 func (u *USDC) ApprovePermit2(ctx context.Context, owner *ecdsa.PrivateKey) error {
+	return u.SetPermit2Allowance(ctx, owner, contracts.MaxUint256)
+}
+
+// SetPermit2Allowance sets Permit2's allowance of owner's tokens to value
+// (0 revokes it) as ApprovePermit2 does, and waits until it is mined.
+func (u *USDC) SetPermit2Allowance(ctx context.Context, owner *ecdsa.PrivateKey, value *big.Int) error {
 	nonce, err := u.Nonces(&bind.CallOpts{Context: ctx}, crypto.PubkeyToAddress(owner.PublicKey))
 	if err != nil {
 		return fmt.Errorf("devchain: permit nonce: %w", err)
 	}
-	tx, err := u.sendPermit2Approval(ctx, owner, nonce)
+	tx, err := u.sendPermit2Approval(ctx, owner, nonce, value)
 	if err != nil {
 		return err
 	}
@@ -137,11 +143,11 @@ func (u *USDC) ApprovePermit2(ctx context.Context, owner *ecdsa.PrivateKey) erro
 	return err
 }
 
-// sendPermit2Approval sends owner's permit of Permit2 for the maximum,
-// without expiry, at owner's permit nonce.
-func (u *USDC) sendPermit2Approval(ctx context.Context, owner *ecdsa.PrivateKey, nonce *big.Int) (*types.Transaction, error) {
+// sendPermit2Approval sends owner's permit of Permit2 for value, without
+// expiry, at owner's permit nonce.
+func (u *USDC) sendPermit2Approval(ctx context.Context, owner *ecdsa.PrivateKey, nonce, value *big.Int) (*types.Transaction, error) {
 	from := crypto.PubkeyToAddress(owner.PublicKey)
-	p := contracts.ERC2612Permit{Owner: from, Spender: contracts.Permit2Address, Value: contracts.MaxUint256,
+	p := contracts.ERC2612Permit{Owner: from, Spender: contracts.Permit2Address, Value: value,
 		Nonce: nonce, Deadline: contracts.MaxUint256}
 	sig, err := p.Sign(owner, u.Domain.Name, u.Domain.Version, u.Domain.ChainID, u.Address)
 	if err != nil {
@@ -149,7 +155,7 @@ func (u *USDC) sendPermit2Approval(ctx context.Context, owner *ecdsa.PrivateKey,
 	}
 	opts := *u.minter
 	opts.Context, opts.GasLimit = ctx, permitGas
-	tx, err := u.TestUSDC.Permit(&opts, from, contracts.Permit2Address, contracts.MaxUint256, contracts.MaxUint256, sig)
+	tx, err := u.TestUSDC.Permit(&opts, from, contracts.Permit2Address, value, contracts.MaxUint256, sig)
 	if err != nil {
 		return nil, fmt.Errorf("devchain: permit: %w", err)
 	}
