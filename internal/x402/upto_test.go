@@ -213,3 +213,21 @@ func TestChallengeOffersUptoInV2Only(t *testing.T) {
 		t.Fatalf("v1 accepts %d entries; upto has no v1 form", len(ch.AcceptsV1()))
 	}
 }
+
+// BenchmarkVerifyUpto is the request path's local check of an upto
+// payment: decode, EIP-712 hash, one signature recovery.
+func BenchmarkVerifyUpto(b *testing.B) {
+	n := baseSepolia()
+	v := mustVerifier(b, n)
+	h := signedUpto(b, mustKey(b), n, 1000, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := x402.DecodeUpto(h)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := v.VerifyUpto(context.Background(), p, uptoTerms(1000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -89,6 +89,36 @@ func UptoDigest(chainID int64, a *Permit2Authorization) (common.Hash, error) {
 	return common.BytesToHash(h), err
 }
 
+// uptoDigest is UptoDigest with Permit2's domain separator computed once
+// per chain id (Init).
+func (v *Verifier) uptoDigest(chainID int64, a *Permit2Authorization) (common.Hash, error) {
+	domain, ok := v.uptoDomains[chainID]
+	if !ok {
+		return UptoDigest(chainID, a)
+	}
+	td := UptoTypedData(chainID, a)
+	msg, err := td.HashStruct(td.PrimaryType, td.Message)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return crypto.Keccak256Hash([]byte{0x19, 0x01}, domain[:], msg), nil
+}
+
+// initUpto precomputes Permit2's domain separator for each network's
+// chain id; Init calls it.
+func (v *Verifier) initUpto() error {
+	v.uptoDomains = make(map[int64]common.Hash, len(v.Networks))
+	for _, n := range v.Networks {
+		td := UptoTypedData(n.ChainID, &Permit2Authorization{})
+		d, err := td.HashStruct("EIP712Domain", td.Domain.Map())
+		if err != nil {
+			return err
+		}
+		v.uptoDomains[n.ChainID] = common.BytesToHash(d)
+	}
+	return nil
+}
+
 // SignUpto signs a for chainID, v as 27/28 as wallets produce it: the
 // payer's side, for Go clients and tests.
 func SignUpto(key *ecdsa.PrivateKey, chainID int64, a *Permit2Authorization) ([]byte, error) {
@@ -145,7 +175,7 @@ func (v *Verifier) VerifyUpto(ctx context.Context, p *UptoPayment, terms func(*N
 	if err := v.checkUpto(p, n, t); err != nil {
 		return nil, t, err
 	}
-	digest, err := UptoDigest(n.ChainID, &p.Permit)
+	digest, err := v.uptoDigest(n.ChainID, &p.Permit)
 	if err != nil {
 		return nil, t, Invalid(ReasonInvalidPayload, "the permit cannot be hashed")
 	}
