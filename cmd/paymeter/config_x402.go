@@ -28,6 +28,8 @@ type X402Config struct {
 	Facilitator FacilitatorConfig `yaml:"facilitator"`
 	Networks    []NetworkConfig   `yaml:"networks"`
 	SIWX        SIWXConfig        `yaml:"siwx"`
+	// Upto is the upto scheme (config_upto.go).
+	Upto UptoConfig `yaml:"upto"`
 }
 
 // FacilitatorConfig names the x402 facilitator of networks settled by one.

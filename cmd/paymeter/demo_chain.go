@@ -72,6 +72,7 @@ func (d *demoChain) network() NetworkConfig {
 func (d *demoChain) configure(cfg *Config) {
 	cfg.X402.Networks = []NetworkConfig{d.network()}
 	cfg.X402.RelayerKey = hex.EncodeToString(crypto.FromECDSA(d.relayerKey))
+	cfg.X402.Upto.Enabled = true // the chain has Permit2 and the upto proxy; the payer approved Permit2
 	if len(cfg.X402.TopupAmounts) == 0 {
 		cfg.X402.TopupAmounts = []meter.Amount{10 * meter.Credit}
 	}

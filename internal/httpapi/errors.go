@@ -57,6 +57,9 @@ var statusOf = map[string]int{
 	meter.ECodeImageNotPriced:      fiber.StatusBadRequest,
 	meter.ECodePaymentsNotAccepted: fiber.StatusUnauthorized,
 
+	meter.ECodeUptoLimitReached:      fiber.StatusTooManyRequests,
+	meter.ECodeUptoCapacity:          fiber.StatusServiceUnavailable,
+	meter.ECodeUptoSettlementFailed:  fiber.StatusPaymentRequired,
 	meter.ECodeInvalidPaymentPayload: fiber.StatusBadRequest,
 	meter.ECodePaymentReplayed:       fiber.StatusConflict,
 	meter.ECodePaymentIDConflict:     fiber.StatusConflict,

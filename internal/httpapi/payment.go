@@ -25,6 +25,8 @@ type X402 struct {
 	PublicURL string
 	// TopupAmounts are the credit amounts POST /api/v1/topup/{amount} sells.
 	TopupAmounts []meter.Amount
+	// Upto takes x402 upto payments on proxy routes; nil: upto is off.
+	Upto *x402.Upto
 	// PendingRetryAfter is the Retry-After of a payment_pending answer:
 	// when the settlement sweep next tries (x402.sweep_interval).
 	PendingRetryAfter time.Duration
@@ -75,7 +77,7 @@ func (s *Server) challenge(c *fiber.Ctx, amount meter.USDC, description string) 
 // requestChallenge builds, when called, the 402 of a proxy request whose
 // worst case is worst.
 func (s *Server) requestChallenge(c *fiber.Ctx, worst meter.Amount, model string) func() *x402.Challenge {
-	return func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+model) }
+	return func() *x402.Challenge { return s.uptoOffer(s.challenge(c, worst.USDCQuote(), "inference: "+model)) }
 }
 
 // askPayment attaches a challenge to err when x402 is on and err is one a
@@ -115,6 +117,12 @@ func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (
 		return nil, nil, s.askPayment(meter.Errorf(meter.ECodePaymentRequired,
 			"pay for this request with x402, or send an API key or wallet signature"), ch)
 	}
+	if upto, handled, err := s.payUpto(c, version, header, worst, ch); handled { // x402 upto (upto.go)
+		if err != nil {
+			return nil, nil, err
+		}
+		return upto, uptoPrincipal(upto), nil
+	}
 	paid, err := s.X402.Processor.Pay(c.UserContext(), version, header, ch(), meter.PurposeRequest, "", requestID(c))
 	s.Metrics.observePayment(meter.PurposeRequest, err)
 	if err != nil {
@@ -129,8 +137,11 @@ func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (
 // setReceipt adds the x402 receipt of a paid request to its response,
 // whatever the response turned out to be: the client paid either way.
 func setReceipt(c *fiber.Ctx) {
-	if paid, ok := c.Locals(localPaid).(*x402.Paid); ok {
+	switch paid := c.Locals(localPaid).(type) {
+	case *x402.Paid:
 		c.Set(x402.ReceiptHeader(paid.Version), paid.ReceiptHeaderValue())
+	case *x402.UptoPayer: // upto.go
+		c.Set(x402.HeaderResponseV2, paid.ReceiptHeaderValue())
 	}
 }
 

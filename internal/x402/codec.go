@@ -217,6 +217,9 @@ type Challenge struct {
 	Resource          Resource
 	MaxTimeoutSeconds int
 	Networks          []*Network
+	// Upto, when set, offers the upto scheme beside exact, in v2 only
+	// (upto.go).
+	Upto *UptoOffer
 	// Extensions are declared in the v2 402, by key (sign-in-with-x).
 	Extensions map[string]json.RawMessage
 }
@@ -251,6 +254,7 @@ func (c *Challenge) HeaderV2(reason string) string {
 	for _, n := range c.Networks {
 		pr.Accepts = append(pr.Accepts, c.Requirement(n))
 	}
+	pr.Accepts = append(pr.Accepts, c.uptoRequirements()...)
 	return encodeJSON(pr)
 }
 

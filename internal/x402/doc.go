@@ -11,6 +11,12 @@
 // a chain (package chain). Claiming a payment so that it is used at most
 // once is the ledger's job (package sqlite).
 //
-// Wire format: https://github.com/coinbase/x402 (specs/x402-specification
-// and specs/schemes/exact/scheme_exact_evm). The code here is our own.
+// The "upto" scheme (v2 only, upto*.go): a Permit2 PermitWitnessTransferFrom
+// of up to the worst case through the x402 upto proxy, verified locally,
+// claimed within caps (Upto.Authorize), served at once, and settled for the
+// metered cost in the background (Upto.Run).
+//
+// Wire format: https://github.com/coinbase/x402 (specs/x402-specification,
+// specs/schemes/exact/scheme_exact_evm, specs/schemes/upto/scheme_upto_evm).
+// The code here is our own.
 package x402

@@ -35,6 +35,8 @@ type Verifier struct {
 	Now       func() time.Time
 
 	domains map[*Network]common.Hash
+	// uptoDomains are Permit2's domain separators by chain id (upto_verify.go).
+	uptoDomains map[int64]common.Hash
 }
 
 // transferType is EIP-3009's TransferWithAuthorization.
@@ -110,7 +112,7 @@ func (v *Verifier) Init() error {
 	if v.Now == nil {
 		v.Now = time.Now
 	}
-	return nil
+	return v.initUpto()
 }
 
 // Network returns the configured network a payment names, or nil.
