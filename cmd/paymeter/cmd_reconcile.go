@@ -137,8 +137,17 @@ func runReconcile(ctx context.Context, f *dbFlags, stdout io.Writer, dial func(c
 		}
 		fmt.Fprintf(stdout, "reconcile: %d credited payments checked on chain, %d without their transfer to payTo, %d unchecked (no rpc_url), %d open\n",
 			t.checked, t.bad, t.unchecked, t.open)
+		u, err := reconcileUpto(ctx, cfg, l, dial, stdout) // cmd_reconcile_upto.go
+		if err != nil {
+			return fmt.Errorf("ledger reconcile: %w", err)
+		}
+		fmt.Fprintf(stdout, "reconcile: %d settled upto authorizations checked on chain, %d without their transfer to payTo, %d unchecked (no rpc_url), %d failed (payers refused), %d due or settling\n",
+			u.checked, u.bad, u.unchecked, u.failed, u.open)
 		if t.bad > 0 {
 			return fmt.Errorf("ledger reconcile: %d credit(s) without their transfer to payTo", t.bad)
+		}
+		if u.bad > 0 {
+			return fmt.Errorf("ledger reconcile: %d upto settlement(s) without their transfer to payTo", u.bad)
 		}
 		return nil
 	})

@@ -381,6 +381,7 @@ func (c *Config) Validate() error {
 		bad("log.format", "%q is not one of json, text", c.Log.Format)
 	}
 	c.validateX402(bad)
+	c.validateUpto(bad)
 	c.validateJWT(bad)
 	c.validateServer(bad)
 	for path, n := range map[string]int{"rate_limits.api_key": c.RateLimits.APIKey, "rate_limits.session": c.RateLimits.Session,

@@ -27,6 +27,8 @@ type X402Config struct {
 	RelayerKey  string            `yaml:"relayer_key"`
 	Facilitator FacilitatorConfig `yaml:"facilitator"`
 	Networks    []NetworkConfig   `yaml:"networks"`
+	// Upto is the upto scheme (config_upto.go).
+	Upto UptoConfig `yaml:"upto"`
 }
 
 // FacilitatorConfig names the x402 facilitator of networks settled by one.

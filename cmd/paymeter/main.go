@@ -76,6 +76,11 @@ type Main struct {
 	modelUpstreams map[string]*upstream.Client
 	// Payments settles x402 payments; nil when x402 is off.
 	Payments *x402.Processor
+	// Upto takes and settles x402 upto payments; nil when upto is off.
+	// PauseUpto keeps its settler from running (tests: a process that
+	// stops between serving and settling).
+	Upto      *x402.Upto
+	PauseUpto bool
 	// DialChain connects to a chain's JSON-RPC endpoint; tests replace it
 	// with go-ethereum's simulated backend.
 	DialChain func(ctx context.Context, url string) (chain.Backend, error)
@@ -239,6 +244,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 				m.Logger.Error("apply stale payments", "err", err)
 			}
 			m.Payments.Sweep(bg, time.Duration(cfg.X402.SweepInterval))
+		}()
+	}
+	if m.Upto != nil && !m.PauseUpto {
+		// What a previous process served and did not settle is settled
+		// by the first round, at once.
+		m.chores.Add(1)
+		go func() {
+			defer m.chores.Done()
+			m.Upto.Run(bg)
 		}()
 	}
 	m.serving = make(chan error, 1)

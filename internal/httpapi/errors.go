@@ -59,6 +59,9 @@ var statusOf = map[string]int{
 	meter.ECodeInvalidPaymentPayload: fiber.StatusBadRequest,
 	meter.ECodePaymentReplayed:       fiber.StatusConflict,
 	meter.ECodePaymentIDConflict:     fiber.StatusConflict,
+	meter.ECodeUptoLimitReached:      fiber.StatusTooManyRequests,
+	meter.ECodeUptoCapacity:          fiber.StatusServiceUnavailable,
+	meter.ECodeUptoSettlementFailed:  fiber.StatusPaymentRequired,
 }
 
 // codeOfStatus names the errors fiber and fasthttp raise themselves,

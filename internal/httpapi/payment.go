@@ -28,6 +28,8 @@ type X402 struct {
 	// PendingRetryAfter is the Retry-After of a payment_pending answer:
 	// when the settlement sweep next tries (x402.sweep_interval).
 	PendingRetryAfter time.Duration
+	// Upto takes x402 upto payments on proxy routes; nil: upto is off.
+	Upto *x402.Upto
 }
 
 const localPaid = "paymeter.paid"
@@ -72,7 +74,7 @@ func (s *Server) challenge(c *fiber.Ctx, amount meter.USDC, description string) 
 // requestChallenge builds, when called, the 402 of a proxy request whose
 // worst case is worst.
 func (s *Server) requestChallenge(c *fiber.Ctx, worst meter.Amount, model string) func() *x402.Challenge {
-	return func() *x402.Challenge { return s.challenge(c, worst.USDCQuote(), "inference: "+model) }
+	return func() *x402.Challenge { return s.uptoOffer(s.challenge(c, worst.USDCQuote(), "inference: "+model)) }
 }
 
 // askPayment attaches a challenge to err when x402 is on and err is one a
@@ -122,8 +124,11 @@ func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (
 // setReceipt adds the x402 receipt of a paid request to its response,
 // whatever the response turned out to be: the client paid either way.
 func setReceipt(c *fiber.Ctx) {
-	if paid, ok := c.Locals(localPaid).(*x402.Paid); ok {
+	switch paid := c.Locals(localPaid).(type) {
+	case *x402.Paid:
 		c.Set(x402.ReceiptHeader(paid.Version), paid.ReceiptHeaderValue())
+	case *x402.UptoPayer: // upto.go
+		c.Set(x402.HeaderResponseV2, paid.ReceiptHeaderValue())
 	}
 }
 

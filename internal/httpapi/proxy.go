@@ -79,7 +79,14 @@ func (s *Server) proxy(c *fiber.Ctx, r route) error {
 	}
 	worst := price.Cost(info.WorstCase(price, r.embeddings))
 	m := &metered{route: r, upstream: up, info: info, price: price, requestID: requestID(c), body: info.ForwardBody(c.Body(), price)}
-	if p == nil { // no account: the request pays for itself
+	if upto, handled, err := s.payUpto(c, p, worst, info.Model); handled { // x402 upto (upto.go)
+		if err != nil {
+			return err
+		}
+		p = uptoPrincipal(upto)
+		c.Locals(localPrincipal, p)
+		m.payer = upto
+	} else if p == nil { // no account: the request pays for itself
 		paid, err := s.payForRequest(c, worst, info.Model)
 		if err != nil {
 			return err

@@ -46,6 +46,8 @@ type Server struct {
 	MaxEventBytes int
 	// Metrics, when set, are kept and served at /metrics.
 	Metrics *Metrics
+	// UptoMetrics are the x402 upto series; nil without upto.
+	UptoMetrics *UptoMetrics
 	// ReadyChecks are what /readyz checks: the database, the upstream.
 	ReadyChecks []ReadyCheck
 	// RateLimits are the requests per minute of each kind of caller.

@@ -174,3 +174,15 @@ func (u USDC) Amount() Amount {
 
 // String formats u in whole USDC as an exact decimal ("0.25").
 func (u USDC) String() string { return decimal.New(int64(u), -6).String() }
+
+// UptoSettleAmount is what an x402 upto payment settles for a metered
+// cost: the cost rounded up to the next USDC atomic unit (as USDCQuote),
+// raised to minAmount so that what is settled always pays for the gas of
+// settling it, and never above the authorized max. A cost of 0 settles
+// nothing: the authorization is released.
+func UptoSettleAmount(cost Amount, minAmount, maxAmount USDC) USDC {
+	if cost <= 0 {
+		return 0
+	}
+	return min(maxAmount, max(minAmount, cost.USDCQuote()))
+}

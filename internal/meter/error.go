@@ -162,3 +162,18 @@ const (
 	// already used for another payment. Nothing was settled.
 	ECodePaymentIDConflict = "payment_identifier_conflict"
 )
+
+// Error codes of x402 upto (issue 15; docs/design.md §5).
+const (
+	// ECodeUptoLimitReached: the payer has as much served and not yet
+	// settled as x402.upto.max_unsettled_per_payer allows; retry once it
+	// settles (Retry-After), or pay with exact.
+	ECodeUptoLimitReached = "upto_limit_reached"
+	// ECodeUptoCapacity: paymeter has as much served and not yet settled,
+	// across payers, as x402.upto.max_unsettled allows.
+	ECodeUptoCapacity = "upto_capacity_reached"
+	// ECodeUptoSettlementFailed: an earlier upto payment of this payer
+	// could not be settled (allowance revoked, funds moved); it is refused
+	// until that one settles.
+	ECodeUptoSettlementFailed = "upto_settlement_failed"
+)

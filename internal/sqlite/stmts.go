@@ -121,13 +121,15 @@ func (l lazyBind) get(n int) *sql.Stmt {
 
 func prepareStmts(db *sql.DB) (*stmts, error) {
 	s := &stmts{named: make(map[string]*sql.Stmt, len(stmtSQL))}
-	for name, q := range stmtSQL {
-		st, err := db.Prepare(q)
-		if err != nil {
-			s.close()
-			return nil, fmt.Errorf("prepare %s: %w", name, err)
+	for _, set := range []map[string]string{stmtSQL, uptoStmtSQL} {
+		for name, q := range set {
+			st, err := db.Prepare(q)
+			if err != nil {
+				s.close()
+				return nil, fmt.Errorf("prepare %s: %w", name, err)
+			}
+			s.named[name] = st
 		}
-		s.named[name] = st
 	}
 	raw := rawUsage{}
 	s.insertUsage = raw

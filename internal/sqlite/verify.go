@@ -36,6 +36,7 @@ func (l *Ledger) Verify(ctx context.Context) ([]string, error) {
 		{"hold has a negative amount (amount, expires)",
 			`SELECT account_id, amount, expires_at FROM holds WHERE amount < 0`},
 	}
+	checks = append(checks, uptoChecks...)
 	var violations []string
 	for _, c := range checks {
 		rows, err := l.db.read.QueryContext(ctx, c.sql)

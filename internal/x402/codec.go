@@ -217,6 +217,9 @@ type Challenge struct {
 	Resource          Resource
 	MaxTimeoutSeconds int
 	Networks          []*Network
+	// Upto, when set, offers the upto scheme beside exact, in v2 only
+	// (upto.go).
+	Upto *UptoOffer
 }
 
 // AcceptsV1 is the accepts list of the v1 402 body.
@@ -248,6 +251,7 @@ func (c *Challenge) HeaderV2(reason string) string {
 	for _, n := range c.Networks {
 		pr.Accepts = append(pr.Accepts, c.Requirement(n))
 	}
+	pr.Accepts = append(pr.Accepts, c.uptoRequirements()...)
 	return encodeJSON(pr)
 }
 

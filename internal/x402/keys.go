@@ -18,6 +18,9 @@ var wireFields = func() map[string]string {
 		"x402Version", "scheme", "network", "payload", "signature", "authorization", "from", "to", "value",
 		"validAfter", "validBefore", "nonce", "accepted", "resource", "extensions", "amount", "asset", "payTo",
 		"maxTimeoutSeconds", "maxAmountRequired", "extra", "name", "version", "url", "description", "mimeType",
+		// upto (upto.go)
+		"permit2Authorization", "permitted", "token", "spender", "deadline", "witness", "facilitator",
+		"assetTransferMethod", "facilitatorAddress",
 	} {
 		m[strings.ToLower(f)] = f
 	}

@@ -13,10 +13,16 @@ import (
 const SchemeExact = "exact"
 
 // TokenDomain is the extra data of an exact EVM requirement: the token's
-// EIP-712 domain name and version, which the client signs over.
+// EIP-712 domain name and version, which the client signs over. An upto
+// requirement adds its asset transfer method and the address that will
+// settle (upto.go).
 type TokenDomain struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
+	// AssetTransferMethod and FacilitatorAddress are an upto
+	// requirement's: "permit2", and whom the permit's witness must name.
+	AssetTransferMethod string `json:"assetTransferMethod,omitempty"`
+	FacilitatorAddress  string `json:"facilitatorAddress,omitempty"`
 }
 
 // RequirementV1 is one entry of a v1 402 body's accepts list.

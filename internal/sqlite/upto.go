@@ -1,0 +1,301 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+var _ meter.UptoLedger = (*Ledger)(nil)
+
+// uptoTotal is the upto_exposure row of all payers together.
+const uptoTotal = "*"
+
+// uptoStmtSQL are the writer's statements of upto (migration 0010).
+var uptoStmtSQL = map[string]string{
+	"uptoKeyUsed":  `SELECT 1 FROM upto_authorizations WHERE key = ?`,
+	"uptoExposure": `SELECT open, failed FROM upto_exposure WHERE payer = ?`,
+	// An upsert would check the CHECKs on the row it did not insert.
+	"uptoExpose":    `UPDATE upto_exposure SET open = open + ?, failed = failed + ? WHERE payer = ?`,
+	"uptoExposeNew": `INSERT INTO upto_exposure (payer, open, failed) VALUES (?, ?, ?)`,
+	"uptoClaim": `INSERT INTO upto_authorizations (key, network, token, payer, account_id, max, state, request_id,
+		deadline, payload, requirement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?, ?, ?)`,
+	"uptoSelect": `SELECT key, state, payer, account_id, max, amount, charge FROM upto_authorizations WHERE id = ?`,
+	"uptoCapture": `UPDATE upto_authorizations SET state = ?, cost = ?, amount = ?, charge = ?, updated_at = ?
+		WHERE id = ? AND state = 'claimed'`,
+	"uptoState": `UPDATE upto_authorizations SET state = ?, tx_hash = CASE WHEN ? = '' THEN tx_hash ELSE ? END,
+		reason = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?`,
+	"uptoSettle": `UPDATE upto_authorizations SET state = 'settled', tx_hash = ?, reason = '', settled_at = ?, updated_at = ?
+		WHERE id = ?`,
+}
+
+// uptoRow is what the writer reads of an authorization before moving it.
+type uptoRow struct {
+	key, state, payer, charge string
+	accountID, max, amount    int64
+}
+
+func (b *batch) uptoRow(id int64) (*uptoRow, error) {
+	var r uptoRow
+	err := b.stmt("uptoSelect").QueryRowContext(b.ctx, id).Scan(&r.key, &r.state, &r.payer, &r.accountID, &r.max, &r.amount, &r.charge)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("upto authorization %d: %w", id, err)
+	}
+	return &r, nil
+}
+
+// uptoExposure reads what a payer (or uptoTotal) has at risk.
+func (b *batch) uptoExposure(payer string) (open, failed int64, err error) {
+	err = b.stmt("uptoExposure").QueryRowContext(b.ctx, payer).Scan(&open, &failed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	return open, failed, err
+}
+
+// uptoExpose moves what payer, and all payers, have at risk.
+func (b *batch) uptoExpose(payer string, open, failed int64) error {
+	if open == 0 && failed == 0 {
+		return nil
+	}
+	for _, p := range []string{payer, uptoTotal} {
+		res, err := b.stmt("uptoExpose").ExecContext(b.ctx, open, failed, p)
+		if err == nil {
+			if n, _ := res.RowsAffected(); n == 0 {
+				_, err = b.stmt("uptoExposeNew").ExecContext(b.ctx, p, open, failed)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("upto exposure of %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// ClaimUpto records a verified authorization, within its limits. Every
+// check reads before anything is written: an answer leaves no write
+// behind in the batch.
+func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim meter.UptoLimits) error {
+	if a.Key == "" || a.Payer == "" || a.Network == "" || a.Max <= 0 {
+		return fmt.Errorf("claim upto: key, payer, network and a positive max are required")
+	}
+	now := l.db.Now()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		var used int
+		switch err := b.stmt("uptoKeyUsed").QueryRowContext(b.ctx, a.Key).Scan(&used); {
+		case err == nil:
+			return meter.Errorf(meter.ECodePaymentUsed, "this permit's nonce was already used; sign a new one"), nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, fmt.Errorf("claim upto: %w", err)
+		}
+		if refused, err := b.uptoLimits(a, lim); refused != nil || err != nil {
+			return refused, err
+		}
+		acct, _, err := b.walletAccountID(a.Payer, now.UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		res, err := b.stmt("uptoClaim").ExecContext(b.ctx, a.Key, a.Network, a.Token, a.Payer, acct, int64(a.Max),
+			a.RequestID, a.Deadline.Unix(), string(a.Payload), string(a.Requirement), now.UnixMilli(), now.UnixMilli())
+		if err != nil {
+			return nil, fmt.Errorf("claim upto: %w", err)
+		}
+		if err := b.uptoExpose(a.Payer, int64(a.Max), 0); err != nil {
+			return nil, err
+		}
+		a.ID, _ = res.LastInsertId()
+		a.AccountID, a.State, a.CreatedAt, a.UpdatedAt = acct, meter.UptoClaimed, now, now
+		return nil, nil
+	})
+}
+
+// uptoLimits is ClaimUpto's decision: the payer's failed settlements, the
+// caps, then its funds on chain, each against what it has at risk already.
+func (b *batch) uptoLimits(a *meter.UptoAuthorization, lim meter.UptoLimits) (refused, err error) {
+	open, failed, err := b.uptoExposure(a.Payer)
+	if err != nil {
+		return nil, err
+	}
+	total, _, err := b.uptoExposure(uptoTotal)
+	if err != nil {
+		return nil, err
+	}
+	after := meter.USDC(open) + a.Max
+	switch {
+	case failed > 0:
+		return meter.Errorf(meter.ECodeUptoSettlementFailed,
+			"an earlier upto payment of %s could not be settled; it is refused until that one settles (restore its balance and Permit2 allowance)", a.Payer).
+			WithDetail("failed", failed), nil
+	case after > lim.PerPayer:
+		return meter.Errorf(meter.ECodeUptoLimitReached,
+			"%s has %s USDC served and not yet settled; with this request's %s it would pass the limit of %s: retry once it settles, or pay with exact",
+			a.Payer, meter.USDC(open), a.Max, lim.PerPayer).
+			WithDetail("unsettled", meter.USDC(open).Amount()).WithDetail("limit", lim.PerPayer.Amount()), nil
+	case meter.USDC(total)+a.Max > lim.Total:
+		return meter.Errorf(meter.ECodeUptoCapacity, "this proxy has as much served and not yet settled as it allows; retry shortly, or pay with exact"), nil
+	case after > lim.Balance:
+		return meter.Errorf(meter.ECodeInvalidPayment, "the payer's token balance (%s USDC) does not cover %s USDC", lim.Balance, after).
+			WithDetail("reason", meter.UptoShortBalance), nil
+	case after > lim.Allowance:
+		return meter.Errorf(meter.ECodeInvalidPayment, "the payer's allowance to Permit2 (%s USDC) does not cover %s USDC: approve Permit2 first", lim.Allowance, after).
+			WithDetail("reason", meter.UptoShortAllowance), nil
+	}
+	return nil, nil
+}
+
+// uptoCharge is the part of a meter.Charge kept until the usage entry is
+// booked, when the authorization settles.
+type uptoCharge struct {
+	RequestID string      `json:"requestId"`
+	Model     string      `json:"model"`
+	Usage     meter.Usage `json:"usage"`
+	Estimated bool        `json:"estimated,omitempty"`
+	Subject   string      `json:"subject,omitempty"`
+	// Cost is the metered cost, before rounding to what is settled.
+	Cost meter.Amount `json:"cost"`
+}
+
+// CaptureUpto records the metered charge of a claimed authorization.
+func (l *Ledger) CaptureUpto(ctx context.Context, id int64, c meter.Charge, amount meter.USDC) error {
+	if c.Cost < 0 || amount < 0 {
+		return fmt.Errorf("capture upto %d: negative cost or amount", id)
+	}
+	charge, err := json.Marshal(uptoCharge{RequestID: c.RequestID, Model: c.Model, Usage: c.Usage, Estimated: c.Estimated,
+		Subject: c.Subject, Cost: c.Cost})
+	if err != nil {
+		return err
+	}
+	now := l.db.Now().UnixMilli()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		r, err := b.uptoRow(id)
+		if err != nil || r == nil {
+			return uptoNotFound(id, r), err
+		}
+		if r.state != string(meter.UptoClaimed) {
+			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s, not claimed", id, r.state), nil
+		}
+		if int64(amount) > r.max {
+			return nil, fmt.Errorf("capture upto %d: amount %d above the authorized %d", id, amount, r.max)
+		}
+		state := meter.UptoDue
+		if amount == 0 {
+			state = meter.UptoReleased
+		}
+		if _, err := b.stmt("uptoCapture").ExecContext(b.ctx, string(state), int64(c.Cost), int64(amount), string(charge), now, id); err != nil {
+			return nil, fmt.Errorf("capture upto %d: %w", id, err)
+		}
+		return nil, b.uptoExpose(r.payer, int64(amount)-r.max, 0)
+	})
+}
+
+func uptoNotFound(id int64, r *uptoRow) error {
+	if r != nil {
+		return nil
+	}
+	return meter.Errorf(meter.ECodeNotFound, "upto authorization %d not found", id)
+}
+
+// ReleaseUpto releases a claimed authorization.
+func (l *Ledger) ReleaseUpto(ctx context.Context, id int64) error {
+	now := l.db.Now().UnixMilli()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		r, err := b.uptoRow(id)
+		if err != nil || r == nil {
+			return uptoNotFound(id, r), err
+		}
+		if r.state != string(meter.UptoClaimed) {
+			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s, not claimed", id, r.state), nil
+		}
+		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(meter.UptoReleased), "", "", "", 0, now, id); err != nil {
+			return nil, fmt.Errorf("release upto %d: %w", id, err)
+		}
+		return nil, b.uptoExpose(r.payer, -r.max, 0)
+	})
+}
+
+// MarkUpto records a settlement attempt's state. Moves: due or settling →
+// settling (a transaction sent, attempts counted), → failed (the amount
+// leaves the open exposure, the payer's failures count one more), → due
+// (an attempt lost, to be made again); failed → failed (a retry of a
+// failed one, refused again, or its transaction recorded).
+func (l *Ledger) MarkUpto(ctx context.Context, id int64, state meter.UptoState, txHash, reason string) error {
+	now := l.db.Now().UnixMilli()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		r, err := b.uptoRow(id)
+		if err != nil || r == nil {
+			return uptoNotFound(id, r), err
+		}
+		from, to := meter.UptoState(r.state), state
+		open := from == meter.UptoDue || from == meter.UptoSettling
+		var failed int64
+		switch {
+		case open && (to == meter.UptoSettling || to == meter.UptoDue):
+		case open && to == meter.UptoFailed:
+			failed = 1
+		case from == meter.UptoFailed && to == meter.UptoFailed:
+		default:
+			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s; it cannot become %s", id, from, to), nil
+		}
+		attempt := 0
+		if to == meter.UptoSettling || (from == meter.UptoFailed && txHash == "") {
+			attempt = 1
+		}
+		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(to), txHash, txHash, reason, attempt, now, id); err != nil {
+			return nil, fmt.Errorf("mark upto %d: %w", id, err)
+		}
+		if failed == 1 {
+			return nil, b.uptoExpose(r.payer, -r.amount, 1)
+		}
+		return nil, nil
+	})
+}
+
+// SettleUpto marks the authorization settled and books its payment and
+// usage on the payer's account: they cancel out, so upto never makes or
+// spends a balance, and the journal shows what was paid for what.
+func (l *Ledger) SettleUpto(ctx context.Context, id int64, txHash string) error {
+	now := l.db.Now().UnixMilli()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		r, err := b.uptoRow(id)
+		if err != nil || r == nil {
+			return uptoNotFound(id, r), err
+		}
+		var open, failed int64
+		switch meter.UptoState(r.state) {
+		case meter.UptoSettled:
+			return nil, nil // settled and booked before
+		case meter.UptoDue, meter.UptoSettling:
+			open = -r.amount
+		case meter.UptoFailed:
+			failed = -1
+		default:
+			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s; it cannot be settled", id, r.state), nil
+		}
+		if r.amount <= 0 {
+			return nil, fmt.Errorf("settle upto %d: nothing to settle", id)
+		}
+		var c uptoCharge
+		if err := json.Unmarshal([]byte(r.charge), &c); err != nil {
+			return nil, fmt.Errorf("settle upto %d: stored charge: %w", id, err)
+		}
+		paid, ref := meter.USDC(r.amount).Amount(), "upto:"+r.key
+		if err := b.creditEntry(r.accountID, meter.EntryPayment, paid, ref, meter.Charge{}, now); err != nil {
+			return nil, err
+		}
+		usage := meter.Charge{RequestID: c.RequestID, Model: c.Model, Usage: c.Usage, Estimated: c.Estimated, Subject: c.Subject}
+		if err := b.creditEntry(r.accountID, meter.EntryUsage, -paid, ref, usage, now); err != nil {
+			return nil, err
+		}
+		if _, err := b.stmt("uptoSettle").ExecContext(b.ctx, txHash, now, now, id); err != nil {
+			return nil, fmt.Errorf("settle upto %d: %w", id, err)
+		}
+		return nil, b.uptoExpose(r.payer, open, failed)
+	})
+}
