@@ -29,6 +29,7 @@ type X402Config struct {
 	Networks    []NetworkConfig   `yaml:"networks"`
 	// Upto is the upto scheme (config_upto.go).
 	Upto UptoConfig `yaml:"upto"`
+	SIWX SIWXConfig `yaml:"siwx"`
 }
 
 // FacilitatorConfig names the x402 facilitator of networks settled by one.
@@ -65,6 +66,7 @@ func (c *Config) validateX402(bad func(path, format string, args ...any)) {
 			bad("x402.public_url", "%q is not an http(s) origin such as https://api.example.com", x.PublicURL)
 		}
 	}
+	c.validateSIWX(bad)
 	if n := x.MaxTimeoutSeconds; n < 10 || n > 3600 {
 		bad("x402.max_timeout_seconds", "%d is outside 10 … 3600", n)
 	}

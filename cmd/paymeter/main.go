@@ -180,6 +180,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Server.X402, err = m.setupX402(ctx); err != nil {
 		return err
 	}
+	if m.Server.SIWX, err = m.setupSIWX(ctx, freeLimits); err != nil {
+		return err
+	}
 	if id := cfg.ContractChainID(); m.contracts != nil && id != 0 {
 		// A chain is configured: smart-contract wallets may sign too, on
 		// that one chain.
@@ -196,6 +199,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	if m.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return err
+	}
+	if err := m.siwxOrigin(); err != nil {
 		return err
 	}
 	switch {

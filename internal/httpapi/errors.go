@@ -20,6 +20,7 @@ var statusOf = map[string]int{
 	meter.ECodeSignatureExpired:   fiber.StatusUnauthorized,
 	meter.ECodeSignatureReplayed:  fiber.StatusUnauthorized,
 	meter.ECodeInvalidNonce:       fiber.StatusUnauthorized,
+	meter.ECodeInvalidSIWX:        fiber.StatusUnauthorized,
 	meter.ECodeInvalidToken:       fiber.StatusUnauthorized,
 	meter.ECodeExpiredToken:       fiber.StatusUnauthorized,
 	meter.ECodeRevokedToken:       fiber.StatusUnauthorized,

@@ -160,6 +160,9 @@ func (s *Server) principal(c *fiber.Ctx) (*meter.Principal, error) {
 	if _, h := paymentHeader(c); h != "" {
 		return nil, nil
 	}
+	if h := c.Get(x402.HeaderSIWX); h != "" {
+		return s.siwxPrincipal(c, h)
+	}
 	token, ok, err := auth.BearerToken(c.Get(fiber.HeaderAuthorization), c.Get("X-API-Key"))
 	if err != nil {
 		return nil, err

@@ -63,12 +63,14 @@ func (s *Server) challenge(c *fiber.Ctx, amount meter.USDC, description string) 
 	if base == "" {
 		base = c.BaseURL()
 	}
-	return &x402.Challenge{
+	ch := &x402.Challenge{
 		Amount:            amount,
 		Resource:          x402.Resource{URL: base + c.Path(), Description: description, MimeType: fiber.MIMEApplicationJSON},
 		MaxTimeoutSeconds: s.X402.MaxTimeoutSeconds,
 		Networks:          s.X402.Networks,
 	}
+	s.declareSIWX(c, ch)
+	return ch
 }
 
 // requestChallenge builds, when called, the 402 of a proxy request whose

@@ -27,6 +27,8 @@ type Server struct {
 	// JWT verifies an app's users' tokens; nil refuses JWTs.
 	JWT    *auth.JWTVerifier
 	SignIn *auth.SignIn
+	// SIWX takes sign-in-with-x proofs, offered in 402s; nil takes none.
+	SIWX *auth.SIWX
 	// SignInPerMinute limits requests per IP to the sign-in routes.
 	SignInPerMinute int
 	// Upstream serves the models ModelUpstreams does not name.

@@ -89,6 +89,14 @@ const (
 	ECodeOverloaded = "overloaded"
 )
 
+// Error codes of sign-in-with-x (issue 15).
+const (
+	// ECodeInvalidSIWX: a SIGN-IN-WITH-X header that is malformed or not
+	// for this server (its domain, URI, version or chain, or this route);
+	// details.reason names which.
+	ECodeInvalidSIWX = "invalid_siwx"
+)
+
 // Error is the one error type that crosses package boundaries. Code is a
 // stable machine-readable code, Message is safe to show a client, Details
 // carries structured, client-safe facts, and Err is the cause: logged,

@@ -463,6 +463,9 @@ func (b *batch) expire(o *op) error {
 	if _, err := b.stmt("purgeMessages").ExecContext(b.ctx, o.now); err != nil {
 		return fmt.Errorf("purge expired wallet messages: %w", err)
 	}
+	if _, err := b.stmt("purgeSIWXNonces").ExecContext(b.ctx, o.now); err != nil {
+		return fmt.Errorf("purge expired sign-in-with-x nonces: %w", err)
+	}
 	if _, err := b.stmt("purgeFreeGrants").ExecContext(b.ctx, o.now/dayMillis-1); err != nil {
 		return fmt.Errorf("purge old free-grant counts: %w", err)
 	}

@@ -46,6 +46,9 @@ var stmtSQL = map[string]string{
 	"selectApply":   `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at FROM payments WHERE id = ?`,
 	"applyPayment":  `UPDATE payments SET applied_at = ? WHERE id = ?`,
 	"purgeSessions": `DELETE FROM sessions WHERE expires_at <= ?`,
+	// sign-in-with-x nonces (siwx.go).
+	"claimSIWXNonce":  `INSERT INTO siwx_nonces (nonce, address, expires_at) VALUES (?, ?, ?) ON CONFLICT (nonce) DO NOTHING`,
+	"purgeSIWXNonces": `DELETE FROM siwx_nonces WHERE expires_at <= ?`,
 	// Free-credit limits (wallets.go).
 	"freeGrants":      `SELECT COALESCE(SUM(grants), 0), COALESCE(SUM(amount), 0) FROM free_grants WHERE day = ? AND client = ?`,
 	"countFreeGrant":  countFreeGrantSQL,

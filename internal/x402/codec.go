@@ -220,6 +220,8 @@ type Challenge struct {
 	// Upto, when set, offers the upto scheme beside exact, in v2 only
 	// (upto.go).
 	Upto *UptoOffer
+	// Extensions are declared in the v2 402, by key (sign-in-with-x).
+	Extensions map[string]json.RawMessage
 }
 
 // AcceptsV1 is the accepts list of the v1 402 body.
@@ -247,7 +249,8 @@ func (c *Challenge) Requirement(n *Network) Requirement {
 
 // HeaderV2 is the value of the PAYMENT-REQUIRED header.
 func (c *Challenge) HeaderV2(reason string) string {
-	pr := PaymentRequired{X402Version: 2, Error: reason, Resource: c.Resource, Accepts: make([]Requirement, 0, len(c.Networks))}
+	pr := PaymentRequired{X402Version: 2, Error: reason, Resource: c.Resource, Accepts: make([]Requirement, 0, len(c.Networks)),
+		Extensions: c.Extensions}
 	for _, n := range c.Networks {
 		pr.Accepts = append(pr.Accepts, c.Requirement(n))
 	}

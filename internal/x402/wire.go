@@ -63,6 +63,8 @@ type PaymentRequired struct {
 	Error       string        `json:"error,omitempty"`
 	Resource    Resource      `json:"resource"`
 	Accepts     []Requirement `json:"accepts"`
+	// Extensions are the extensions the server declares, by key.
+	Extensions map[string]json.RawMessage `json:"extensions,omitempty"`
 }
 
 // ExactPayload is the payload of an exact EVM payment: the EIP-3009

@@ -1,0 +1,17 @@
+-- sign-in-with-x (docs/design.md §3): the nonces of paymeter's 402s that a
+-- wallet has signed in with, kept until the message that names them can no
+-- longer be accepted (its Issued At + the challenge's lifetime), so that
+-- each is accepted once, also across restarts. Purged with expired holds.
+CREATE TABLE siwx_nonces (
+    nonce      TEXT    PRIMARY KEY,
+    address    TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The key of the tag inside every nonce paymeter issues, which shows a
+-- nonce to be paymeter's without storing it when it is issued. Made once,
+-- so that a challenge issued before a restart is still good after it.
+CREATE TABLE siwx_key (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    key BLOB    NOT NULL CHECK (length(key) = 32)
+);

@@ -1,0 +1,182 @@
+package x402
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/paymeter/paymeter/internal/meter"
+)
+
+// The sign-in-with-x extension (x402 specs/extensions/sign-in-with-x): a
+// 402 declares a CAIP-122 challenge, and a client that signs it sends the
+// proof in the SIGN-IN-WITH-X header instead of paying. This file is its
+// wire format; what a proof must say is package auth's (docs/design.md §3).
+const (
+	ExtensionSIWX = "sign-in-with-x"
+	HeaderSIWX    = "SIGN-IN-WITH-X"
+)
+
+// SIWXInfo is the challenge a server declares: what the message to sign
+// says, beside the chain and the address the client adds.
+type SIWXInfo struct {
+	Domain         string   `json:"domain"`
+	URI            string   `json:"uri"`
+	Version        string   `json:"version"`
+	Nonce          string   `json:"nonce"`
+	IssuedAt       string   `json:"issuedAt"`
+	ExpirationTime string   `json:"expirationTime,omitempty"`
+	Statement      string   `json:"statement,omitempty"`
+	Resources      []string `json:"resources,omitempty"`
+}
+
+// SIWXChain is one chain a server accepts sign-ins for.
+type SIWXChain struct {
+	ChainID string `json:"chainId"` // CAIP-2, "eip155:8453"
+	Type    string `json:"type"`    // "eip191" for EVM chains
+}
+
+// SIWXDeclaration is the value of extensions["sign-in-with-x"] in a 402.
+type SIWXDeclaration struct {
+	Info            SIWXInfo        `json:"info"`
+	SupportedChains []SIWXChain     `json:"supportedChains"`
+	Schema          json.RawMessage `json:"schema"`
+}
+
+// siwxSchema is the JSON Schema of a proof, as the spec declares it.
+var siwxSchema = json.RawMessage(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
+	`"properties":{"domain":{"type":"string"},"address":{"type":"string"},"statement":{"type":"string"},` +
+	`"uri":{"type":"string","format":"uri"},"version":{"type":"string"},"chainId":{"type":"string"},` +
+	`"type":{"type":"string"},"nonce":{"type":"string"},"issuedAt":{"type":"string","format":"date-time"},` +
+	`"expirationTime":{"type":"string","format":"date-time"},"notBefore":{"type":"string","format":"date-time"},` +
+	`"requestId":{"type":"string"},"resources":{"type":"array","items":{"type":"string","format":"uri"}},` +
+	`"signature":{"type":"string"}},` +
+	`"required":["domain","address","uri","version","chainId","type","nonce","issuedAt","signature"]}`)
+
+// DeclareSIWX returns the declaration of info for EVM sign-ins on the
+// networks given, each once, in their order: clients sign for the chain of
+// the first requirement they can pay, so every network is offered.
+func DeclareSIWX(info SIWXInfo, networks []*Network) json.RawMessage {
+	d := SIWXDeclaration{Info: info, Schema: siwxSchema}
+	seen := map[string]bool{}
+	for _, n := range networks {
+		if id := n.CAIP2(); !seen[id] {
+			seen[id] = true
+			d.SupportedChains = append(d.SupportedChains, SIWXChain{ChainID: id, Type: SIWXTypeEIP191})
+		}
+	}
+	b, _ := json.Marshal(d) // plain structs: cannot fail
+	return b
+}
+
+// SIWXTypeEIP191 is the signature type of EVM sign-ins: personal_sign of
+// an EIP-4361 message (or a contract wallet's EIP-1271 answer for it).
+const SIWXTypeEIP191 = "eip191"
+
+// SIWXPayload is a decoded SIGN-IN-WITH-X header: the challenge echoed,
+// the chain and address, and the signature. The optional fields are nil
+// when absent, for the message names a present field even when empty.
+type SIWXPayload struct {
+	Domain          string   `json:"domain"`
+	Address         string   `json:"address"`
+	Statement       *string  `json:"statement,omitempty"`
+	URI             string   `json:"uri"`
+	Version         string   `json:"version"`
+	ChainID         string   `json:"chainId"`
+	Type            string   `json:"type"`
+	Nonce           string   `json:"nonce"`
+	IssuedAt        string   `json:"issuedAt"`
+	ExpirationTime  *string  `json:"expirationTime,omitempty"`
+	NotBefore       *string  `json:"notBefore,omitempty"`
+	RequestID       *string  `json:"requestId,omitempty"`
+	Resources       []string `json:"resources,omitempty"`
+	SignatureScheme *string  `json:"signatureScheme,omitempty"`
+	Signature       string   `json:"signature"`
+}
+
+// siwxFields are the payload's keys. Any other key is ignored, as newer
+// clients may add some, but a key that is one of these in another case is
+// refused, as is any key twice: encoding/json would take the last, in any
+// case, and another parser something else.
+var siwxFields = []string{"domain", "address", "statement", "uri", "version", "chainId", "type", "nonce",
+	"issuedAt", "expirationTime", "notBefore", "requestId", "resources", "signatureScheme", "signature"}
+
+// siwxSchemes are the values the spec allows signatureScheme, a hint.
+var siwxSchemes = map[string]bool{"eip191": true, "eip1271": true, "eip6492": true, "siws": true}
+
+// InvalidSIWX returns a 401 invalid_siwx error with the reason given
+// (the reasons are those of @x402/extensions: "invalid_siwx_…").
+func InvalidSIWX(reason, format string, args ...any) *meter.Error {
+	return meter.Errorf(meter.ECodeInvalidSIWX, format, args...).WithDetail("reason", reason)
+}
+
+// ReasonSIWXPayload is the reason of a header that is not a proof.
+const ReasonSIWXPayload = "invalid_siwx_payload"
+
+// DecodeSIWX decodes a SIGN-IN-WITH-X header: base64 JSON of the shape
+// above, with every required field present. It checks the shape only;
+// package auth checks what the fields say.
+func DecodeSIWX(header string) (*SIWXPayload, error) {
+	if len(header) > MaxHeaderBytes {
+		return nil, InvalidSIWX(ReasonSIWXPayload, "%s is longer than %d bytes", HeaderSIWX, MaxHeaderBytes)
+	}
+	raw, err := decodeBase64(header)
+	if err != nil {
+		return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not base64", HeaderSIWX)
+	}
+	if err := checkSIWXKeys(raw); err != nil {
+		return nil, InvalidSIWX(ReasonSIWXPayload, "%s: %v", HeaderSIWX, err)
+	}
+	var p SIWXPayload
+	if err := strictJSON(raw, &p); err != nil {
+		return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not a sign-in-with-x proof: %v", HeaderSIWX, err)
+	}
+	for _, f := range []struct{ name, v string }{{"domain", p.Domain}, {"address", p.Address}, {"uri", p.URI},
+		{"version", p.Version}, {"chainId", p.ChainID}, {"type", p.Type}, {"nonce", p.Nonce},
+		{"issuedAt", p.IssuedAt}, {"signature", p.Signature}} {
+		if f.v == "" {
+			return nil, InvalidSIWX(ReasonSIWXPayload, "%s lacks %q", HeaderSIWX, f.name)
+		}
+	}
+	if p.SignatureScheme != nil && !siwxSchemes[*p.SignatureScheme] {
+		return nil, InvalidSIWX(ReasonSIWXPayload, "signatureScheme %q is not one of eip191, eip1271, eip6492, siws", *p.SignatureScheme)
+	}
+	return &p, nil
+}
+
+// checkSIWXKeys refuses a payload that is not one object, or whose object
+// has a key twice or a payload key in another case ("Domain", "ſignature").
+func checkSIWXKeys(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("not a JSON object")
+	}
+	exact := map[string]string{}
+	for _, f := range siwxFields {
+		exact[foldKey(f)] = f
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := kt.(string)
+		if seen[key] {
+			return fmt.Errorf("key %q appears twice", key)
+		}
+		seen[key] = true
+		if want, ok := exact[foldKey(key)]; ok && want != key {
+			return fmt.Errorf("key %q: field names are exact; want %q", key, want)
+		}
+		if err := walkValue(dec, 1); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // '}'
+	return err
+}
+
+// EncodeSIWX is the header value of a proof: base64 of its JSON.
+func EncodeSIWX(p *SIWXPayload) string { return encodeJSON(p) }
