@@ -125,7 +125,8 @@ func quote(t *testing.T, info *demoInfo, body string) int64 {
 	}
 	readAll(t, resp)
 	ch, err := x402.ParseChallengeV2(resp.Header.Get("PAYMENT-REQUIRED"))
-	if resp.StatusCode != http.StatusPaymentRequired || err != nil || len(ch.Accepts) != 1 {
+	// exact, then upto (the demo offers both).
+	if resp.StatusCode != http.StatusPaymentRequired || err != nil || len(ch.Accepts) != 2 || ch.Accepts[0].Scheme != "exact" {
 		t.Fatalf("unpaid request: %d, challenge %+v %v", resp.StatusCode, ch, err)
 	}
 	n, err := strconv.ParseInt(ch.Accepts[0].Amount, 10, 64)
