@@ -159,3 +159,18 @@ func mustUnits(t *testing.T, s string) meter.USDC {
 	}
 	return meter.USDC(u)
 }
+
+// --scheme, --asset and --siwx mistakes are usage errors (exit 2).
+func TestPay_UptoUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"--scheme", "deferred", "http://x/"},
+		{"--scheme", "upto", "--x402", "1", "http://x/"},
+		{"--asset", "USDC", "http://x/"},
+		{"--asset", "0x036cbd53842c5426634e7929541ec2318f3dcf7", "http://x/"},
+		{"--siwx", "--wallet", "http://x/"},
+	} {
+		if _, _, err := runPayErr(t, args...); exitStatus(err) != 2 {
+			t.Errorf("%q: %v (exit %d), want a usage error", args, err, exitStatus(err))
+		}
+	}
+}
