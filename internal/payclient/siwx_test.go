@@ -121,7 +121,10 @@ func TestDoSIWX_HostileChallenge(t *testing.T) {
 		{"not declared", func(i *x402.SIWXInfo, u *url.URL) json.RawMessage { return nil }, "the 402 does not declare the sign-in-with-x extension"},
 		{"another domain", func(i *x402.SIWXInfo, u *url.URL) json.RawMessage { i.Domain = "bank.example"; return declared(*i) },
 			`the server asks to sign in to "bank.example", not to 127.0.0.1:`},
-		{"URI elsewhere", func(i *x402.SIWXInfo, u *url.URL) json.RawMessage { i.URI = "https://bank.example/login"; return declared(*i) },
+		{"URI elsewhere", func(i *x402.SIWXInfo, u *url.URL) json.RawMessage {
+			i.URI = "https://bank.example/login"
+			return declared(*i)
+		},
 			`the server asks to sign in for "https://bank.example/login", not on http://127.0.0.1:`},
 		{"URI over https", func(i *x402.SIWXInfo, u *url.URL) json.RawMessage {
 			i.URI = strings.Replace(i.URI, "http:", "https:", 1)
