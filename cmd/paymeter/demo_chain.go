@@ -72,8 +72,9 @@ func (d *demoChain) network() NetworkConfig {
 func (d *demoChain) configure(cfg *Config) {
 	cfg.X402.Networks = []NetworkConfig{d.network()}
 	cfg.X402.RelayerKey = hex.EncodeToString(crypto.FromECDSA(d.relayerKey))
-	// upto beside exact; gas costs nothing here, so one unit is the least settled.
-	cfg.X402.Upto.Enabled, cfg.X402.Upto.MinAmount = true, meter.USDC(1).Amount()
+	cfg.X402.Upto.Enabled = true // the chain has Permit2 and the upto proxy; the payer approved Permit2
+	// Gas costs nothing on the demo chain: one unit the least settled, so that the metered cost shows.
+	cfg.X402.Upto.MinAmount = meter.USDC(1).Amount()
 	if len(cfg.X402.TopupAmounts) == 0 {
 		cfg.X402.TopupAmounts = []meter.Amount{10 * meter.Credit}
 	}

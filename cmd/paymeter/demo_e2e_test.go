@@ -125,9 +125,9 @@ func quote(t *testing.T, info *demoInfo, body string) int64 {
 	}
 	readAll(t, resp)
 	ch, err := x402.ParseChallengeV2(resp.Header.Get("PAYMENT-REQUIRED"))
-	// exact, then upto (the demo offers both).
-	if resp.StatusCode != http.StatusPaymentRequired || err != nil || len(ch.Accepts) != 2 || ch.Accepts[0].Scheme != "exact" {
-		t.Fatalf("unpaid request: %d, challenge %+v %v", resp.StatusCode, ch, err)
+	if resp.StatusCode != http.StatusPaymentRequired || err != nil || len(ch.Accepts) != 2 ||
+		ch.Accepts[0].Scheme != x402.SchemeExact || ch.Accepts[1].Scheme != x402.SchemeUpto {
+		t.Fatalf("unpaid request: %d, challenge %+v %v, want exact and upto", resp.StatusCode, ch, err)
 	}
 	n, err := strconv.ParseInt(ch.Accepts[0].Amount, 10, 64)
 	if err != nil {
@@ -239,7 +239,8 @@ func TestDemo_BinaryEndToEnd(t *testing.T) {
 		t.Fatalf("ledger verify: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
 	r = runBinary(t, bin, "ledger", "reconcile", "--config", info.Config)
-	if r.code != 0 || !strings.Contains(r.stdout, "5 credited payments checked on chain, 0 without their transfer to payTo") {
+	if r.code != 0 || !strings.Contains(r.stdout, "5 credited payments checked on chain, 0 without their transfer to payTo") ||
+		!strings.Contains(r.stdout, "1 settled upto authorizations checked on chain, 0 without their transfer to payTo") {
 		t.Fatalf("ledger reconcile: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -272,5 +273,24 @@ func payWithNode(t *testing.T, info *demoInfo, chain *demoLedger) {
 			t.Fatalf("%s: the payer holds %d, want %d − %d quoted", script, got, before, want)
 		}
 	}
-
+	// And @x402/evm's upto client: served at once, settled after, for the
+	// metered cost as settled (the demo's x402.upto.min_amount is one unit).
+	before := chain.balance(info.Payer.Address)
+	var out struct {
+		Status          int
+		PaymentResponse x402.UptoSettleResponse
+		Cost            string
+	}
+	if err := json.Unmarshal(runNode(t, node, "x402upto.mjs"), &out); err != nil || out.Status != 200 || !out.PaymentResponse.Success ||
+		out.PaymentResponse.Amount != "28" || out.Cost != "0.000028" {
+		t.Fatalf("x402upto.mjs: %+v %v", out, err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); chain.balance(info.Payer.Address) == before; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("x402upto.mjs: its payment was not settled within 20 s")
+		}
+	}
+	if got := chain.balance(info.Payer.Address); got != before-28 {
+		t.Fatalf("x402upto.mjs: the payer holds %d, want %d − 28 settled", got, before)
+	}
 }

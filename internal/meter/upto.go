@@ -103,9 +103,13 @@ type UptoLedger interface {
 	CaptureUpto(ctx context.Context, id int64, c Charge, amount USDC) error
 	// ReleaseUpto releases a claimed authorization: nothing is settled.
 	ReleaseUpto(ctx context.Context, id int64) error
-	// MarkUpto records an attempt: settling with its transaction once
-	// sent (a failed one stays failed, with the transaction), or failed
-	// with the reason, or due again (txHash "") when the attempt was lost.
+	// BeginUpto counts a settlement attempt and moves a due (or stale
+	// settling) authorization to settling; a failed one stays failed.
+	BeginUpto(ctx context.Context, id int64) error
+	// MarkUpto records what an attempt learned: settling with its
+	// transaction once sent (a failed one stays failed, with the
+	// transaction), or failed with the reason, or due again (txHash "")
+	// when nothing was sent.
 	MarkUpto(ctx context.Context, id int64, state UptoState, txHash, reason string) error
 	// SettleUpto marks it settled by txHash and books, on the payer's
 	// account, a payment entry and a usage entry (the charge) of its

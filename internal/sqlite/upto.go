@@ -28,7 +28,9 @@ var uptoStmtSQL = map[string]string{
 	"uptoCapture": `UPDATE upto_authorizations SET state = ?, cost = ?, amount = ?, charge = ?, updated_at = ?
 		WHERE id = ? AND state = 'claimed'`,
 	"uptoState": `UPDATE upto_authorizations SET state = ?, tx_hash = CASE WHEN ? = '' THEN tx_hash ELSE ? END,
-		reason = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?`,
+		reason = ?, updated_at = ? WHERE id = ?`,
+	"uptoBegin": `UPDATE upto_authorizations SET state = CASE state WHEN 'failed' THEN 'failed' ELSE 'settling' END,
+		attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('due', 'settling', 'failed')`,
 	"uptoSettle": `UPDATE upto_authorizations SET state = 'settled', tx_hash = ?, reason = '', settled_at = ?, updated_at = ?
 		WHERE id = ?`,
 }
@@ -213,7 +215,7 @@ func (l *Ledger) ReleaseUpto(ctx context.Context, id int64) error {
 		if r.state != string(meter.UptoClaimed) {
 			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s, not claimed", id, r.state), nil
 		}
-		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(meter.UptoReleased), "", "", "", 0, now, id); err != nil {
+		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(meter.UptoReleased), "", "", "", now, id); err != nil {
 			return nil, fmt.Errorf("release upto %d: %w", id, err)
 		}
 		return nil, b.uptoExpose(r.payer, -r.max, 0)
@@ -221,7 +223,7 @@ func (l *Ledger) ReleaseUpto(ctx context.Context, id int64) error {
 }
 
 // MarkUpto records a settlement attempt's state. Moves: due or settling →
-// settling (a transaction sent, attempts counted), → failed (the amount
+// settling (a transaction sent), → failed (the amount
 // leaves the open exposure, the payer's failures count one more), → due
 // (an attempt lost, to be made again); failed → failed (a retry of a
 // failed one, refused again, or its transaction recorded).
@@ -243,15 +245,26 @@ func (l *Ledger) MarkUpto(ctx context.Context, id int64, state meter.UptoState, 
 		default:
 			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s; it cannot become %s", id, from, to), nil
 		}
-		attempt := 0
-		if to == meter.UptoSettling || (from == meter.UptoFailed && txHash == "") {
-			attempt = 1
-		}
-		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(to), txHash, txHash, reason, attempt, now, id); err != nil {
+		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(to), txHash, txHash, reason, now, id); err != nil {
 			return nil, fmt.Errorf("mark upto %d: %w", id, err)
 		}
 		if failed == 1 {
 			return nil, b.uptoExpose(r.payer, -r.amount, 1)
+		}
+		return nil, nil
+	})
+}
+
+// BeginUpto counts an attempt at settling an authorization.
+func (l *Ledger) BeginUpto(ctx context.Context, id int64) error {
+	now := l.db.Now().UnixMilli()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		res, err := b.stmt("uptoBegin").ExecContext(b.ctx, now, id)
+		if err != nil {
+			return nil, fmt.Errorf("begin upto %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is not due, settling or failed", id), nil
 		}
 		return nil, nil
 	})

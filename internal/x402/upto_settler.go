@@ -113,14 +113,15 @@ func (u *Upto) settleOne(ctx context.Context, a *meter.UptoAuthorization) (bool,
 		return false, errors.New("its network takes no upto payments any more: " + a.Network)
 	}
 	// A failed one stays failed until it settles: its payer stays refused.
-	state := meter.UptoSettling
+	state, reason := meter.UptoSettling, ""
 	if a.State == meter.UptoFailed {
-		state = meter.UptoFailed
-	} else if err := u.Ledger.MarkUpto(ctx, a.ID, meter.UptoSettling, a.TxHash, ""); err != nil {
+		state, reason = meter.UptoFailed, a.Reason
+	}
+	if err := u.Ledger.BeginUpto(ctx, a.ID); err != nil {
 		return false, err
 	}
 	var res Result
-	if a.State != meter.UptoDue || a.Attempts > 0 {
+	if a.State != meter.UptoDue || a.Attempts > 0 || a.TxHash != "" {
 		// An earlier attempt may have settled without our hearing of it.
 		if used, spent, err := c.CheckUpto(ctx, n, p, a.Amount); err == nil && spent {
 			res = used
@@ -130,7 +131,7 @@ func (u *Upto) settleOne(ctx context.Context, a *meter.UptoAuthorization) (bool,
 		res, err = s.SettleUpto(ctx, &UptoSettlement{Payment: p, Network: n, Amount: a.Amount, TxHash: a.TxHash,
 			Submitted: func(tx string) {
 				a.TxHash = tx
-				if err := u.Ledger.MarkUpto(context.WithoutCancel(ctx), a.ID, state, tx, ""); err != nil {
+				if err := u.Ledger.MarkUpto(context.WithoutCancel(ctx), a.ID, state, tx, reason); err != nil {
 					u.Logger.Error("record upto settlement transaction", "upto", a.ID, "tx", tx, "err", err)
 				}
 			}})
