@@ -166,11 +166,12 @@ func (s *SIWX) Authenticate(ctx context.Context, header, clientIP string) (*mete
 		return nil, err
 	}
 	free := meter.FreeGrant{Amount: s.FreeCredits, Client: clientIP, FreeLimits: s.FreeLimits}
-	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, addr.Hex(), issuedAt.Add(s.TTL), free)
+	label := addr.Hex()
+	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, label, issuedAt.Add(s.TTL), free)
 	if err != nil {
 		return nil, err
 	}
-	return &meter.Principal{Kind: meter.PrincipalWallet, AccountID: acct.ID, Scopes: SIWXScopes, Label: addr.Hex()}, nil
+	return &meter.Principal{Kind: meter.PrincipalWallet, AccountID: acct.ID, Scopes: SIWXScopes, Label: label}, nil
 }
 
 // check binds the message to this server: its domain and URI to the

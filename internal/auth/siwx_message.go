@@ -37,12 +37,13 @@ func SIWXMessage(p *x402.SIWXPayload) (string, error) {
 	if err := checkSIWXFields(p); err != nil {
 		return "", err
 	}
-	addr, err := siwxAddress(p.Address)
+	addr, checksummed, err := siwxAddress(p.Address)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString(p.Domain + siweHeaderSuffix + "\n" + addr.Hex())
+	b.Grow(512)
+	b.WriteString(p.Domain + siweHeaderSuffix + "\n" + checksummed)
 	if p.Statement == nil {
 		b.WriteString("\n\n")
 	} else {
@@ -107,17 +108,19 @@ func checkSIWXFields(p *x402.SIWXPayload) error {
 	return nil
 }
 
-// siwxAddress parses an EVM address written as EIP-55 or in lower case
-// (the message then names its EIP-55 form, as the SIWE library writes it).
-func siwxAddress(s string) (common.Address, error) {
+// siwxAddress parses an EVM address written as EIP-55 or in lower case,
+// and returns it with its EIP-55 form: what the message names, as the SIWE
+// library writes it.
+func siwxAddress(s string) (common.Address, string, error) {
 	if len(s) != 42 || !strings.HasPrefix(s, "0x") || !common.IsHexAddress(s) {
-		return common.Address{}, siwxPayloadErr("address must be 0x and 40 hex digits")
+		return common.Address{}, "", siwxPayloadErr("address must be 0x and 40 hex digits")
 	}
 	a := common.HexToAddress(s)
-	if s != a.Hex() && s != strings.ToLower(s) {
-		return common.Address{}, siwxPayloadErr("address is neither EIP-55 checksummed (%s) nor lower case", a.Hex())
+	checksummed := a.Hex()
+	if s != checksummed && s != strings.ToLower(s) {
+		return common.Address{}, "", siwxPayloadErr("address is neither EIP-55 checksummed (%s) nor lower case", checksummed)
 	}
-	return a, nil
+	return a, checksummed, nil
 }
 
 // sameMessage parses msg as Sign-In with Ethereum does and checks that it

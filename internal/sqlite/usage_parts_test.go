@@ -123,7 +123,7 @@ func TestMigration_UsagePartsFromVersion6(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if got := db.Count(t, `SELECT MAX(version) FROM schema_migrations`); got < 7 {
+	if got := db.Count(t, `SELECT MAX(version) FROM schema_migrations`); got < 7 { // later migrations come after 7
 		t.Fatalf("schema version=%d, want 7 or later", got)
 	}
 	l := MustOpenLedger(t, db)

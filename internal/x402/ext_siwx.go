@@ -1,7 +1,6 @@
 package x402
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -128,7 +127,7 @@ func DecodeSIWX(header string) (*SIWXPayload, error) {
 		return nil, InvalidSIWX(ReasonSIWXPayload, "%s: %v", HeaderSIWX, err)
 	}
 	var p SIWXPayload
-	if err := strictJSON(raw, &p); err != nil {
+	if err := json.Unmarshal(raw, &p); err != nil { // one value: checkSIWXKeys saw json.Valid
 		return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not a sign-in-with-x proof: %v", HeaderSIWX, err)
 	}
 	for _, f := range []struct{ name, v string }{{"domain", p.Domain}, {"address", p.Address}, {"uri", p.URI},
@@ -144,38 +143,124 @@ func DecodeSIWX(header string) (*SIWXPayload, error) {
 	return &p, nil
 }
 
-// checkSIWXKeys refuses a payload that is not one object, or whose object
-// has a key twice or a payload key in another case ("Domain", "ſignature").
-func checkSIWXKeys(raw []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return fmt.Errorf("not a JSON object")
-	}
-	exact := map[string]string{}
+// siwxExact maps the folded form of each payload key to the key.
+var siwxExact = func() map[string]string {
+	m := make(map[string]string, len(siwxFields))
 	for _, f := range siwxFields {
-		exact[foldKey(f)] = f
+		m[foldKey(f)] = f
 	}
-	seen := map[string]bool{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		key, _ := kt.(string)
+	return m
+}()
+
+// checkSIWXKeys refuses a payload that is not one JSON object, or whose
+// object has a key twice or a payload key in another case ("Domain",
+// "ſignature", "\u0064omain" is "domain" and counts as it). Only the top
+// level is looked at: nothing below it is read.
+func checkSIWXKeys(raw []byte) error {
+	if !json.Valid(raw) {
+		return fmt.Errorf("not JSON")
+	}
+	keys, err := topKeys(raw)
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(keys))
+	for _, key := range keys {
 		if seen[key] {
 			return fmt.Errorf("key %q appears twice", key)
 		}
 		seen[key] = true
-		if want, ok := exact[foldKey(key)]; ok && want != key {
+		if want, ok := siwxExact[foldKey(key)]; ok && want != key {
 			return fmt.Errorf("key %q: field names are exact; want %q", key, want)
 		}
-		if err := walkValue(dec, 1); err != nil {
-			return err
+	}
+	return nil
+}
+
+// topKeys returns the keys, unescaped, of the object raw holds; raw is
+// valid JSON (json.Valid), so the scan need not check the grammar.
+func topKeys(raw []byte) ([]string, error) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	var keys []string
+	for i = skipSpace(raw, i+1); i < len(raw) && raw[i] != '}'; i = skipSpace(raw, i) {
+		if raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+		end := skipString(raw, i)
+		key := string(raw[i+1 : end-1])
+		if !plainKey(key) { // read it as encoding/json does
+			key = ""
+			if err := json.Unmarshal(raw[i:end], &key); err != nil {
+				return nil, err
+			}
+		}
+		keys = append(keys, key)
+		i = skipValue(raw, skipSpace(raw, end)+1) // past the ':'
+	}
+	return keys, nil
+}
+
+// plainKey reports whether key reads the same raw and unescaped: ASCII
+// without escapes.
+func plainKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '\\' || key[i] >= 0x80 {
+			return false
 		}
 	}
-	_, err := dec.Token() // '}'
-	return err
+	return true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// skipValue returns the index after the value at or after b[i].
+func skipValue(b []byte, i int) int {
+	i = skipSpace(b, i)
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			i = skipString(b, i)
+		case c == '{' || c == '[':
+			depth++
+			i++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			i++
+		case c == ',' && depth == 0:
+			return i
+		default:
+			i++
+		}
+		if depth == 0 && i < len(b) && (b[i] == ',' || b[i] == '}') {
+			return i
+		}
+	}
+	return i
 }
 
 // EncodeSIWX is the header value of a proof: base64 of its JSON.

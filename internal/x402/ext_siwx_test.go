@@ -1,0 +1,83 @@
+package x402
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+// tokenKeys is topKeys by encoding/json's own tokenizer: the reference.
+func tokenKeys(raw []byte) ([]string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var keys []string
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		keys = append(keys, kt.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, false
+		}
+	}
+	return keys, true
+}
+
+func TestTopKeys(t *testing.T) {
+	for _, doc := range []string{
+		`{}`, ` { } `, `{"a":1}`, `{"a" : "x,}" , "b":[1,{"c":"]"}],"d":{"e":{}} ,"f":true,"g":null}`,
+		"{\n\t\"\\u0064omain\":\"x\",\"q\\\"uote\":\"\\\\\"}", `{"a":[],"b":{},"c":-1.5e3}`,
+	} {
+		got, err := topKeys([]byte(doc))
+		want, _ := tokenKeys([]byte(doc))
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("%s: keys %q (%v), want %q", doc, got, err, want)
+		}
+	}
+}
+
+func TestDecodeSIWXKeys(t *testing.T) {
+	const proof = `"domain":"a","address":"0x857b06519E91e3A54538791bDbb0E22373e36b66","uri":"https://a/","version":"1",` +
+		`"chainId":"eip155:1","type":"eip191","nonce":"abcdefgh","issuedAt":"2024-01-15T10:30:00Z","signature":"0x00"`
+	for doc, ok := range map[string]bool{
+		`{` + proof + `}`: true,
+		`{` + proof + `,"future":{"domain":[1,2]}}`:   true, // below the top level: not read
+		`{` + proof + `,"domain":"b"}`:                false,
+		`{` + proof + `,"\u0064omain":"b"}`:           false, // the same key, escaped
+		`{` + proof + `,"Domain":"b"}`:                false,
+		`{` + proof + `,"ſtatement":"b"}`:             false,
+		`[{` + proof + `}]`:                           false,
+		`{` + proof + `}{}`:                           false,
+		`{` + proof + `,"resources":["x",{"y":1}]}`:   false, // not strings
+		`{` + proof + `,"signatureScheme":"other"}`:   false,
+		`{` + proof + `,"signatureScheme":"eip1271"}`: true,
+	} {
+		_, err := DecodeSIWX(base64.StdEncoding.EncodeToString([]byte(doc)))
+		if (err == nil) != ok {
+			t.Fatalf("%s: err %v, want ok=%v", doc, err, ok)
+		}
+	}
+}
+
+// FuzzTopKeys: on any valid JSON object, topKeys finds the keys that
+// encoding/json's tokenizer finds.
+func FuzzTopKeys(f *testing.F) {
+	f.Add(`{"a" : "x,}" , "b":[1,{"c":"]"}],"d":{"e":{}} ,"f":true,"g":null}`)
+	f.Add(`{"\u0064":"\"}"}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		if !json.Valid([]byte(doc)) {
+			return
+		}
+		want, isObject := tokenKeys([]byte(doc))
+		got, err := topKeys([]byte(doc))
+		if isObject != (err == nil) || (isObject && !slices.Equal(got, want)) {
+			t.Fatalf("%q: keys %q (%v), want %q (object %v)", doc, got, err, want, isObject)
+		}
+	})
+}
