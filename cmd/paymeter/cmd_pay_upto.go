@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/math"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/payclient"
 )
@@ -80,6 +82,15 @@ func uptoReceiptLine(res *payclient.Result) string {
 // siwxLine is the line of a request signed in with sign-in-with-x.
 func siwxLine(s *payclient.SignedIn) string {
 	return fmt.Sprintf("sign-in-with-x: %s on %s for %s; the wallet's balance pays, nothing was paid", s.Address.Hex(), s.ChainID, s.Domain)
+}
+
+// permit2Line is pay balance's line of the allowance upto pays through.
+func permit2Line(a *big.Int) string {
+	n := a.String() + " units"
+	if a.Cmp(math.MaxBig256) == 0 {
+		n = "unlimited"
+	}
+	return "permit2: allowance " + n + " (what upto payments may spend; approve Permit2 on the token to raise it)"
 }
 
 // printHint writes what the payer can do about a refusal, if anything.
