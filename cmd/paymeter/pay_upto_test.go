@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/payclient"
 )
 
 // `paymeter pay` with the upto scheme, against the real paymeter settling
@@ -171,6 +172,30 @@ func TestPay_UptoUsage(t *testing.T) {
 	} {
 		if _, _, err := runPayErr(t, args...); exitStatus(err) != 2 {
 			t.Errorf("%q: %v (exit %d), want a usage error", args, err, exitStatus(err))
+		}
+	}
+}
+
+// The charged: line takes the receipt's amount, else X-Paymeter-Cost,
+// and says so when a server claims more than was signed for.
+func TestChargedLine(t *testing.T) {
+	paid := &payclient.Requirement{Units: 167}
+	for _, tt := range []struct {
+		res     payclient.Result
+		cost    string
+		hasCost bool
+		want    string
+	}{
+		{payclient.Result{Charged: 34, HasCharged: true}, "0.000034", true,
+			"charged: 34 USDC units (0.000034 credits) of the 167 signed for, settled on chain after the answer"},
+		{payclient.Result{}, "0.0000335", true, "charged: 34 USDC units (0.000034 credits) of the 167 signed for, settled on chain after the answer"},
+		{payclient.Result{}, "0", false, "charged: not told (no receipt amount, no X-Paymeter-Cost); at most the 167 USDC units signed for"},
+		{payclient.Result{Charged: 1_000_000, HasCharged: true}, "0", false,
+			"charged: the server claims 1000000 USDC units, more than the 167 signed for; no more than 167 can be settled"},
+	} {
+		tt.res.Paid = paid
+		if got := chargedLine(&tt.res, amt(t, tt.cost), tt.hasCost); got != tt.want {
+			t.Errorf("%+v %s: %q, want %q", tt.res, tt.cost, got, tt.want)
 		}
 	}
 }
