@@ -36,11 +36,14 @@ Usage:
   paymeter ledger reconcile [--config FILE]           check every x402 credit against its chain (rpc_url)
   paymeter config check [--config FILE]
   paymeter pay [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE] [-N] [-i] [--max CREDITS] [--x402 1|2] [--wallet] URL
+  paymeter pay … [--scheme exact|upto] [--asset ADDR]... [--siwx] URL
+                                                      upto (the metered cost) when offered, else exact;
+                                                      --siwx signs in with x: the wallet's balance pays
   paymeter pay topup --url BASE AMOUNT | pay signin --url BASE | pay balance --url BASE [--rpc URL --token ADDR]
                                                       a client that pays: x402 per request, wallet headers, top-up,
                                                       sign-in; key from --key-file FILE or $PAYMETER_PAYER_KEY; exit 0 2xx,
-                                                      1 failure, 2 usage, 3 over --max, 4 payment refused, 5 HTTP error,
-                                                      6 402 not payable; plain http is signed for on loopback only
+                                                      1 failure, 2 usage, 3 over --max, 4 payment or sign-in refused,
+                                                      5 HTTP error, 6 402 not payable; plain http is signed for on loopback only
                                                       (else --insecure-http)
   paymeter version
 

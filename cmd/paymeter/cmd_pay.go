@@ -24,7 +24,7 @@ import (
 // answer, 1 any other failure, 2 usage.
 const (
 	exitOverMax   = 3 // the price is above --max; nothing signed
-	exitRejected  = 4 // the server refused the signed payment
+	exitRejected  = 4 // the server refused the signed payment or sign-in-with-x proof
 	exitHTTPError = 5 // a non-2xx answer that is not a payment matter
 	exitMalformed = 6 // a 402 that cannot be paid; nothing signed
 )
@@ -44,6 +44,10 @@ type payFlags struct {
 	keyFile string
 	max     string
 	x402    int
+	// scheme forces exact or upto (default auto: upto when offered);
+	// assets are tokens besides USDC that upto may be paid in.
+	scheme string
+	assets assetList
 	// insecure signs over plain http off loopback (payclient.ErrCleartext).
 	insecure bool
 }
@@ -52,6 +56,8 @@ func (f *payFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.keyFile, "key-file", "", "file holding the payer's private key in hex (else $"+payKeyEnv+")")
 	fs.StringVar(&f.max, "max", "", "the most one payment may cost, in credits (default 1)")
 	fs.IntVar(&f.x402, "x402", 0, "pay with this x402 version only: 1 or 2 (default: v2, else v1)")
+	fs.StringVar(&f.scheme, "scheme", "", "pay with this x402 scheme only: exact or upto (default: upto when offered, else exact)")
+	fs.Var(&f.assets, "asset", "a token besides each network's USDC that upto may be paid in, its units counted as USDC's (repeatable)")
 	fs.BoolVar(&f.insecure, "insecure-http", false, "sign over plain http to a host that is not loopback (anyone on the way can take it)")
 }
 
@@ -69,6 +75,9 @@ func (f *payFlags) client(stderr io.Writer, needKey bool) (*payclient.Client, er
 		return nil, usagef("pay: --x402 must be 1 or 2")
 	}
 	c.Version, c.InsecureHTTP = f.x402, f.insecure
+	if err := f.checkScheme(c); err != nil {
+		return nil, err
+	}
 	key, err := loadPayerKey(f.keyFile, stderr)
 	if err != nil {
 		return nil, err
@@ -154,6 +163,8 @@ type payRequest struct {
 	method, data         string
 	headers              headerList
 	stream, wallet, head bool
+	// siwx signs the 402's sign-in-with-x challenge instead of paying.
+	siwx bool
 }
 
 func parsePayRequest(args []string) (*payRequest, string, error) {
@@ -166,12 +177,16 @@ func parsePayRequest(args []string) (*payRequest, string, error) {
 	fs.BoolVar(&p.stream, "N", false, "copy the answer as it arrives (streams)")
 	fs.BoolVar(&p.wallet, "wallet", false, "sign wallet headers: the wallet's balance pays, not x402")
 	fs.BoolVar(&p.head, "i", false, "print the answer's status line and headers first")
+	fs.BoolVar(&p.siwx, "siwx", false, "sign the 402's sign-in-with-x challenge: the wallet's balance pays, not x402")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return nil, "", err
 	}
 	if len(pos) != 1 {
 		return nil, "", usagef("pay: want one URL, got %d arguments", len(pos))
+	}
+	if p.siwx && p.wallet {
+		return nil, "", usagef("pay: --siwx and --wallet are two ways to spend the balance: give one")
 	}
 	if u, err := url.Parse(pos[0]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, "", usagef("pay: %q is not an http(s) URL", pos[0])
@@ -238,7 +253,7 @@ func runPayRequest(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	c, err := p.client(stderr, p.wallet)
+	c, err := p.client(stderr, p.wallet || p.siwx)
 	if err != nil {
 		return err
 	}
@@ -247,15 +262,19 @@ func runPayRequest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	var res *payclient.Result
-	if p.wallet {
+	switch {
+	case p.wallet:
 		res, err = c.DoWallet(ctx, req)
-	} else {
+	case p.siwx:
+		res, err = c.DoSIWX(ctx, req)
+	default:
 		res, err = c.Do(ctx, req)
 	}
 	if errors.Is(err, payclient.ErrNoKey) {
 		return fmt.Errorf("pay: %w: give --key-file FILE or set %s", err, payKeyEnv)
 	}
 	if err != nil {
+		printHint(stderr, err)
 		return payExit(err)
 	}
 	return p.output(res, stdout, stderr)
@@ -265,9 +284,16 @@ func runPayRequest(ctx context.Context, args []string, stdout, stderr io.Writer)
 func (p *payRequest) output(res *payclient.Result, stdout, stderr io.Writer) error {
 	resp := res.Response
 	defer resp.Body.Close()
-	if res.Paid != nil {
+	upto := res.Paid != nil && res.Paid.Scheme == payclient.SchemeUpto
+	switch {
+	case upto:
+		fmt.Fprintln(stderr, paidUptoLine(res.Paid))
+		fmt.Fprintln(stderr, uptoReceiptLine(res))
+	case res.Paid != nil:
 		fmt.Fprintln(stderr, paidLine(res.Paid))
 		fmt.Fprintln(stderr, receiptLine(res))
+	case res.SignedIn != nil:
+		fmt.Fprintln(stderr, siwxLine(res.SignedIn))
 	}
 	out := bufio.NewWriter(stdout)
 	if p.head {
@@ -289,10 +315,14 @@ func (p *payRequest) output(res *payclient.Result, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("pay: reading the answer: %w", err)
 	}
-	if cost, ok := res.Cost(); ok {
+	cost, hasCost := res.Cost()
+	if hasCost {
 		fmt.Fprintf(stderr, "cost: %s credits\n", cost)
 	}
-	if p.wallet {
+	if upto {
+		fmt.Fprintln(stderr, chargedLine(res, cost, hasCost))
+	}
+	if p.wallet || res.SignedIn != nil {
 		if b, err := meter.ParseAmount(resp.Header.Get("X-Paymeter-Balance")); err == nil {
 			fmt.Fprintf(stderr, "balance: %s credits\n", b)
 		}

@@ -108,11 +108,12 @@ func runPayBalance(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "balance: %s credits (wallet %s, account %d)\n", a.Balance, c.Address().Hex(), a.ID)
 	}
 	if *rpc != "" {
-		units, err := payclient.TokenBalance(ctx, *rpc, common.HexToAddress(*token), c.Address())
+		units, permit2, err := payclient.TokenFunds(ctx, *rpc, common.HexToAddress(*token), c.Address())
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "token: %s units of %s (wallet %s)\n", units, common.HexToAddress(*token).Hex(), c.Address().Hex())
+		fmt.Fprintln(stdout, permit2Line(permit2))
 	}
 	return nil
 }

@@ -101,6 +101,8 @@ func TestDemo_PrintedLinesWork(t *testing.T) {
 		"The same with x402 v1":     {"via x402 v1 exact", "receipt: 0x", "on base-sepolia", "cost: "},
 		"A top-up":                  {"paid: 10000000 usdc units", "balance: "},
 		"Spend that balance":        {`"object":"chat.completion"`, "cost: "},
+		"x402 upto":                 {"via x402 v2 upto", "receipt: accepted", "charged: ", `"object":"chat.completion"`},
+		"Or with sign-in-with-x":    {"sign-in-with-x: 0x", "nothing was paid", "cost: ", "balance: ", `"object":"chat.completion"`},
 		"Sign in with Ethereum":     {"signed in: ", "pm_"},
 		"The payer's balances":      {"balance: ", "token: "},
 		"The ledger, and every":     {"ledger ok", "3 credited payments checked on chain, 0 without their transfer"},

@@ -73,6 +73,8 @@ func (d *demoChain) configure(cfg *Config) {
 	cfg.X402.Networks = []NetworkConfig{d.network()}
 	cfg.X402.RelayerKey = hex.EncodeToString(crypto.FromECDSA(d.relayerKey))
 	cfg.X402.Upto.Enabled = true // the chain has Permit2 and the upto proxy; the payer approved Permit2
+	// Gas costs nothing on the demo chain: one unit the least settled, so that the metered cost shows.
+	cfg.X402.Upto.MinAmount = meter.USDC(1).Amount()
 	if len(cfg.X402.TopupAmounts) == 0 {
 		cfg.X402.TopupAmounts = []meter.Amount{10 * meter.Credit}
 	}

@@ -274,14 +274,15 @@ func payWithNode(t *testing.T, info *demoInfo, chain *demoLedger) {
 		}
 	}
 	// And @x402/evm's upto client: served at once, settled after, for the
-	// metered cost as settled (at least x402.upto.min_amount, 0.01 USDC).
+	// metered cost as settled (the demo's x402.upto.min_amount is one unit).
 	before := chain.balance(info.Payer.Address)
 	var out struct {
 		Status          int
 		PaymentResponse x402.UptoSettleResponse
+		Cost            string
 	}
 	if err := json.Unmarshal(runNode(t, node, "x402upto.mjs"), &out); err != nil || out.Status != 200 || !out.PaymentResponse.Success ||
-		out.PaymentResponse.Amount != "10000" {
+		out.PaymentResponse.Amount != "28" || out.Cost != "0.000028" {
 		t.Fatalf("x402upto.mjs: %+v %v", out, err)
 	}
 	for deadline := time.Now().Add(20 * time.Second); chain.balance(info.Payer.Address) == before; time.Sleep(100 * time.Millisecond) {
@@ -289,7 +290,7 @@ func payWithNode(t *testing.T, info *demoInfo, chain *demoLedger) {
 			t.Fatal("x402upto.mjs: its payment was not settled within 20 s")
 		}
 	}
-	if got := chain.balance(info.Payer.Address); got != before-10_000 {
-		t.Fatalf("x402upto.mjs: the payer holds %d, want %d − 10000 settled", got, before)
+	if got := chain.balance(info.Payer.Address); got != before-28 {
+		t.Fatalf("x402upto.mjs: the payer holds %d, want %d − 28 settled", got, before)
 	}
 }

@@ -162,9 +162,18 @@ func TestPay_BalanceOnChain(t *testing.T) {
 	t.Cleanup(node.Close)
 	stdout, stderr, status := payRun(t, "balance", "--key-file", kf, "--rpc", node.URL, "--token", c.tokenAddr.Hex(), "--url", m.URL())
 	acct := walletOf(t, m, payer) // a wallet-signed request creates the account, with its free credits
-	want := fmt.Sprintf("balance: %s credits (wallet %s, account %d)\ntoken: 12345678 units of %s (wallet %s)\n",
+	want := fmt.Sprintf("balance: %s credits (wallet %s, account %d)\ntoken: 12345678 units of %s (wallet %s)\n"+
+		"permit2: allowance 0 units (what upto payments may spend; approve Permit2 on the token to raise it)\n",
 		acct.Balance, payer.Hex(), acct.ID, c.tokenAddr.Hex(), payer.Hex())
 	if status != 0 || stdout != want || acct.Balance != 5*meter.Credit {
+		t.Fatalf("exit %d\nstdout %q\nwant   %q\nstderr %s", status, stdout, want, stderr)
+	}
+	// A payer that approved Permit2 (as upto needs) sees it.
+	key, approved := uptoPayer(t, c, 1)
+	stdout, stderr, status = payRun(t, "balance", "--key-file", keyFile(t, key), "--rpc", node.URL, "--token", c.tokenAddr.Hex())
+	want = fmt.Sprintf("token: 1 units of %s (wallet %s)\npermit2: allowance unlimited (what upto payments may spend; approve Permit2 on the token to raise it)\n",
+		c.tokenAddr.Hex(), approved.Hex())
+	if status != 0 || stdout != want {
 		t.Fatalf("exit %d\nstdout %q\nwant   %q\nstderr %s", status, stdout, want, stderr)
 	}
 }

@@ -17,17 +17,21 @@ import (
 // checked: what it signs and what it shows are the same values.
 type Requirement struct {
 	Version int    // x402 protocol version, 1 or 2
-	Scheme  string // always "exact"
+	Scheme  string // "exact", or "upto" (v2 only)
 	// Network is the network as the 402 names it: a v1 name
 	// ("base-sepolia") or a v2 CAIP-2 id ("eip155:84532").
 	Network string
 	ChainID int64
 	Asset   common.Address
 	PayTo   common.Address
-	// Units is the price in the token's atomic units (USDC: 10⁻⁶).
+	// Units is the price in the token's atomic units (USDC: 10⁻⁶); of an
+	// upto requirement, the most that may be settled.
 	Units                   meter.USDC
 	TokenName, TokenVersion string
 	MaxTimeoutSeconds       int
+	// Facilitator is an upto requirement's extra.facilitatorAddress: the
+	// only address the permit lets settle it (its witness names it).
+	Facilitator common.Address
 
 	v2       *x402.Requirement // as received, echoed in the v2 payment
 	resource *x402.Resource
@@ -59,73 +63,77 @@ var usdcNames = map[string]bool{"USDC": true, "USD Coin": true}
 // maxAccepts bounds how many requirements of a 402 are looked at.
 const maxAccepts = 32
 
-// parseChallenge reads the requirements of a 402: the v2 header and the
-// v1 body (body may be nil). It returns the payable ones, v2 first, or a
-// MalformedError saying why none is.
-func parseChallenge(h http.Header, body []byte) ([]*Requirement, error) {
-	var out []*Requirement
-	var why []string
-	if v := h.Get(x402.HeaderRequired); v != "" {
-		reqs, err := parseV2(v)
-		if err != nil {
-			why = append(why, "v2: "+err.Error())
-		}
-		out = append(out, reqs...)
-	}
-	if len(body) > 0 {
-		reqs, err := parseV1(body)
-		if err != nil {
-			why = append(why, "v1: "+err.Error())
-		}
-		out = append(out, reqs...)
-	}
-	if len(out) == 0 {
-		if len(why) == 0 {
-			why = append(why, "it carries no x402 requirements (no "+x402.HeaderRequired+" header, no accepts in the body)")
-		}
-		return nil, &MalformedError{Reason: strings.Join(why, "; ")}
-	}
-	return out, nil
+// offer is what a 402 offers this client: the requirements it can pay,
+// why it cannot pay the others, and its sign-in-with-x declaration.
+type offer struct {
+	reqs    []*Requirement // payable, v2 first, in the 402's order
+	refused []string       // "v2: accepts[1]: …", one per requirement refused
+	siwx    json.RawMessage
 }
 
-func parseV2(header string) ([]*Requirement, error) {
+// parseOffer reads the requirements of a 402: the v2 header and the v1
+// body (body may be nil). Nothing it refuses is an error yet: which
+// requirement is wanted (the version, the scheme) decides (Client.pick).
+func parseOffer(h http.Header, body []byte) *offer {
+	o := &offer{}
+	if v := h.Get(x402.HeaderRequired); v != "" {
+		parseV2(o, v)
+	}
+	if len(body) > 0 {
+		if err := parseV1(o, body); err != nil {
+			o.refused = append(o.refused, "v1: "+err.Error())
+		}
+	}
+	if len(o.reqs) == 0 && len(o.refused) == 0 {
+		o.refused = append(o.refused, "it carries no x402 requirements (no "+x402.HeaderRequired+" header, no accepts in the body)")
+	}
+	return o
+}
+
+func parseV2(o *offer, header string) {
+	refuse := func(format string, args ...any) { o.refused = append(o.refused, "v2: "+fmt.Sprintf(format, args...)) }
 	if len(header) > maxRequiredHeader {
-		return nil, fmt.Errorf("%s is longer than %d bytes", x402.HeaderRequired, maxRequiredHeader)
+		refuse("%s is longer than %d bytes", x402.HeaderRequired, maxRequiredHeader)
+		return
 	}
 	pr, err := x402.ParseChallengeV2(header)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not base64 JSON", x402.HeaderRequired)
+		refuse("%s is not base64 JSON", x402.HeaderRequired)
+		return
 	}
 	if pr.X402Version != 2 {
-		return nil, fmt.Errorf("%s says x402Version %d, not 2", x402.HeaderRequired, pr.X402Version)
+		refuse("%s says x402Version %d, not 2", x402.HeaderRequired, pr.X402Version)
+		return
 	}
-	var out []*Requirement
-	var last error
+	if len(pr.Accepts) == 0 {
+		refuse("accepts is empty")
+	}
+	extras := rawExtras(header)
 	for i := range pr.Accepts[:min(len(pr.Accepts), maxAccepts)] {
 		a := pr.Accepts[i]
-		r, err := checkV2(&a)
+		r, err := checkV2(&a, extras[i])
 		if err != nil {
-			last = fmt.Errorf("accepts[%d]: %w", i, err)
+			refuse("accepts[%d]: %v", i, err)
 			continue
 		}
 		r.resource = &pr.Resource
-		out = append(out, r)
+		o.reqs = append(o.reqs, r)
 	}
-	if len(out) == 0 {
-		if last == nil {
-			last = errors.New("accepts is empty")
-		}
-		return nil, last
-	}
-	return out, nil
+	o.siwx = pr.Extensions[x402.ExtensionSIWX]
 }
 
-func checkV2(a *x402.Requirement) (*Requirement, error) {
+func checkV2(a *x402.Requirement, extra map[string]json.RawMessage) (*Requirement, error) {
 	id, err := x402.ParseCAIP2(a.Network)
 	if err != nil {
 		return nil, errors.New(printable(err.Error(), 200))
 	}
 	r := &Requirement{Version: 2, Network: a.Network, ChainID: id, v2: a}
+	if a.Scheme == x402.SchemeUpto {
+		if err := r.checkUpto(a, extra); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	if err := r.check(a.Scheme, a.Amount, a.Asset, a.PayTo, a.MaxTimeoutSeconds, a.Extra); err != nil {
 		return nil, err
 	}
@@ -139,37 +147,32 @@ type v1Body struct {
 	Accepts     []x402.RequirementV1 `json:"accepts"`
 }
 
-func parseV1(body []byte) ([]*Requirement, error) {
+func parseV1(o *offer, body []byte) error {
 	var b v1Body
 	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, errors.New("the body is not an x402 v1 JSON object")
+		return errors.New("the body is not an x402 v1 JSON object")
 	}
 	if b.X402Version != 1 || len(b.Accepts) == 0 {
 		if b.X402Version == 0 && len(b.Accepts) == 0 {
-			return nil, nil // not an x402 body; the header may carry v2
+			return nil // not an x402 body; the header may carry v2
 		}
-		return nil, fmt.Errorf("the body says x402Version %d with %d requirements", b.X402Version, len(b.Accepts))
+		return fmt.Errorf("the body says x402Version %d with %d requirements", b.X402Version, len(b.Accepts))
 	}
-	var out []*Requirement
-	var last error
 	for i := range b.Accepts[:min(len(b.Accepts), maxAccepts)] {
 		a := &b.Accepts[i]
 		id, ok := x402.ChainIDOf(a.Network)
 		if !ok {
-			last = fmt.Errorf("accepts[%d]: network %q is not an x402 v1 EVM network", i, printable(a.Network, 64))
+			o.refused = append(o.refused, fmt.Sprintf("v1: accepts[%d]: network %q is not an x402 v1 EVM network", i, printable(a.Network, 64)))
 			continue
 		}
 		r := &Requirement{Version: 1, Network: a.Network, ChainID: id}
 		if err := r.check(a.Scheme, a.MaxAmountRequired, a.Asset, a.PayTo, a.MaxTimeoutSeconds, a.Extra); err != nil {
-			last = fmt.Errorf("accepts[%d]: %w", i, err)
+			o.refused = append(o.refused, fmt.Sprintf("v1: accepts[%d]: %v", i, err))
 			continue
 		}
-		out = append(out, r)
+		o.reqs = append(o.reqs, r)
 	}
-	if len(out) == 0 {
-		return nil, last
-	}
-	return out, nil
+	return nil
 }
 
 // check validates the fields both versions share and sets them on r.
@@ -230,26 +233,4 @@ func parseAddress(s string) (common.Address, bool) {
 	}
 	a := common.HexToAddress(s)
 	return a, a != (common.Address{})
-}
-
-// pick chooses the first requirement of the wanted version (0: any, v2
-// first) within max. Above max, it names the cheapest.
-func pick(reqs []*Requirement, version int, max meter.Amount) (*Requirement, error) {
-	maxUnits := meter.USDC(max / 1000) // credits in atomic units, rounded down
-	var cheapest *Requirement
-	for _, r := range reqs {
-		if version != 0 && r.Version != version {
-			continue
-		}
-		if r.Units <= maxUnits {
-			return r, nil
-		}
-		if cheapest == nil || r.Units < cheapest.Units {
-			cheapest = r
-		}
-	}
-	if cheapest == nil {
-		return nil, &MalformedError{Reason: fmt.Sprintf("it offers no payable x402 v%d requirement", version)}
-	}
-	return nil, &OverMaxError{Requirement: cheapest, Max: max}
 }

@@ -1,6 +1,7 @@
 // Package payclient is the payer's side of paymeter: it pays a request's
-// 402 with x402 (v2, else v1), signs requests with wallet headers, tops a
-// wallet up, and signs in with Ethereum. It is what `paymeter pay` runs
+// 402 with x402 (v2, else v1; upto when offered, else exact), signs
+// requests with wallet headers or sign-in-with-x, tops a wallet up, and
+// signs in with Ethereum. It is what `paymeter pay` runs
 // (docs/design.md §5). The server it talks to may be hostile: everything
 // read from it is bounded, a 402 is checked strictly before anything is
 // signed, a price above Max is refused, and a command signs one payment
@@ -18,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
@@ -41,6 +43,14 @@ type Client struct {
 	Realm string
 	// Version forces an x402 version, 1 or 2; 0 prefers v2.
 	Version int
+	// Scheme forces an x402 scheme, SchemeExact or SchemeUpto; "" or
+	// SchemeAuto pays upto when a v2 402 offers it, else exact.
+	Scheme string
+	// Assets are tokens, besides each network's canonical USDC, that upto
+	// may be paid in; their atomic units are counted as USDC's against Max.
+	Assets []common.Address
+	// Rand draws upto's Permit2 nonces; nil is crypto/rand.
+	Rand io.Reader
 	// InsecureHTTP signs over plain http to any host; without it, plain
 	// http is signed for on loopback only (ErrCleartext).
 	InsecureHTTP bool
@@ -107,6 +117,12 @@ type Result struct {
 	// says why a receipt header could not be decoded.
 	Receipt    *x402.SettleResponse
 	ReceiptErr error
+	// Charged is what an upto receipt says is settled, in USDC units;
+	// HasCharged is false when it says nothing (a stream's: see Cost).
+	Charged    meter.USDC
+	HasCharged bool
+	// SignedIn is the sign-in-with-x proof sent (DoSIWX), nil otherwise.
+	SignedIn *SignedIn
 }
 
 // Cost is X-Paymeter-Cost: a header, or on a stream a trailer, known
@@ -172,11 +188,7 @@ func (c *Client) do(ctx context.Context, req *http.Request, body []byte, sign fu
 	if err != nil {
 		return nil, &MalformedError{Reason: err.Error()}
 	}
-	reqs, err := parseChallenge(resp.Header, errBody)
-	if err != nil {
-		return nil, err
-	}
-	r, err := pick(reqs, c.Version, c.max())
+	r, err := c.pick(parseOffer(resp.Header, errBody))
 	if err != nil {
 		return nil, err
 	}
@@ -204,13 +216,12 @@ func (c *Client) do(ctx context.Context, req *http.Request, body []byte, sign fu
 }
 
 // answer reads the answer to a paid request: a 402 or 409 is the payment
-// refused; anything else is returned with its receipt.
+// refused, as is an upto cap's 429 or 503; anything else is returned with
+// its receipt.
 func (c *Client) answer(resp *http.Response, r *Requirement) (*Result, error) {
-	if resp.StatusCode == http.StatusPaymentRequired || resp.StatusCode == http.StatusConflict {
-		b, _ := readBounded(resp.Body, maxErrorBody)
-		resp.Body.Close()
-		code, msg := ErrorFields(b)
-		return nil, &RejectedError{Status: resp.StatusCode, Code: code, Message: msg, Requirement: r}
+	if rej := refusal(resp); rej != nil {
+		rej.Requirement = r
+		return nil, rej
 	}
 	res := &Result{Response: resp, Paid: r}
 	h := resp.Header.Get(x402.ReceiptHeader(r.Version))
@@ -227,6 +238,9 @@ func (c *Client) answer(resp *http.Response, r *Requirement) (*Result, error) {
 			rc.ErrorReason = printable(rc.ErrorReason, 80)
 			res.Receipt = rc
 		}
+		if r.Scheme == SchemeUpto {
+			res.Charged, res.HasCharged = uptoCharged(h)
+		}
 	}
 	return res, nil
 }
@@ -235,6 +249,10 @@ func (c *Client) answer(resp *http.Response, r *Requirement) (*Result, error) {
 func (c *Client) payment(r *Requirement) (name, value string, err error) {
 	if c.Key == nil {
 		return "", "", ErrNoKey
+	}
+	if r.Scheme == SchemeUpto {
+		v, err := c.uptoPayment(r)
+		return x402.HeaderPaymentV2, v, err
 	}
 	n := r.network()
 	// Valid for what the server allows, at most 10 minutes: a hostile

@@ -166,7 +166,7 @@ func TestDo_Malformed402(t *testing.T) {
 		{"hex amount", v2(func(r *x402.Requirement) { r.Amount = "0x10" }), "", `amount "0x10" is not a positive integer`},
 		{"zero", v2(func(r *x402.Requirement) { r.Amount = "0" }), "", `amount "0" is not a positive integer`},
 		{"huge", v2(func(r *x402.Requirement) { r.Amount = strings.Repeat("9", 78) }), "", "is not a positive integer of at most 18 digits"},
-		{"scheme", v2(func(r *x402.Requirement) { r.Scheme = "upto" }), "", `scheme "upto" is not "exact"`},
+		{"scheme", v2(func(r *x402.Requirement) { r.Scheme = "deferred" }), "", `scheme "deferred" is not "exact"`},
 		{"network", v2(func(r *x402.Requirement) { r.Network = "solana:mainnet" }), "", `network "solana:mainnet" is not an eip155 network`},
 		{"asset", v2(func(r *x402.Requirement) { r.Asset = "USDC" }), "", "asset is not an address"},
 		{"payTo zero", v2(func(r *x402.Requirement) { r.PayTo = common.Address{}.Hex() }), "", "payTo is not an address"},
