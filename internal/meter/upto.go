@@ -57,6 +57,9 @@ type UptoAuthorization struct {
 	// Payload and Requirement are the payment and what it paid, as JSON,
 	// so that it can be settled after a restart.
 	Payload, Requirement []byte
+	// Identifier is the payment-identifier id the payer named it with,
+	// "" for none; set on a claim only (see UptoLedger.ClaimUpto).
+	Identifier           string
 	CreatedAt, UpdatedAt time.Time
 }
 
@@ -97,7 +100,16 @@ type UptoLedger interface {
 	// ECodePaymentUsed, a payer with a failed settlement
 	// ECodeUptoSettlementFailed, a cap exceeded ECodeUptoLimitReached or
 	// ECodeUptoCapacity, funds short ECodeInvalidPayment (UptoShort*).
+	// With a.Identifier set, (Payer, Identifier) is claimed in the same
+	// transaction, in the one namespace of the payer's exact and upto
+	// payments (PaymentIdentifiers), and decided first: claimed before
+	// for this same key, it fails with ECodePaymentReplayed, its Err an
+	// *UptoReplay; for another payment, ECodePaymentIDConflict.
 	ClaimUpto(ctx context.Context, a *UptoAuthorization, limits UptoLimits) error
+	// FindUptoByIdentifier returns the authorization payer claimed with
+	// payment-identifier id, or nil when the id names none (unused, or an
+	// exact payment's).
+	FindUptoByIdentifier(ctx context.Context, payer, id string) (*UptoAuthorization, error)
 	// CaptureUpto records the metered charge and the amount to settle for
 	// it: due, or released when amount is 0. Durable on return.
 	CaptureUpto(ctx context.Context, id int64, c Charge, amount USDC) error

@@ -18,6 +18,9 @@ type Replayed struct {
 	Version int
 	// Receipt is the first payment's, nil while it is unsettled.
 	Receipt *SettleResponse
+	// UptoReceipt is, for an upto payment, its first answer's receipt
+	// (upto_replay.go); Receipt is nil then.
+	UptoReceipt *UptoSettleResponse
 	// Cost is what the first payment's request was charged, if Metered.
 	Cost    meter.Amount
 	Metered bool
@@ -25,6 +28,18 @@ type Replayed struct {
 
 func (r *Replayed) Error() string { return r.Err.Error() }
 func (r *Replayed) Unwrap() error { return r.Err }
+
+// ReceiptHeaderValue is the first answer's receipt for its header
+// (ReceiptHeader(r.Version)), "" while there is none.
+func (r *Replayed) ReceiptHeaderValue() string {
+	switch {
+	case r.UptoReceipt != nil:
+		return encodeJSON(*r.UptoReceipt)
+	case r.Receipt != nil:
+		return EncodeReceipt(*r.Receipt)
+	}
+	return ""
+}
 
 // replayWait bounds how long a replay waits for the first payment's
 // request to be metered, so that it can answer with its charge.

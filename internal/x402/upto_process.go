@@ -48,6 +48,10 @@ type Upto struct {
 	// running here, never released.
 	ClaimedTTL time.Duration
 	InFlight   *meter.InFlight
+	// ReplayWait bounds how long a payment sent again under its
+	// payment-identifier waits for the first one's request to be metered
+	// (default 30 s), as Processor.ReplayWait.
+	ReplayWait time.Duration
 	Observer   UptoObserver
 	Logger     *slog.Logger
 
@@ -108,6 +112,15 @@ func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, r
 	if err != nil {
 		return nil, malformed(2, err) // 400 invalid_payment_payload (conform.go)
 	}
+	id, err := identifierIn(p.JSON) // payment-identifier (upto_replay.go)
+	if err != nil {
+		return nil, malformed(2, err)
+	}
+	if id != "" {
+		if err := u.sameAsBefore(ctx, p, id); err != nil {
+			return nil, err
+		}
+	}
 	quote, ok := u.Quote(worst)
 	if !ok {
 		return nil, Invalid(ReasonInvalidRequirements, "this request is not offered for upto: its worst case is above what one payer may owe")
@@ -134,10 +147,11 @@ func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, r
 	a := &meter.UptoAuthorization{
 		Key: p.Key(), Network: n.Name, Token: n.Asset.Hex(), Payer: p.Permit.From.Hex(), Max: quote,
 		RequestID: requestID, Deadline: time.Unix(p.Permit.Deadline.Int64(), 0), Payload: p.JSON, Requirement: req,
+		Identifier: id,
 	}
 	lim := meter.UptoLimits{PerPayer: u.MaxUnsettledPerPayer, Total: u.MaxUnsettled, Balance: balance, Allowance: allowance}
 	if err := u.Ledger.ClaimUpto(ctx, a, lim); err != nil {
-		return nil, err
+		return nil, u.claimRefused(ctx, p, err)
 	}
 	return &UptoPayer{upto: u, auth: a, network: p.Network}, nil
 }
