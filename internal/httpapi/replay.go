@@ -34,8 +34,8 @@ func setReplay(c *fiber.Ctx, err error) {
 	if !errors.As(err, &r) {
 		return
 	}
-	if r.Receipt != nil {
-		c.Set(x402.ReceiptHeader(r.Version), x402.EncodeReceipt(*r.Receipt))
+	if v := r.ReceiptValue(); v != "" {
+		c.Set(x402.ReceiptHeader(r.Version), v)
 	}
 	if r.Metered {
 		c.Set("X-Paymeter-Cost", r.Cost.String())

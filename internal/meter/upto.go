@@ -57,6 +57,10 @@ type UptoAuthorization struct {
 	// Payload and Requirement are the payment and what it paid, as JSON,
 	// so that it can be settled after a restart.
 	Payload, Requirement []byte
+	// Identifier is the payer's payment-identifier, if the payment
+	// carries one: ClaimUpto claims it with the authorization, in the
+	// namespace of exact's (PaymentIdentifiers).
+	Identifier           string
 	CreatedAt, UpdatedAt time.Time
 }
 
@@ -97,6 +101,10 @@ type UptoLedger interface {
 	// ECodePaymentUsed, a payer with a failed settlement
 	// ECodeUptoSettlementFailed, a cap exceeded ECodeUptoLimitReached or
 	// ECodeUptoCapacity, funds short ECodeInvalidPayment (UptoShort*).
+	// With a.Identifier set it is claimed too, before all that: the same
+	// key under it is ECodePaymentReplayed (Err a *PaymentReplay naming
+	// the first authorization), another payment under it of either scheme
+	// ECodePaymentIDConflict.
 	ClaimUpto(ctx context.Context, a *UptoAuthorization, limits UptoLimits) error
 	// CaptureUpto records the metered charge and the amount to settle for
 	// it: due, or released when amount is 0. Durable on return.

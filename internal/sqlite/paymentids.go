@@ -22,16 +22,26 @@ func (b *batch) checkIdentifier(p *meter.Payment) (outcome, err error) {
 		JOIN payments p ON p.id = i.payment_id WHERE i.payer = ? AND i.id = ?`, p.Payer, p.Identifier).Scan(&id, &key)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, nil
+		// An upto payment's id is taken for exact too (one namespace).
+		if taken, err := b.uptoIdentifierTaken(p.Payer, p.Identifier); taken == nil || err != nil {
+			return nil, err
+		}
+		return idConflict(p.Identifier), nil
 	case err != nil:
 		return nil, fmt.Errorf("check payment identifier: %w", err)
 	case key == p.Key:
 		return &meter.Error{Code: meter.ECodePaymentReplayed, Message: "this payment was already received under its payment identifier",
 			Err: &meter.PaymentReplay{PaymentID: id}}, nil
 	}
+	return idConflict(p.Identifier), nil
+}
+
+// idConflict refuses a payment under an identifier its payer already
+// used for another payment.
+func idConflict(id string) error {
 	return meter.Errorf(meter.ECodePaymentIDConflict,
-		"payment identifier %q was already used for another payment of this payer; use a new one for a new payment", p.Identifier).
-		WithDetail("payment_identifier", p.Identifier), nil
+		"payment identifier %q was already used for another payment of this payer; use a new one for a new payment", id).
+		WithDetail("payment_identifier", id)
 }
 
 // claimIdentifier records the identifier of payment p, just claimed.

@@ -90,6 +90,11 @@ func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim 
 	}
 	now := l.db.Now()
 	return l.runFunc(func(b *batch) (outcome, err error) {
+		if a.Identifier != "" { // before the nonce and the caps: a retry learns of its first answer
+			if o, err := b.checkUptoIdentifier(a); o != nil || err != nil {
+				return o, err
+			}
+		}
 		var used int
 		switch err := b.stmt("uptoKeyUsed").QueryRowContext(b.ctx, a.Key).Scan(&used); {
 		case err == nil:
@@ -113,6 +118,11 @@ func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim 
 			return nil, err
 		}
 		a.ID, _ = res.LastInsertId()
+		if a.Identifier != "" {
+			if err := b.claimUptoIdentifier(a, now.UnixMilli()); err != nil {
+				return nil, err
+			}
+		}
 		a.AccountID, a.State, a.CreatedAt, a.UpdatedAt = acct, meter.UptoClaimed, now, now
 		return nil, nil
 	})

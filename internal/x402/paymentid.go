@@ -64,13 +64,22 @@ func ValidPaymentID(id string) bool {
 // without an id). A malformed one is refused: the client meant to name its
 // payment, and serving it unnamed would lose the idempotency it asked for.
 func identifierOf(p *Payment) (string, error) {
-	if p.Version != 2 || !bytes.Contains(p.JSON, []byte(`"extensions"`)) {
-		return "", nil // p.JSON is re-encoded by paymeter: the key is spelled so if present
+	if p.Version != 2 {
+		return "", nil
+	}
+	return identifierOfJSON(p.JSON)
+}
+
+// identifierOfJSON is identifierOf for a v2 payment of either scheme, as
+// paymeter re-encodes it (Payment.JSON, UptoPayment.JSON).
+func identifierOfJSON(raw json.RawMessage) (string, error) {
+	if !bytes.Contains(raw, []byte(`"extensions"`)) {
+		return "", nil // re-encoded by paymeter: the key is spelled so if present
 	}
 	var v struct {
 		Extensions map[string]json.RawMessage `json:"extensions"`
 	}
-	if err := json.Unmarshal(p.JSON, &v); err != nil {
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return "", Invalid(ReasonInvalidPayload, "payment extensions: %v", err)
 	}
 	raw, ok := v.Extensions[ExtensionPaymentIdentifier]

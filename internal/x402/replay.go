@@ -16,14 +16,28 @@ import (
 type Replayed struct {
 	Err     *meter.Error
 	Version int
-	// Receipt is the first payment's, nil while it is unsettled.
-	Receipt *SettleResponse
+	// Receipt is the first payment's, nil while it is unsettled;
+	// UptoReceipt, of an upto payment, is set instead (upto_replay.go).
+	Receipt     *SettleResponse
+	UptoReceipt *UptoSettleResponse
 	// Cost is what the first payment's request was charged, if Metered.
 	Cost    meter.Amount
 	Metered bool
 }
 
 func (r *Replayed) Error() string { return r.Err.Error() }
+
+// ReceiptValue is the first payment's receipt for its header, "" when
+// there is none yet.
+func (r *Replayed) ReceiptValue() string {
+	switch {
+	case r.UptoReceipt != nil:
+		return encodeJSON(*r.UptoReceipt)
+	case r.Receipt != nil:
+		return EncodeReceipt(*r.Receipt)
+	}
+	return ""
+}
 func (r *Replayed) Unwrap() error { return r.Err }
 
 // replayWait bounds how long a replay waits for the first payment's

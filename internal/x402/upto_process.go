@@ -108,6 +108,10 @@ func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, r
 	if err != nil {
 		return nil, malformed(2, err) // 400 invalid_payment_payload (conform.go)
 	}
+	id, err := identifierOfJSON(p.JSON) // the 402's payment-identifier holds for upto too
+	if err != nil {
+		return nil, malformed(2, err)
+	}
 	quote, ok := u.Quote(worst)
 	if !ok {
 		return nil, Invalid(ReasonInvalidRequirements, "this request is not offered for upto: its worst case is above what one payer may owe")
@@ -134,10 +138,11 @@ func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, r
 	a := &meter.UptoAuthorization{
 		Key: p.Key(), Network: n.Name, Token: n.Asset.Hex(), Payer: p.Permit.From.Hex(), Max: quote,
 		RequestID: requestID, Deadline: time.Unix(p.Permit.Deadline.Int64(), 0), Payload: p.JSON, Requirement: req,
+		Identifier: id,
 	}
 	lim := meter.UptoLimits{PerPayer: u.MaxUnsettledPerPayer, Total: u.MaxUnsettled, Balance: balance, Allowance: allowance}
 	if err := u.Ledger.ClaimUpto(ctx, a, lim); err != nil {
-		return nil, err
+		return nil, u.replayed(ctx, p, err)
 	}
 	return &UptoPayer{upto: u, auth: a, network: p.Network}, nil
 }
