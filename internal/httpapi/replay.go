@@ -34,7 +34,7 @@ func setReplay(c *fiber.Ctx, err error) {
 	if !errors.As(err, &r) {
 		return
 	}
-	if v := r.ReceiptHeaderValue(); v != "" {
+	if v := r.ReceiptValue(); v != "" {
 		c.Set(x402.ReceiptHeader(r.Version), v)
 	}
 	if r.Metered {

@@ -27,11 +27,3 @@ type PaymentReplay struct{ PaymentID int64 }
 func (r *PaymentReplay) Error() string {
 	return "payment identifier claimed by payment " + strconv.FormatInt(r.PaymentID, 10)
 }
-
-// UptoReplay names the upto authorization a replayed identifier claimed
-// first (UptoLedger.ClaimUpto).
-type UptoReplay struct{ UptoID int64 }
-
-func (r *UptoReplay) Error() string {
-	return "payment identifier claimed by upto authorization " + strconv.FormatInt(r.UptoID, 10)
-}

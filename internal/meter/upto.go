@@ -57,8 +57,9 @@ type UptoAuthorization struct {
 	// Payload and Requirement are the payment and what it paid, as JSON,
 	// so that it can be settled after a restart.
 	Payload, Requirement []byte
-	// Identifier is the payment-identifier id the payer named it with,
-	// "" for none; set on a claim only (see UptoLedger.ClaimUpto).
+	// Identifier is the payer's payment-identifier, if the payment
+	// carries one: ClaimUpto claims it with the authorization, in the
+	// namespace of exact's (PaymentIdentifiers).
 	Identifier           string
 	CreatedAt, UpdatedAt time.Time
 }
@@ -100,11 +101,10 @@ type UptoLedger interface {
 	// ECodePaymentUsed, a payer with a failed settlement
 	// ECodeUptoSettlementFailed, a cap exceeded ECodeUptoLimitReached or
 	// ECodeUptoCapacity, funds short ECodeInvalidPayment (UptoShort*).
-	// With a.Identifier set, (Payer, Identifier) is claimed in the same
-	// transaction, in the one namespace of the payer's exact and upto
-	// payments (PaymentIdentifiers), and decided first: claimed before
-	// for this same key, it fails with ECodePaymentReplayed, its Err an
-	// *UptoReplay; for another payment, ECodePaymentIDConflict.
+	// With a.Identifier set it is claimed too, before all that: the same
+	// key under it is ECodePaymentReplayed (Err a *PaymentReplay naming
+	// the first authorization), another payment under it of either scheme
+	// ECodePaymentIDConflict.
 	ClaimUpto(ctx context.Context, a *UptoAuthorization, limits UptoLimits) error
 	// FindUptoByIdentifier returns the authorization payer claimed with
 	// payment-identifier id, or nil when the id names none (unused, or an

@@ -11,8 +11,11 @@ import (
 // Schemes Client.Scheme takes; "" is SchemeAuto.
 const (
 	// SchemeAuto pays upto when a v2 402 offers it payably (within Max,
-	// in USDC), else exact: upto charges the metered cost, exact the
-	// worst case (the rest is change on the wallet's balance).
+	// in USDC) for no more than exact on the same chain, else exact: upto
+	// charges the metered cost, exact the worst case (the rest is change
+	// on the wallet's balance). An upto maximum above exact's price has
+	// been raised to the server's least settlement (its gas): for that
+	// request exact costs less.
 	SchemeAuto  = "auto"
 	SchemeExact = x402.SchemeExact
 	SchemeUpto  = x402.SchemeUpto
@@ -39,6 +42,7 @@ func (c *Client) pick(o *offer) (*Requirement, error) {
 	maxUnits := meter.USDC(c.max() / 1000) // credits in atomic units, rounded down
 	var cheapest *Requirement
 	why := o.refused
+	exact := c.exactPrices(o)
 	for _, scheme := range c.schemes() {
 		for _, r := range o.reqs {
 			if r.Scheme != scheme || (c.Version != 0 && r.Version != c.Version) {
@@ -47,6 +51,10 @@ func (c *Client) pick(o *offer) (*Requirement, error) {
 			if r.Scheme == SchemeUpto {
 				if err := c.uptoAsset(r); err != nil {
 					why = append(why, err.Error())
+					continue
+				}
+				if e, ok := exact[r.ChainID]; ok && e < r.Units {
+					why = append(why, fmt.Sprintf("upto's maximum %d on %s is above exact's price %d: exact costs less", r.Units, r.Network, e))
 					continue
 				}
 			}
@@ -66,6 +74,26 @@ func (c *Client) pick(o *offer) (*Requirement, error) {
 		reason = strings.TrimSuffix("it offers no payable "+c.wanted()+" requirement; "+reason, "; ")
 	}
 	return nil, &MalformedError{Reason: reason}
+}
+
+// exactPrices are, per chain, the lowest exact price o asks that auto
+// could pay (v2 or either version, within Max): what an upto offer must
+// not exceed to be preferred. Empty unless Scheme is auto.
+func (c *Client) exactPrices(o *offer) map[int64]meter.USDC {
+	if c.Scheme != "" && c.Scheme != SchemeAuto {
+		return nil
+	}
+	maxUnits := meter.USDC(c.max() / 1000)
+	prices := map[int64]meter.USDC{}
+	for _, r := range o.reqs {
+		if r.Scheme != SchemeExact || (c.Version != 0 && r.Version != c.Version) || r.Units > maxUnits {
+			continue
+		}
+		if p, ok := prices[r.ChainID]; !ok || r.Units < p {
+			prices[r.ChainID] = r.Units
+		}
+	}
+	return prices
 }
 
 // wanted names the requirements looked for: "x402", "x402 v1", "x402 v2 upto".

@@ -64,7 +64,7 @@ func acceptAll(header, receipt string) func(n int, w http.ResponseWriter, r *htt
 // now + maxTimeoutSeconds, the nonce drawn from Rand; the receipt's
 // amount is the charge.
 func TestDo_UptoPaysThePermit(t *testing.T) {
-	ch := uptoChallenge(3000, 5000)
+	ch := uptoChallenge(5000, 5000)
 	receipt := b64(`{"success":true,"transaction":"","network":"eip155:84532","payer":"0xabc","amount":"34"}`)
 	s := newServer(t, acceptAll(ch.HeaderV2("payment_required"), receipt))
 	c := newClient(t)
@@ -104,7 +104,8 @@ func TestDo_UptoPaysThePermit(t *testing.T) {
 	}
 }
 
-// Auto prefers upto; --scheme exact pays exact; v1 has no upto, so
+// Auto prefers upto, unless its maximum was raised above exact's price
+// (the server's least settlement): then exact costs less; --scheme exact pays exact; v1 has no upto, so
 // --x402 1 pays exact; an upto quote above Max falls back to exact within
 // it; both above Max is over max at the cheaper.
 func TestDo_UptoOrExact(t *testing.T) {
@@ -117,7 +118,9 @@ func TestDo_UptoOrExact(t *testing.T) {
 		wantVersion   int
 		overMaxAtUnit meter.USDC
 	}{
-		{"auto", 3000, 5000, "", 0, "upto", 2, 0},
+		{"auto", 5000, 5000, "", 0, "upto", 2, 0},
+		{"auto, upto raised above exact", 3000, 5000, "", 0, "exact", 2, 0},
+		{"upto forced, raised above exact", 3000, 5000, "upto", 0, "upto", 2, 0},
 		{"exact", 3000, 5000, "exact", 0, "exact", 2, 0},
 		{"v1", 3000, 5000, "", 1, "exact", 1, 0},
 		{"upto above max", 3000, 2_000_000, "", 0, "exact", 2, 0},
@@ -197,14 +200,14 @@ func TestDo_UptoHostile402(t *testing.T) {
 		})
 	}
 	// Beside a good exact requirement, a hostile upto one is passed over.
-	ch := uptoChallenge(3000, 5000)
+	ch := uptoChallenge(5000, 5000)
 	good := ch.Requirement(ch.Networks[0])
 	bad := ch.UptoRequirement(ch.Networks[0])
 	bad.Asset = cbBTC
 	pr, _ := json.Marshal(x402.PaymentRequired{X402Version: 2, Resource: ch.Resource, Accepts: []x402.Requirement{bad, good}})
 	s := newServer(t, acceptAll(b64(string(pr)), ""))
 	res, err := post(t, newClient(t), s.URL)
-	if err != nil || res.Paid.Scheme != "exact" || res.Paid.Units != 3000 {
+	if err != nil || res.Paid.Scheme != "exact" || res.Paid.Units != 5000 {
 		t.Fatalf("err %v paid %+v, want exact", err, res)
 	}
 	// The asset is paid upto when the payer names it.
@@ -219,7 +222,7 @@ func TestDo_UptoHostile402(t *testing.T) {
 // An upto cap's 429 or 503 is the payment refused, with its Retry-After
 // and a hint; another 503 is the server's answer, body whole.
 func TestDo_UptoCapRefused(t *testing.T) {
-	ch := uptoChallenge(3000, 5000)
+	ch := uptoChallenge(5000, 5000)
 	for _, tt := range []struct {
 		name, code, hint string
 		status           int

@@ -13,44 +13,32 @@ var _ meter.PaymentIdentifiers = (*Ledger)(nil)
 
 // checkIdentifier refuses a payment whose payer already claimed its
 // identifier: as a replay when it claimed it for this same payment key
-// (the first payment's id travels in the error), else as a conflict (an
-// upto authorization's id included: one namespace per payer). It runs in
-// ClaimPayment's transaction, before the payment's own claim.
+// (the first payment's id travels in the error), else as a conflict. It
+// runs in ClaimPayment's transaction, before the payment's own claim.
 func (b *batch) checkIdentifier(p *meter.Payment) (outcome, err error) {
-	o, err := b.identifierOwner(p.Payer, p.Identifier)
+	var id int64
+	var key string
+	err = b.tx.QueryRowContext(b.ctx, `SELECT i.payment_id, p.key FROM payment_identifiers i
+		JOIN payments p ON p.id = i.payment_id WHERE i.payer = ? AND i.id = ?`, p.Payer, p.Identifier).Scan(&id, &key)
 	switch {
-	case err != nil || o == nil:
-		return nil, err
-	case o.paymentID != 0 && o.key == p.Key:
-		return &meter.Error{Code: meter.ECodePaymentReplayed, Message: "this payment was already received under its payment identifier",
-			Err: &meter.PaymentReplay{PaymentID: o.paymentID}}, nil
-	}
-	return identifierConflict(p.Identifier), nil
-}
-
-// identified is what a claimed (payer, id) names: an exact payment or an
-// upto authorization (the other id 0), and its key.
-type identified struct {
-	paymentID, uptoID int64
-	key               string
-}
-
-// identifierOwner returns what payer's id names, nil when it is unused.
-func (b *batch) identifierOwner(payer, id string) (*identified, error) {
-	var o identified
-	err := b.tx.QueryRowContext(b.ctx, `SELECT COALESCE(i.payment_id, 0), COALESCE(i.upto_id, 0), COALESCE(p.key, u.key, '')
-		FROM payment_identifiers i LEFT JOIN payments p ON p.id = i.payment_id LEFT JOIN upto_authorizations u ON u.id = i.upto_id
-		WHERE i.payer = ? AND i.id = ?`, payer, id).Scan(&o.paymentID, &o.uptoID, &o.key)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
+	case errors.Is(err, sql.ErrNoRows):
+		// An upto payment's id is taken for exact too (one namespace).
+		if taken, err := b.uptoIdentifierTaken(p.Payer, p.Identifier); taken == nil || err != nil {
+			return nil, err
+		}
+		return idConflict(p.Identifier), nil
+	case err != nil:
 		return nil, fmt.Errorf("check payment identifier: %w", err)
+	case key == p.Key:
+		return &meter.Error{Code: meter.ECodePaymentReplayed, Message: "this payment was already received under its payment identifier",
+			Err: &meter.PaymentReplay{PaymentID: id}}, nil
 	}
-	return &o, nil
+	return idConflict(p.Identifier), nil
 }
 
-func identifierConflict(id string) *meter.Error {
+// idConflict refuses a payment under an identifier its payer already
+// used for another payment.
+func idConflict(id string) error {
 	return meter.Errorf(meter.ECodePaymentIDConflict,
 		"payment identifier %q was already used for another payment of this payer; use a new one for a new payment", id).
 		WithDetail("payment_identifier", id)

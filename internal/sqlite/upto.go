@@ -90,7 +90,7 @@ func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim 
 	}
 	now := l.db.Now()
 	return l.runFunc(func(b *batch) (outcome, err error) {
-		if a.Identifier != "" {
+		if a.Identifier != "" { // before the nonce and the caps: a retry learns of its first answer
 			if o, err := b.checkUptoIdentifier(a); o != nil || err != nil {
 				return o, err
 			}

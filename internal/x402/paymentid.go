@@ -67,19 +67,19 @@ func identifierOf(p *Payment) (string, error) {
 	if p.Version != 2 {
 		return "", nil
 	}
-	return identifierIn(p.JSON)
+	return identifierOfJSON(p.JSON)
 }
 
-// identifierIn is identifierOf for a v2 payment's JSON as paymeter
-// re-encoded it, of either scheme (an upto payment's too).
-func identifierIn(payment json.RawMessage) (string, error) {
-	if !bytes.Contains(payment, []byte(`"extensions"`)) {
+// identifierOfJSON is identifierOf for a v2 payment of either scheme, as
+// paymeter re-encodes it (Payment.JSON, UptoPayment.JSON).
+func identifierOfJSON(raw json.RawMessage) (string, error) {
+	if !bytes.Contains(raw, []byte(`"extensions"`)) {
 		return "", nil // re-encoded by paymeter: the key is spelled so if present
 	}
 	var v struct {
 		Extensions map[string]json.RawMessage `json:"extensions"`
 	}
-	if err := json.Unmarshal(payment, &v); err != nil {
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return "", Invalid(ReasonInvalidPayload, "payment extensions: %v", err)
 	}
 	raw, ok := v.Extensions[ExtensionPaymentIdentifier]

@@ -16,10 +16,9 @@ import (
 type Replayed struct {
 	Err     *meter.Error
 	Version int
-	// Receipt is the first payment's, nil while it is unsettled.
-	Receipt *SettleResponse
-	// UptoReceipt is, for an upto payment, its first answer's receipt
-	// (upto_replay.go); Receipt is nil then.
+	// Receipt is the first payment's, nil while it is unsettled;
+	// UptoReceipt, of an upto payment, is set instead (upto_replay.go).
+	Receipt     *SettleResponse
 	UptoReceipt *UptoSettleResponse
 	// Cost is what the first payment's request was charged, if Metered.
 	Cost    meter.Amount
@@ -27,11 +26,10 @@ type Replayed struct {
 }
 
 func (r *Replayed) Error() string { return r.Err.Error() }
-func (r *Replayed) Unwrap() error { return r.Err }
 
-// ReceiptHeaderValue is the first answer's receipt for its header
-// (ReceiptHeader(r.Version)), "" while there is none.
-func (r *Replayed) ReceiptHeaderValue() string {
+// ReceiptValue is the first payment's receipt for its header, "" when
+// there is none yet.
+func (r *Replayed) ReceiptValue() string {
 	switch {
 	case r.UptoReceipt != nil:
 		return encodeJSON(*r.UptoReceipt)
@@ -40,6 +38,7 @@ func (r *Replayed) ReceiptHeaderValue() string {
 	}
 	return ""
 }
+func (r *Replayed) Unwrap() error { return r.Err }
 
 // replayWait bounds how long a replay waits for the first payment's
 // request to be metered, so that it can answer with its charge.

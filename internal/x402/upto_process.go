@@ -112,7 +112,7 @@ func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, r
 	if err != nil {
 		return nil, malformed(2, err) // 400 invalid_payment_payload (conform.go)
 	}
-	id, err := identifierIn(p.JSON) // payment-identifier (upto_replay.go)
+	id, err := identifierOfJSON(p.JSON) // the 402's payment-identifier holds for upto too (upto_replay.go)
 	if err != nil {
 		return nil, malformed(2, err)
 	}
@@ -151,7 +151,7 @@ func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, r
 	}
 	lim := meter.UptoLimits{PerPayer: u.MaxUnsettledPerPayer, Total: u.MaxUnsettled, Balance: balance, Allowance: allowance}
 	if err := u.Ledger.ClaimUpto(ctx, a, lim); err != nil {
-		return nil, u.claimRefused(ctx, p, err)
+		return nil, u.replayed(ctx, p, err)
 	}
 	return &UptoPayer{upto: u, auth: a, network: p.Network}, nil
 }

@@ -39,14 +39,15 @@ func (u *Upto) sameAsBefore(ctx context.Context, p *UptoPayment, id string) erro
 	return u.replay(ctx, first, p.Network)
 }
 
-// claimRefused turns ClaimUpto's replay refusal into the replay's answer;
-// other refusals pass.
-func (u *Upto) claimRefused(ctx context.Context, p *UptoPayment, err error) error {
-	var rep *meter.UptoReplay
+// replayed turns ClaimUpto's replay refusal (the same permit under its
+// payment-identifier; PaymentReplay names the first authorization) into
+// the replay's answer; other refusals pass.
+func (u *Upto) replayed(ctx context.Context, p *UptoPayment, err error) error {
+	var rep *meter.PaymentReplay
 	if !errors.As(err, &rep) {
 		return err
 	}
-	first, ferr := u.Ledger.FindUpto(ctx, rep.UptoID)
+	first, ferr := u.Ledger.FindUpto(ctx, rep.PaymentID)
 	if ferr != nil {
 		return ferr
 	}
@@ -76,6 +77,7 @@ func (u *Upto) replay(ctx context.Context, first *meter.UptoAuthorization, netwo
 // uptoReplayAnswer is the first answer's receipt, as UptoPayer's
 // ReceiptHeaderValue built it (accepted; its amount once metered), and
 // its charge: what is settled, or 0 for an authorization released.
+// (The transaction, once known, is a detail: the first answer had none.)
 func uptoReplayAnswer(first *meter.UptoAuthorization, network string) *Replayed {
 	receipt := &UptoSettleResponse{Success: true, Network: network, Payer: first.Payer}
 	r := &Replayed{Version: 2, UptoReceipt: receipt}

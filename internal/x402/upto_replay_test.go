@@ -36,7 +36,7 @@ func TestUptoReplayAnswer(t *testing.T) {
 			if r.Cost != tc.cost || r.Metered != tc.metered {
 				t.Fatalf("cost %s metered %v, want %s %v", r.Cost, r.Metered, tc.cost, tc.metered)
 			}
-			if got := r.ReceiptHeaderValue(); got != encodeJSON(want) {
+			if got := r.ReceiptValue(); got != encodeJSON(want) {
 				t.Fatalf("header %s, want %s", got, encodeJSON(want))
 			}
 			d := r.Err.Details
