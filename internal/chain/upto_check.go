@@ -57,11 +57,19 @@ func (c *UptoChecker) recheck(ctx context.Context, s *x402.UptoSettlement, res x
 	if err != nil {
 		return x402.Result{Outcome: x402.Pending, TxHash: res.TxHash, Reason: "nonceBitmap: " + x402.Redact(err)}
 	}
-	if spent {
+	if spent && (used.TxHash != "" || used.Reason != reasonSpentUnseen) {
 		return used
 	}
+	// Refused, and its nonce spent by no payment this node shows, nor
+	// invalidated: the payer spent it elsewhere (a Permit2 transfer to a
+	// spender of its own). That is a failure, its payer refused, rather
+	// than an attempt lost to retry every round (docs/security.md).
 	return res
 }
+
+// reasonSpentUnseen is CheckUpto's answer for a nonce spent by no
+// transaction the node shows.
+const reasonSpentUnseen = "permit used on chain; its transaction was not found"
 
 // CheckUpto implements x402.UptoChecker.
 func (c *UptoChecker) CheckUpto(ctx context.Context, n *x402.Network, p *x402.UptoPayment, amount meter.USDC) (x402.Result, bool, error) {
@@ -99,7 +107,7 @@ func (c *UptoChecker) CheckUpto(ctx context.Context, n *x402.Network, p *x402.Up
 	}
 	// Spent, by no transaction this node shows (older than the window, or
 	// a node that keeps no logs): it waits for reconciliation.
-	return x402.Result{Outcome: x402.Pending, Reason: "permit used on chain; its transaction was not found"}, true, nil
+	return x402.Result{Outcome: x402.Pending, Reason: reasonSpentUnseen}, true, nil
 }
 
 // permit2Word is where Permit2 keeps a nonce: bit nonce & 0xff of word
