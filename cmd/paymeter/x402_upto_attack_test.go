@@ -10,9 +10,11 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	gethmath "github.com/ethereum/go-ethereum/common/math"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/paymeter/paymeter/contracts"
+	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
 )
@@ -138,5 +140,127 @@ func TestUptoAttack_NonceSpentElsewhereFails(t *testing.T) {
 		t.Fatalf("the payer paid %d units", paid)
 	}
 	mustError(t, payUpto(t, m, key), http.StatusPaymentRequired, meter.ECodeUptoSettlementFailed)
+	mustVerifyLedger(t, m)
+}
+
+// gasBurnerWallet is the runtime code of a contract wallet (EIP-1271) that
+// accepts every signature, and, only when Permit2 asks (on chain, in the
+// settlement), first burns about 26 gas per iteration of a loop of
+// `iterations`: paymeter's own signature check, which calls it directly,
+// sees a cheap wallet. Hand-assembled:
+//
+//	CALLER PUSH20 Permit2 EQ PUSH1 burn JUMPI
+//	ret: JUMPDEST PUSH4 0x1626ba7e PUSH1 0xe0 SHL PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN
+//	burn: JUMPDEST PUSH3 iterations
+//	loop: JUMPDEST PUSH1 1 SWAP1 SUB DUP1 PUSH1 loop JUMPI POP PUSH1 ret JUMP
+func gasBurnerWallet(iterations uint32) []byte {
+	code := []byte{0x33, 0x73}
+	code = append(code, contracts.Permit2Address.Bytes()...)
+	code = append(code, 0x14, 0x60, 0x2b, 0x57,
+		0x5b, 0x63, 0x16, 0x26, 0xba, 0x7e, 0x60, 0xe0, 0x1b, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
+		0x5b, 0x62, byte(iterations>>16), byte(iterations>>8), byte(iterations),
+		0x5b, 0x60, 0x01, 0x90, 0x03, 0x80, 0x60, 0x30, 0x57, 0x50, 0x60, 0x1a, 0x56)
+	return code
+}
+
+// deployCode deploys runtime as a contract's whole code and returns its
+// address.
+func deployCode(t *testing.T, c *simChain, runtime []byte) common.Address {
+	t.Helper()
+	initCode := append([]byte{0x60, byte(len(runtime)), 0x80, 0x60, 0x0b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3}, runtime...)
+	ctx := context.Background()
+	nonce, err := c.client.PendingNonceAt(ctx, c.deployer.From)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := c.client.SuggestGasTipCap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := c.client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(c.dev.ChainID), Nonce: nonce, GasTipCap: tip,
+		GasFeeCap: new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2))), Gas: 200_000, Data: initCode})
+	signed, err := c.deployer.Signer(c.deployer.From, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mined(t, signed, c.client.SendTransaction(ctx, signed))
+	addr := crypto.CreateAddress(c.deployer.From, nonce)
+	if code, err := c.client.CodeAt(ctx, addr, nil); err != nil || len(code) != len(runtime) {
+		t.Fatalf("deployed code %x (%v)", code, err)
+	}
+	return addr
+}
+
+// A contract wallet whose isValidSignature burns gas only when Permit2
+// calls it, in the settlement: paymeter's signature check passes (cheap,
+// and gas-capped), the request is served, and the settlement would cost
+// the relayer millions of gas for a few atomic units, every request, the
+// settlement succeeding. The settlement is refused before anything is
+// sent when it needs more gas than a settlement may (the payer refused,
+// as for a failed one); an ordinary payer's settlement stays far below.
+func TestUptoAttack_GasBurningWalletDoesNotDrainTheRelayer(t *testing.T) {
+	c := newSimChain(t)
+	up := newFixtureUpstream(t)
+	m := mustRunPausedUpto(t, uptoConfig(t, up.URL(), c, "1", "100"), c)
+	ctx := context.Background()
+	relayer := crypto.PubkeyToAddress(c.relayerKey.PublicKey)
+
+	// An ordinary payer first: what one settlement costs.
+	key, _ := uptoPayer(t, c, 1_000_000)
+	if resp := payUpto(t, m, key); resp.StatusCode != http.StatusOK {
+		t.Fatalf("payment: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+	if n, err := m.Upto.SettleDue(ctx); err != nil || n != 1 {
+		t.Fatalf("settled %d (%v)", n, err)
+	}
+	rc, err := c.client.TransactionReceipt(ctx, common.HexToHash(uptoAuthorizations(t, m)[0].TxHash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("an ordinary upto settlement: %d gas", rc.GasUsed)
+
+	wallet := deployCode(t, c, gasBurnerWallet(200_000)) // ~5.2M gas when Permit2 asks
+	c.mint(t, wallet, 1_000_000)
+	anySig := make([]byte, 65)
+	anySig[64] = 27
+	tx, err := c.token.Permit(c.deployer, wallet, contracts.Permit2Address, contracts.MaxUint256, contracts.MaxUint256, anySig)
+	c.mined(t, tx, err)
+	ch := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+	req := uptoOffered(t, ch)
+	permit := uptoPermit(t, key, req, func(a *x402.Permit2Authorization) { a.From = wallet })
+	resp := postWith(t, m, "/v1/chat/completions", chatBody, x402.HeaderPaymentV2, x402.EncodeUpto(req, &ch.V2.Resource, permit, anySig))
+	if body := readAll(t, resp); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the wallet's payment: %d %s", resp.StatusCode, body)
+	}
+	nonceBefore, err := c.client.NonceAt(ctx, relayer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ethBefore, err := c.client.BalanceAt(ctx, relayer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := m.Upto.SettleDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nonceAfter, _ := c.client.NonceAt(ctx, relayer, nil)
+	ethAfter, _ := c.client.BalanceAt(ctx, relayer, nil)
+	a := uptoAuthorizations(t, m)[1]
+	if a.State != meter.UptoFailed || a.Reason != x402.ReasonUptoSettleGas || nonceAfter != nonceBefore || ethAfter.Cmp(ethBefore) != 0 {
+		t.Fatalf("the wallet's authorization %s (%s); the relayer sent %d transactions, spent %s wei; want failed (%s), nothing sent",
+			a.State, a.Reason, nonceAfter-nonceBefore, new(big.Int).Sub(ethBefore, ethAfter), x402.ReasonUptoSettleGas)
+	}
+	if rc.GasUsed*3/2 > chain.UptoSettleGas {
+		t.Fatalf("an ordinary settlement takes %d gas, too close to the cap %d", rc.GasUsed, chain.UptoSettleGas)
+	}
+	mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, x402.HeaderPaymentV2,
+		x402.EncodeUpto(req, &ch.V2.Resource, uptoPermit(t, key, req, func(a *x402.Permit2Authorization) { a.From = wallet }), anySig)),
+		http.StatusPaymentRequired, meter.ECodeUptoSettlementFailed)
 	mustVerifyLedger(t, m)
 }

@@ -35,6 +35,10 @@ const (
 	// ReasonPermit2DeadlineFar is paymeter's own: the permit stays valid
 	// longer than the requirement's maxTimeoutSeconds allow.
 	ReasonPermit2DeadlineFar = "permit2_deadline_too_far"
+	// ReasonUptoSettleGas is paymeter's own: settling the permit would
+	// take more gas than any settlement may (a contract wallet whose
+	// isValidSignature burns gas on chain); nothing is sent.
+	ReasonUptoSettleGas = "upto_settlement_gas_too_high"
 )
 
 // permit2Types is Permit2's PermitWitnessTransferFrom with the x402 upto
