@@ -168,6 +168,18 @@ func gasBurnerWallet(iterations uint32) []byte {
 func deployCode(t *testing.T, c *simChain, runtime []byte) common.Address {
 	t.Helper()
 	initCode := append([]byte{0x60, byte(len(runtime)), 0x80, 0x60, 0x0b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3}, runtime...)
+	nonce := sendFromDeployer(t, c, nil, initCode, 200_000)
+	addr := crypto.CreateAddress(c.deployer.From, nonce)
+	if code, err := c.client.CodeAt(context.Background(), addr, nil); err != nil || len(code) != len(runtime) {
+		t.Fatalf("deployed code %x (%v)", code, err)
+	}
+	return addr
+}
+
+// sendFromDeployer sends data to `to` (nil: a creation) from the deployer,
+// waits until it succeeds, and returns the nonce it used.
+func sendFromDeployer(t *testing.T, c *simChain, to *common.Address, data []byte, gas uint64) uint64 {
+	t.Helper()
 	ctx := context.Background()
 	nonce, err := c.client.PendingNonceAt(ctx, c.deployer.From)
 	if err != nil {
@@ -182,17 +194,13 @@ func deployCode(t *testing.T, c *simChain, runtime []byte) common.Address {
 		t.Fatal(err)
 	}
 	tx := types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(c.dev.ChainID), Nonce: nonce, GasTipCap: tip,
-		GasFeeCap: new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2))), Gas: 200_000, Data: initCode})
+		GasFeeCap: new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2))), Gas: gas, To: to, Data: data})
 	signed, err := c.deployer.Signer(c.deployer.From, tx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.mined(t, signed, c.client.SendTransaction(ctx, signed))
-	addr := crypto.CreateAddress(c.deployer.From, nonce)
-	if code, err := c.client.CodeAt(ctx, addr, nil); err != nil || len(code) != len(runtime) {
-		t.Fatalf("deployed code %x (%v)", code, err)
-	}
-	return addr
+	return nonce
 }
 
 // A contract wallet whose isValidSignature burns gas only when Permit2
@@ -262,5 +270,80 @@ func TestUptoAttack_GasBurningWalletDoesNotDrainTheRelayer(t *testing.T) {
 	mustError(t, postWith(t, m, "/v1/chat/completions", chatBody, x402.HeaderPaymentV2,
 		x402.EncodeUpto(req, &ch.V2.Resource, uptoPermit(t, key, req, func(a *x402.Permit2Authorization) { a.From = wallet }), anySig)),
 		http.StatusPaymentRequired, meter.ECodeUptoSettlementFailed)
+	mustVerifyLedger(t, m)
+}
+
+// forwarder is the runtime code of a contract that calls the upto proxy
+// with its own calldata and reverts if that call does:
+//
+//	CALLDATASIZE PUSH1 0 PUSH1 0 CALLDATACOPY
+//	PUSH1 0 PUSH1 0 CALLDATASIZE PUSH1 0 PUSH1 0 PUSH20 proxy GAS CALL
+//	PUSH1 ok JUMPI PUSH1 0 DUP1 REVERT ok: JUMPDEST STOP
+func forwarder() []byte {
+	code := []byte{0x36, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x60, 0x00, 0x36, 0x60, 0x00, 0x60, 0x00, 0x73}
+	code = append(code, contracts.UptoProxyAddress.Bytes()...)
+	return append(code, 0x5a, 0xf1, 0x60, 0x2d, 0x57, 0x60, 0x00, 0x80, 0xfd, 0x5b, 0x00)
+}
+
+// One real payment made as evidence for many: the payer pays payTo the
+// settled amount once, through the proxy but from a contract of its own
+// (a permit naming that contract as facilitator), then spends the nonces
+// of the permits it paid paymeter with. Each refused settlement looked
+// for "a transfer of that amount from the payer to payTo, with the
+// proxy's Settled, in a transaction that did not call the proxy
+// directly", found the one evidence transaction every time, and booked
+// all of them settled. A transaction counts for a permit only when it
+// calls the proxy's settle with that permit's owner, nonce, amount and
+// payTo: they fail, and the payer is refused.
+func TestUptoAttack_OneTransferIsEvidenceForOnePermitOnly(t *testing.T) {
+	c := newSimChain(t)
+	up := newFixtureUpstream(t)
+	m := mustRunPausedUpto(t, uptoConfig(t, up.URL(), c, "1", "100"), c)
+	key, payer := uptoPayer(t, c, 1_000_000)
+	fwd := deployCode(t, c, forwarder())
+
+	// The evidence: one settle of chatSettled units, called by fwd.
+	evidence := &contracts.UptoPermit{Owner: payer, Token: c.tokenAddr, Amount: big.NewInt(int64(chatSettled)),
+		Nonce: big.NewInt(7), Deadline: big.NewInt(time.Now().Unix() + 3600), To: c.payTo, Facilitator: fwd, ValidAfter: new(big.Int)}
+	sig, err := evidence.Sign(key, 84532)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyABI, err := contracts.TestUptoProxyMetaData.GetAbi()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := proxyABI.Pack("settle", evidence.Permit(), evidence.Amount, payer, evidence.Witness(), sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendFromDeployer(t, c, &fwd, data, 1_000_000)
+	if paid := 1_000_000 - c.balance(t, payer); paid != int64(chatSettled) {
+		t.Fatalf("the evidence paid %d units", paid)
+	}
+
+	// Three requests, their nonces then spent on nothing.
+	ch := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+	req := uptoOffered(t, ch)
+	for range 3 {
+		permit := uptoPermit(t, key, req, nil)
+		resp := postWith(t, m, "/v1/chat/completions", chatBody, x402.HeaderPaymentV2, signUpto(t, key, ch, req, permit))
+		if body := readAll(t, resp); resp.StatusCode != http.StatusOK {
+			t.Fatalf("payment: %d %s", resp.StatusCode, body)
+		}
+		spendPermit2Nonce(t, c, key, permit.Nonce)
+	}
+	if _, err := m.Upto.SettleDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range uptoAuthorizations(t, m) {
+		if a.State != meter.UptoFailed {
+			t.Fatalf("authorization %d is %s (tx %s): booked on a transfer that paid another permit", a.ID, a.State, a.TxHash)
+		}
+	}
+	if paid := 1_000_000 - c.balance(t, payer); paid != int64(chatSettled) {
+		t.Fatalf("the payer paid %d units in all", paid)
+	}
+	mustError(t, payUpto(t, m, key), http.StatusPaymentRequired, meter.ECodeUptoSettlementFailed)
 	mustVerifyLedger(t, m)
 }
