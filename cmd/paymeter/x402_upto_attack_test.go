@@ -347,3 +347,34 @@ func TestUptoAttack_OneTransferIsEvidenceForOnePermitOnly(t *testing.T) {
 	mustError(t, payUpto(t, m, key), http.StatusPaymentRequired, meter.ECodeUptoSettlementFailed)
 	mustVerifyLedger(t, m)
 }
+
+// A permit signed with the recovery id as 0/1 rather than 27/28 recovers
+// to its payer (the one signature rule of wallet headers, SIWE and
+// exact), but Permit2's ecrecover takes only 27/28: its settlement can
+// never succeed. It was served, then failed; a fresh address, funded and
+// approved but never revoking anything, got a request for nothing every
+// time. It is refused before anything is claimed or served.
+func TestUptoAttack_RecoveryIDZeroOneRefusedBeforeServing(t *testing.T) {
+	c := newSimChain(t)
+	up := newFixtureUpstream(t)
+	m := mustRunPausedUpto(t, uptoConfig(t, up.URL(), c, "1", "100"), c)
+	key, _ := uptoPayer(t, c, 1_000_000)
+	ch := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
+	req := uptoOffered(t, ch)
+	a := uptoPermit(t, key, req, nil)
+	sig, err := x402.SignUpto(key, 84532, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[64] -= 27
+	resp := postWith(t, m, "/v1/chat/completions", chatBody, x402.HeaderPaymentV2, x402.EncodeUpto(req, &ch.V2.Resource, a, sig))
+	if got := mustChallenge(t, resp, meter.ECodeInvalidPayment).V1.Error.Details["reason"]; got != x402.ReasonPermit2Signature {
+		t.Fatalf("reason %v, want %s", got, x402.ReasonPermit2Signature)
+	}
+	if auths := uptoAuthorizations(t, m); len(auths) != 0 {
+		t.Fatalf("authorizations %+v, want none claimed", auths)
+	}
+	if got := len(up.seen()); got != 0 {
+		t.Fatalf("the upstream was called %d times", got)
+	}
+}
