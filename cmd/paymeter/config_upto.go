@@ -22,7 +22,9 @@ type UptoConfig struct {
 	// settled (the maxima of its requests running, plus the amounts of
 	// those metered): what a payer who revokes its allowance can take.
 	MaxUnsettledPerPayer meter.Amount `yaml:"max_unsettled_per_payer"`
-	// MaxUnsettled is the same cap across all payers.
+	// MaxUnsettled is the same cap across all payers, counting failed
+	// settlements until they settle: what all payers together, fresh
+	// addresses included, can be served and never pay.
 	MaxUnsettled meter.Amount `yaml:"max_unsettled"`
 	// MinAmount is the least settled for a request that cost anything,
 	// so that the gas of settling it never exceeds what it settles. A

@@ -160,15 +160,19 @@ func (r *Relayer) calldata(ctx context.Context, a *x402.Authorization, sig []byt
 	return tokenABI.Pack(methodTransferBytes, a.From, a.To, a.Value, a.ValidAfter, a.ValidBefore, a.Nonce, sig)
 }
 
-// send signs and sends msg with the next nonce. The lock covers allocation
+// send signs and sends msg with the next nonce, with msg.Gas as its gas
+// limit, or else the estimate and some headroom. The lock covers allocation
 // and sending only: a nonce is consumed exactly when its transaction
 // reaches the node, and a failed send makes the next one re-read it.
 func (r *Relayer) send(ctx context.Context, msg ethereum.CallMsg) (common.Hash, error) {
-	gas, err := r.Backend.EstimateGas(ctx, msg)
-	if err != nil {
-		return common.Hash{}, err
+	gas := msg.Gas
+	if gas == 0 {
+		est, err := r.Backend.EstimateGas(ctx, msg)
+		if err != nil {
+			return common.Hash{}, err
+		}
+		gas = est + est/4 // headroom: state may change between estimate and inclusion
 	}
-	gas += gas / 4 // headroom: state may change between estimate and inclusion
 	tip, err := r.Backend.SuggestGasTipCap(ctx)
 	if err != nil {
 		return common.Hash{}, fmt.Errorf("gas tip: %w", err)

@@ -23,6 +23,15 @@ import (
 
 var _ x402.UptoSettler = (*Relayer)(nil)
 
+// UptoSettleGas is the most gas one upto settlement may take. An
+// ordinary one takes 100,000 to 300,000 (the proxy, Permit2, the
+// token's transfer, cold storage); the rest is room for a contract wallet's own signature
+// check. A payer's wallet decides what its isValidSignature costs when
+// Permit2 asks, on chain, and it may cost millions for a settlement of a
+// few atomic units: such a settlement fails unsent, its payer refused
+// (docs/security.md).
+const UptoSettleGas = 600_000
+
 // Facilitator implements x402.UptoSettler: the relayer settles itself.
 func (r *Relayer) Facilitator(*x402.Network) (common.Address, bool) { return r.Address(), true }
 
@@ -57,7 +66,15 @@ func (r *Relayer) SettleUpto(ctx context.Context, s *x402.UptoSettlement) (x402.
 		}
 		return x402.Result{Outcome: x402.Pending, Reason: "simulate: " + x402.Redact(err)}, nil
 	}
-	tx, err := r.send(ctx, msg)
+	gas, err := r.Backend.EstimateGas(ctx, msg)
+	if err == nil && gas > UptoSettleGas {
+		return x402.Result{Outcome: x402.Failed, Reason: x402.ReasonUptoSettleGas}, nil
+	}
+	msg.Gas = gas + gas/4 // headroom: state may change between estimate and inclusion
+	var tx common.Hash
+	if err == nil {
+		tx, err = r.send(ctx, msg)
+	}
 	if err != nil {
 		if res, ok := uptoRevert(ctx, check, s, err); ok {
 			return check.recheck(ctx, s, res), nil

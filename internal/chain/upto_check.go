@@ -21,8 +21,8 @@ var _ x402.UptoChecker = (*UptoChecker)(nil)
 // UptoChecker reads upto authorizations and payers' funds on one chain.
 // What counts as settled (docs/design.md §4, "Evidence of payment"): a
 // transaction whose receipt holds the token's Transfer(payer, payTo,
-// amount) and the proxy's Settled, and which, when it called the proxy
-// directly, names this permit's owner, nonce and amount. A spent nonce
+// amount) and the proxy's Settled, and which called the proxy's settle
+// directly with this permit's owner, nonce and amount. A spent nonce
 // alone proves nothing: the payer may have invalidated it.
 type UptoChecker struct {
 	Backend Backend
@@ -57,11 +57,19 @@ func (c *UptoChecker) recheck(ctx context.Context, s *x402.UptoSettlement, res x
 	if err != nil {
 		return x402.Result{Outcome: x402.Pending, TxHash: res.TxHash, Reason: "nonceBitmap: " + x402.Redact(err)}
 	}
-	if spent {
+	if spent && (used.TxHash != "" || used.Reason != reasonSpentUnseen) {
 		return used
 	}
+	// Refused, and its nonce spent by no payment this node shows, nor
+	// invalidated: the payer spent it elsewhere (a Permit2 transfer to a
+	// spender of its own). That is a failure, its payer refused, rather
+	// than an attempt lost to retry every round (docs/security.md).
 	return res
 }
+
+// reasonSpentUnseen is CheckUpto's answer for a nonce spent by no
+// transaction the node shows.
+const reasonSpentUnseen = "permit used on chain; its transaction was not found"
 
 // CheckUpto implements x402.UptoChecker.
 func (c *UptoChecker) CheckUpto(ctx context.Context, n *x402.Network, p *x402.UptoPayment, amount meter.USDC) (x402.Result, bool, error) {
@@ -99,7 +107,7 @@ func (c *UptoChecker) CheckUpto(ctx context.Context, n *x402.Network, p *x402.Up
 	}
 	// Spent, by no transaction this node shows (older than the window, or
 	// a node that keeps no logs): it waits for reconciliation.
-	return x402.Result{Outcome: x402.Pending, Reason: "permit used on chain; its transaction was not found"}, true, nil
+	return x402.Result{Outcome: x402.Pending, Reason: reasonSpentUnseen}, true, nil
 }
 
 // permit2Word is where Permit2 keeps a nonce: bit nonce & 0xff of word
@@ -177,18 +185,22 @@ func settledIn(rc *types.Receipt, n *x402.Network, p *x402.UptoPayment, amount m
 	return transfer && settled
 }
 
-// settleCallMatches compares a direct call of the proxy's settle with p:
-// owner, nonce, amount and payTo. A transaction through another contract
-// (a facilitator's batch) cannot be read that way; its receipt's logs are
-// the evidence.
+// settleCallMatches reports whether tx calls the proxy's settle directly
+// with p's owner, nonce, amount and payTo. Nothing else counts: the
+// receipt's logs name no nonce, so a transaction through another contract
+// (the payer's own, settling another permit of the same amount with
+// itself as facilitator) would be evidence for every permit of that
+// payer and amount (docs/security.md). Only witness.facilitator may call
+// settle, and paymeter's relayer and @x402/evm's facilitator call it
+// directly.
 func settleCallMatches(tx *types.Transaction, p *x402.UptoPayment, amount meter.USDC) bool {
 	data := tx.Data()
 	if tx.To() == nil || *tx.To() != x402.UptoProxyAddress || len(data) < 4 {
-		return true
+		return false
 	}
 	m, err := uptoABI.MethodById(data[:4])
 	if err != nil || m.Name != "settle" {
-		return true
+		return false
 	}
 	args, err := m.Inputs.Unpack(data[4:])
 	if err != nil || len(args) != 5 {

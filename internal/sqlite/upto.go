@@ -64,14 +64,30 @@ func (b *batch) uptoExposure(payer string) (open, failed int64, err error) {
 
 // uptoExpose moves what payer, and all payers, have at risk.
 func (b *batch) uptoExpose(payer string, open, failed int64) error {
-	if open == 0 && failed == 0 {
+	return b.uptoExposeSplit(payer, open, open, failed)
+}
+
+// uptoExposeSplit is uptoExpose with the total's open moved apart from
+// the payer's: a failed authorization leaves its payer's open exposure
+// (the payer is refused by its failure count instead) but stays in the
+// total's until it settles, so that max_unsettled bounds what payers
+// cycling fresh addresses can be served and never pay (docs/security.md).
+func (b *batch) uptoExposeSplit(payer string, open, totalOpen, failed int64) error {
+	if open == 0 && totalOpen == 0 && failed == 0 {
 		return nil
 	}
 	for _, p := range []string{payer, uptoTotal} {
-		res, err := b.stmt("uptoExpose").ExecContext(b.ctx, open, failed, p)
+		o := open
+		if p == uptoTotal {
+			o = totalOpen
+		}
+		if o == 0 && failed == 0 {
+			continue
+		}
+		res, err := b.stmt("uptoExpose").ExecContext(b.ctx, o, failed, p)
 		if err == nil {
 			if n, _ := res.RowsAffected(); n == 0 {
-				_, err = b.stmt("uptoExposeNew").ExecContext(b.ctx, p, open, failed)
+				_, err = b.stmt("uptoExposeNew").ExecContext(b.ctx, p, o, failed)
 			}
 		}
 		if err != nil {
@@ -259,7 +275,7 @@ func (l *Ledger) MarkUpto(ctx context.Context, id int64, state meter.UptoState, 
 			return nil, fmt.Errorf("mark upto %d: %w", id, err)
 		}
 		if failed == 1 {
-			return nil, b.uptoExpose(r.payer, -r.amount, 1)
+			return nil, b.uptoExposeSplit(r.payer, -r.amount, 0, 1) // still unsettled in the total
 		}
 		return nil, nil
 	})
@@ -291,13 +307,14 @@ func (l *Ledger) SettleUpto(ctx context.Context, id int64, txHash string) error 
 			return uptoNotFound(id, r), err
 		}
 		var open, failed int64
+		totalOpen := -r.amount
 		switch meter.UptoState(r.state) {
 		case meter.UptoSettled:
 			return nil, nil // settled and booked before
 		case meter.UptoDue, meter.UptoSettling:
 			open = -r.amount
 		case meter.UptoFailed:
-			failed = -1
+			failed = -1 // its amount left the payer's open exposure, not the total's
 		default:
 			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s; it cannot be settled", id, r.state), nil
 		}
@@ -319,6 +336,6 @@ func (l *Ledger) SettleUpto(ctx context.Context, id int64, txHash string) error 
 		if _, err := b.stmt("uptoSettle").ExecContext(b.ctx, txHash, now, now, id); err != nil {
 			return nil, fmt.Errorf("settle upto %d: %w", id, err)
 		}
-		return nil, b.uptoExpose(r.payer, open, failed)
+		return nil, b.uptoExposeSplit(r.payer, open, totalOpen, failed)
 	})
 }

@@ -119,7 +119,8 @@ var uptoChecks = []struct {
 }{
 	{"upto exposure differs from its open authorizations (open, recomputed)",
 		`SELECT 0, x.open, COALESCE((SELECT SUM(CASE u.state WHEN 'claimed' THEN u.max ELSE u.amount END) FROM upto_authorizations u
-		   WHERE u.state IN ('claimed', 'due', 'settling') AND (x.payer = '*' OR u.payer = x.payer)), 0) AS s
+		   WHERE (u.state IN ('claimed', 'due', 'settling') OR (x.payer = '*' AND u.state = 'failed'))
+		   AND (x.payer = '*' OR u.payer = x.payer)), 0) AS s
 		 FROM upto_exposure x WHERE x.open != s`},
 	{"upto failures differ from its failed authorizations (failed, recomputed)",
 		`SELECT 0, x.failed, (SELECT count(*) FROM upto_authorizations u WHERE u.state = 'failed'

@@ -35,6 +35,10 @@ const (
 	// ReasonPermit2DeadlineFar is paymeter's own: the permit stays valid
 	// longer than the requirement's maxTimeoutSeconds allow.
 	ReasonPermit2DeadlineFar = "permit2_deadline_too_far"
+	// ReasonUptoSettleGas is paymeter's own: settling the permit would
+	// take more gas than any settlement may (a contract wallet whose
+	// isValidSignature burns gas on chain); nothing is sent.
+	ReasonUptoSettleGas = "upto_settlement_gas_too_high"
 )
 
 // permit2Types is Permit2's PermitWitnessTransferFrom with the x402 upto
@@ -186,10 +190,25 @@ func (v *Verifier) VerifyUpto(ctx context.Context, p *UptoPayment, terms func(*N
 	if err != nil {
 		return nil, t, Invalid(ReasonUnexpectedVerify, "the payer's wallet contract could not be asked (EIP-1271); try again")
 	}
-	if ok {
+	if ok && !recoveryIDZeroOne(digest, p) {
 		return n, t, nil
 	}
+	if ok {
+		return nil, t, Invalid(ReasonPermit2Signature, "the signature's recovery id is 0 or 1: Permit2 takes 27 or 28 only; sign again")
+	}
 	return nil, t, Invalid(ReasonPermit2Signature, "the signature does not recover to permit2Authorization.from")
+}
+
+// recoveryIDZeroOne reports whether p's signature was accepted by
+// recovery with v as 0 or 1, which walletsig takes (one rule for every
+// scheme) but Permit2's ecrecover never does: such a permit would be
+// served and could never settle (docs/security.md).
+func recoveryIDZeroOne(digest common.Hash, p *UptoPayment) bool {
+	if len(p.Signature) != crypto.SignatureLength || p.Signature[64] >= 27 {
+		return false
+	}
+	signer, err := walletsig.Recover(digest, p.Signature)
+	return err == nil && signer == p.Permit.From
 }
 
 // checkUpto is VerifyUpto's checks before the signature, cheapest first.
