@@ -372,6 +372,9 @@ func playRole(role, addr string) error {
 		if n, err := strconv.Atoi(os.Getenv("PMBENCH_GOMAXPROCS")); err == nil {
 			runtime.GOMAXPROCS(n)
 		}
+		if os.Getenv("PMBENCH_UPTO_PAUSED") != "" {
+			return playPausedPaymeter(ctx, addr) // BenchmarkLoadUpto
+		}
 		// The real command, configured through the environment (and
 		// PMBENCH_CONFIG, a config file, for what the environment cannot
 		// set, such as named upstreams).
