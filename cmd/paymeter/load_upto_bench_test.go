@@ -197,7 +197,7 @@ func benchUptoSettlement(b *testing.B, env []string, want int) {
 	pid := rolePID["paymeter"]
 	cpu0, start := cpuTime(pid), time.Now()
 	settled := 0.0
-	for deadline := start.Add(3 * time.Minute); settled < float64(want); time.Sleep(200 * time.Millisecond) {
+	for deadline := start.Add(3 * time.Minute); settled < float64(want); time.Sleep(time.Second) {
 		if time.Now().After(deadline) {
 			b.Fatalf("%.0f of %d upto payments settled in 3 minutes", settled, want)
 		}
