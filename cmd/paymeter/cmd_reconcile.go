@@ -29,22 +29,13 @@ type reconcileTally struct {
 // good only with its evidence in hand.
 func reconcile(ctx context.Context, cfg *Config, l *sqlite.Ledger, dial func(context.Context, string) (chain.Backend, error), out io.Writer) (reconcileTally, error) {
 	var t reconcileTally
+	backends, err := dialNetworks(ctx, cfg, dial)
+	if err != nil {
+		return t, err
+	}
 	checkers := map[string]*chain.Checker{} // by network name
-	byURL := map[string]*chain.Checker{}
-	for _, nc := range cfg.X402.Networks {
-		if nc.RPCURL == "" {
-			continue
-		}
-		c, ok := byURL[nc.RPCURL]
-		if !ok {
-			b, err := dial(ctx, nc.RPCURL)
-			if err != nil {
-				return t, fmt.Errorf("connect to %s: %s", x402.RedactURL(nc.RPCURL), x402.Redact(err))
-			}
-			c = &chain.Checker{Backend: b}
-			byURL[nc.RPCURL] = c
-		}
-		checkers[nc.Name] = c
+	for name, b := range backends {
+		checkers[name] = &chain.Checker{Backend: b}
 	}
 	for after := int64(0); ; {
 		page, err := l.SettledPayments(ctx, after, 500)
@@ -151,4 +142,25 @@ func runReconcile(ctx context.Context, f *dbFlags, stdout io.Writer, dial func(c
 		}
 		return nil
 	})
+}
+
+// dialNetworks connects to the chain of each configured network that has
+// an rpc_url, once per URL, and returns the backends by network name.
+func dialNetworks(ctx context.Context, cfg *Config, dial func(context.Context, string) (chain.Backend, error)) (map[string]chain.Backend, error) {
+	byName, byURL := map[string]chain.Backend{}, map[string]chain.Backend{}
+	for _, nc := range cfg.X402.Networks {
+		if nc.RPCURL == "" {
+			continue
+		}
+		b, ok := byURL[nc.RPCURL]
+		if !ok {
+			var err error
+			if b, err = dial(ctx, nc.RPCURL); err != nil {
+				return nil, fmt.Errorf("connect to %s: %s", x402.RedactURL(nc.RPCURL), x402.Redact(err))
+			}
+			byURL[nc.RPCURL] = b
+		}
+		byName[nc.Name] = b
+	}
+	return byName, nil
 }

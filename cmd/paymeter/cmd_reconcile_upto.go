@@ -26,22 +26,13 @@ type uptoTally struct {
 // settling for more than an hour.
 func reconcileUpto(ctx context.Context, cfg *Config, l *sqlite.Ledger, dial func(context.Context, string) (chain.Backend, error), out io.Writer) (uptoTally, error) {
 	var t uptoTally
+	backends, err := dialNetworks(ctx, cfg, dial)
+	if err != nil {
+		return t, err
+	}
 	checkers := map[string]*chain.UptoChecker{} // by network name
-	byURL := map[string]*chain.UptoChecker{}
-	for _, nc := range cfg.X402.Networks {
-		if nc.RPCURL == "" {
-			continue
-		}
-		c, ok := byURL[nc.RPCURL]
-		if !ok {
-			b, err := dial(ctx, nc.RPCURL)
-			if err != nil {
-				return t, fmt.Errorf("connect to %s: %s", x402.RedactURL(nc.RPCURL), x402.Redact(err))
-			}
-			c = &chain.UptoChecker{Backend: b}
-			byURL[nc.RPCURL] = c
-		}
-		checkers[nc.Name] = c
+	for name, b := range backends {
+		checkers[name] = &chain.UptoChecker{Backend: b}
 	}
 	for after := int64(0); ; {
 		page, err := l.SettledUpto(ctx, after, 500)
