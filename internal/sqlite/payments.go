@@ -76,17 +76,21 @@ func (l *Ledger) MarkPayment(ctx context.Context, id int64, state meter.PaymentS
 	})
 }
 
-// SettlePayment marks the payment settled and credits its payer.
+// SettlePayment marks the payment settled and credits its payer. The
+// account it returns is what the transaction saw: its ID, address, and
+// balance and held total once committed (with the holds kept in memory,
+// as FindAccountByID counts them), without a read of its own afterwards;
+// its other fields are not read.
 func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*meter.Account, error) {
 	now := l.db.Now().UnixMilli()
-	var accountID int64
+	acct := &meter.Account{Kind: meter.AccountWallet}
 	err := l.runFunc(func(b *batch) (outcome, err error) {
 		var (
-			key, wallet, purpose, state string
-			amount                      int64
+			key, purpose, state string
+			amount              int64
 		)
 		err = b.stmt("selectSettle").QueryRowContext(b.ctx, id).
-			Scan(&key, &wallet, &amount, &purpose, &state)
+			Scan(&key, &acct.Address, &amount, &purpose, &state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
 		}
@@ -96,22 +100,27 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 		if state == string(meter.PaymentFailed) {
 			return meter.Errorf(meter.ECodeConflict, "payment %d failed; it cannot be settled", id), nil
 		}
-		acct, _, err := b.walletAccountID(wallet, now)
-		if err != nil {
+		if acct.ID, _, err = b.walletAccountID(acct.Address, now); err != nil {
 			return nil, err
 		}
-		accountID = acct
+		// The balance as the batch leaves it (a retried batch reads it
+		// anew): read here, so that nobody reads the account afterwards.
+		a, err := b.account(acct.ID)
+		if err != nil || a == nil {
+			return accountNotFound(acct.ID), err
+		}
+		defer func() { acct.Balance, acct.Held = a.balance, a.held }()
 		if state == string(meter.PaymentSettled) {
 			return nil, nil // settled and credited before: nothing more to do
 		}
 		applied := any(nil) // a top-up is applied by its credit; a request payment by its request
 		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
-			if err := b.creditEntry(acct, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
+			if err := b.creditEntry(acct.ID, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
 				return nil, fmt.Errorf("credit payment %d: %w", id, err)
 			}
 			applied = now
 		}
-		if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct, applied, now, id); err != nil {
+		if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct.ID, applied, now, id); err != nil {
 			return nil, fmt.Errorf("settle payment %d: %w", id, err)
 		}
 		return nil, nil
@@ -119,7 +128,10 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 	if err != nil {
 		return nil, err
 	}
-	return l.FindAccountByID(ctx, accountID)
+	if held, ok := l.book.held(acct.ID); ok {
+		acct.Held = held
+	}
+	return acct, nil
 }
 
 // ApplyPayment books a settled request payment against its request's cost.
