@@ -104,11 +104,11 @@ func TestFacilitatorSendsTheMarshaledRequest(t *testing.T) {
 // reason that names the call; clear refusals fail it with theirs.
 func TestFacilitatorAnswers(t *testing.T) {
 	cases := []struct {
-		name         string
-		verify       [2]any
-		settle       [2]any
-		timeout      time.Duration
-		outcome      x402.Outcome
+		name          string
+		verify        [2]any
+		settle        [2]any
+		timeout       time.Duration
+		outcome       x402.Outcome
 		reason, calls string
 	}{
 		{"verify refuses", [2]any{400, `{"isValid":false,"invalidReason":"insufficient_funds"}`}, [2]any{200, ""}, 0,
