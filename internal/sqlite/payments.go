@@ -162,18 +162,18 @@ func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (me
 		}
 		paid := meter.USDC(amount).Amount()
 		cost := min(c.Cost, paid) // the quote was the worst case: never more
+		a, err := b.account(acct)
+		if err != nil || a == nil {
+			return accountNotFound(acct), err
+		}
+		// Not applied before (applied_at), so none of these entries can
+		// be booked yet: they join the batch's one multi-row insert.
 		if cost > 0 {
-			if err := b.creditEntry(acct, meter.EntryPayment, cost, key, meter.Charge{}, now); err != nil {
-				return nil, err
-			}
-			if err := b.creditEntry(acct, meter.EntryUsage, -cost, "x402:"+key, c, now); err != nil {
-				return nil, err
-			}
+			b.queueEntry(a, acct, meter.EntryPayment, cost, key, meter.Charge{}, now)
+			b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+key, c, now)
 		}
 		if change := paid - cost; change > 0 {
-			if err := b.creditEntry(acct, meter.EntryChange, change, key, meter.Charge{}, now); err != nil {
-				return nil, err
-			}
+			b.queueEntry(a, acct, meter.EntryChange, change, key, meter.Charge{}, now)
 		}
 		if _, err := b.stmt("applyPayment").ExecContext(b.ctx, now, id); err != nil {
 			return nil, fmt.Errorf("apply payment %d: %w", id, err)
@@ -200,12 +200,28 @@ func (b *batch) lateApply(id, accountID int64, key string, cost meter.Amount, c 
 		return accountNotFound(accountID), err
 	}
 	cost = min(cost, max(0, b.available(accountID, a)))
+	if _, queued := b.refs["x402:"+key]; queued { // applied in this very batch
+		return conflict, nil
+	}
 	_, booked, err := b.entry(a, accountID, meter.EntryUsage, -cost, "x402:"+key, c, now)
 	if err != nil || !booked {
 		return conflict, err
 	}
 	*charged = cost
 	return nil, nil
+}
+
+// queueEntry adds one journal entry of the account a (loaded by
+// b.account) to the batch's multi-row insert (insertUsage) and moves its
+// balance: for entries that cannot be booked yet, as a reference already
+// booked fails the whole batch (which is then retried op by op).
+func (b *batch) queueEntry(a *acctState, accountID int64, kind meter.EntryKind, amount meter.Amount, ref string, c meter.Charge, now int64) {
+	b.usage = appendEntry(b.usage, accountID, kind, amount, ref, &c, now)
+	if kind == meter.EntryUsage {
+		b.refs[ref] = struct{}{}
+	}
+	a.balance += amount
+	a.dirty = true
 }
 
 // creditEntry inserts one journal entry on the account and moves its
