@@ -59,19 +59,25 @@ func paymentHeader(c *fiber.Ctx) (version int, header string) {
 
 // challenge is the 402 of this request for amount.
 func (s *Server) challenge(c *fiber.Ctx, amount meter.USDC, description string) *x402.Challenge {
+	ch := s.requirements(c, amount, description)
+	ch.Extensions = declaredExtensions()
+	s.declareSIWX(c, ch)
+	return ch
+}
+
+// requirements is the challenge without the extensions a 402 declares:
+// what a payment is verified against and settled for.
+func (s *Server) requirements(c *fiber.Ctx, amount meter.USDC, description string) *x402.Challenge {
 	base := s.X402.PublicURL
 	if base == "" {
 		base = c.BaseURL()
 	}
-	ch := &x402.Challenge{
+	return &x402.Challenge{
 		Amount:            amount,
 		Resource:          x402.Resource{URL: base + c.Path(), Description: description, MimeType: fiber.MIMEApplicationJSON},
 		MaxTimeoutSeconds: s.X402.MaxTimeoutSeconds,
 		Networks:          s.X402.Networks,
-		Extensions:        declaredExtensions(),
 	}
-	s.declareSIWX(c, ch)
-	return ch
 }
 
 // requestChallenge builds, when called, the 402 of a proxy request whose
@@ -123,7 +129,10 @@ func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (
 		}
 		return upto, uptoPrincipal(upto), nil
 	}
-	paid, err := s.X402.Processor.Pay(c.UserContext(), version, header, ch(), meter.PurposeRequest, "", requestID(c))
+	// Paid against the requirements alone: a new sign-in-with-x challenge
+	// (an HMAC, a JSON encoding) is for a 402, not for a payment.
+	quote := s.requirements(c, worst.USDCQuote(), "inference: "+model)
+	paid, err := s.X402.Processor.Pay(c.UserContext(), version, header, quote, meter.PurposeRequest, "", requestID(c))
 	s.Metrics.observePayment(meter.PurposeRequest, err)
 	if err != nil {
 		return nil, nil, s.askPayment(err, ch)

@@ -106,8 +106,10 @@ type batch struct {
 	// commit; until then the batch subtracts them itself.
 	settled     map[string]bookHold
 	settledHeld map[int64]meter.Amount
-	// usage holds the journal rows of captures, inserted together at the
-	// end of the batch (insertUsage) rather than one statement each.
+	// usage holds the journal rows of captures and of applied payments
+	// (queueEntry), inserted together at the end of the batch
+	// (insertUsage) rather than one statement each; refs are the usage
+	// references among them.
 	usage []any
 	refs  map[string]struct{}
 	// bound holds the statements bound to tx so far.
@@ -353,8 +355,9 @@ func (b *batch) insertUsage() error {
 		if err != nil {
 			return fmt.Errorf("insert usage entries: %w", err)
 		}
-		// The holds were active, so none of these can be booked already;
-		// if one is, something broke an invariant: fail the batch.
+		// The holds were active and the payments not applied before, so
+		// none of these can be booked already; if one is, something broke
+		// an invariant: fail the batch.
 		if got, _ := res.RowsAffected(); got != int64(size) {
 			return fmt.Errorf("insert usage entries: %d of %d rows written", got, size)
 		}

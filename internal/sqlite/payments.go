@@ -76,17 +76,21 @@ func (l *Ledger) MarkPayment(ctx context.Context, id int64, state meter.PaymentS
 	})
 }
 
-// SettlePayment marks the payment settled and credits its payer.
+// SettlePayment marks the payment settled and credits its payer. The
+// account it returns is what the transaction saw: its ID, address, and
+// balance and held total once committed (with the holds kept in memory,
+// as FindAccountByID counts them), without a read of its own afterwards;
+// its other fields are not read.
 func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*meter.Account, error) {
 	now := l.db.Now().UnixMilli()
-	var accountID int64
+	acct := &meter.Account{Kind: meter.AccountWallet}
 	err := l.runFunc(func(b *batch) (outcome, err error) {
 		var (
-			key, wallet, purpose, state string
-			amount                      int64
+			key, purpose, state string
+			amount              int64
 		)
 		err = b.stmt("selectSettle").QueryRowContext(b.ctx, id).
-			Scan(&key, &wallet, &amount, &purpose, &state)
+			Scan(&key, &acct.Address, &amount, &purpose, &state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
 		}
@@ -96,22 +100,27 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 		if state == string(meter.PaymentFailed) {
 			return meter.Errorf(meter.ECodeConflict, "payment %d failed; it cannot be settled", id), nil
 		}
-		acct, _, err := b.walletAccountID(wallet, now)
-		if err != nil {
+		if acct.ID, _, err = b.walletAccountID(acct.Address, now); err != nil {
 			return nil, err
 		}
-		accountID = acct
+		// The balance as the batch leaves it (a retried batch reads it
+		// anew): read here, so that nobody reads the account afterwards.
+		a, err := b.account(acct.ID)
+		if err != nil || a == nil {
+			return accountNotFound(acct.ID), err
+		}
+		defer func() { acct.Balance, acct.Held = a.balance, a.held }()
 		if state == string(meter.PaymentSettled) {
 			return nil, nil // settled and credited before: nothing more to do
 		}
 		applied := any(nil) // a top-up is applied by its credit; a request payment by its request
 		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
-			if err := b.creditEntry(acct, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
+			if err := b.creditEntry(acct.ID, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
 				return nil, fmt.Errorf("credit payment %d: %w", id, err)
 			}
 			applied = now
 		}
-		if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct, applied, now, id); err != nil {
+		if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct.ID, applied, now, id); err != nil {
 			return nil, fmt.Errorf("settle payment %d: %w", id, err)
 		}
 		return nil, nil
@@ -119,7 +128,10 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 	if err != nil {
 		return nil, err
 	}
-	return l.FindAccountByID(ctx, accountID)
+	if held, ok := l.book.held(acct.ID); ok {
+		acct.Held = held
+	}
+	return acct, nil
 }
 
 // ApplyPayment books a settled request payment against its request's cost.
@@ -150,18 +162,18 @@ func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (me
 		}
 		paid := meter.USDC(amount).Amount()
 		cost := min(c.Cost, paid) // the quote was the worst case: never more
+		a, err := b.account(acct)
+		if err != nil || a == nil {
+			return accountNotFound(acct), err
+		}
+		// Not applied before (applied_at), so none of these entries can
+		// be booked yet: they join the batch's one multi-row insert.
 		if cost > 0 {
-			if err := b.creditEntry(acct, meter.EntryPayment, cost, key, meter.Charge{}, now); err != nil {
-				return nil, err
-			}
-			if err := b.creditEntry(acct, meter.EntryUsage, -cost, "x402:"+key, c, now); err != nil {
-				return nil, err
-			}
+			b.queueEntry(a, acct, meter.EntryPayment, cost, key, meter.Charge{}, now)
+			b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+key, c, now)
 		}
 		if change := paid - cost; change > 0 {
-			if err := b.creditEntry(acct, meter.EntryChange, change, key, meter.Charge{}, now); err != nil {
-				return nil, err
-			}
+			b.queueEntry(a, acct, meter.EntryChange, change, key, meter.Charge{}, now)
 		}
 		if _, err := b.stmt("applyPayment").ExecContext(b.ctx, now, id); err != nil {
 			return nil, fmt.Errorf("apply payment %d: %w", id, err)
@@ -188,12 +200,28 @@ func (b *batch) lateApply(id, accountID int64, key string, cost meter.Amount, c 
 		return accountNotFound(accountID), err
 	}
 	cost = min(cost, max(0, b.available(accountID, a)))
+	if _, queued := b.refs["x402:"+key]; queued { // applied in this very batch
+		return conflict, nil
+	}
 	_, booked, err := b.entry(a, accountID, meter.EntryUsage, -cost, "x402:"+key, c, now)
 	if err != nil || !booked {
 		return conflict, err
 	}
 	*charged = cost
 	return nil, nil
+}
+
+// queueEntry adds one journal entry of the account a (loaded by
+// b.account) to the batch's multi-row insert (insertUsage) and moves its
+// balance: for entries that cannot be booked yet, as a reference already
+// booked fails the whole batch (which is then retried op by op).
+func (b *batch) queueEntry(a *acctState, accountID int64, kind meter.EntryKind, amount meter.Amount, ref string, c meter.Charge, now int64) {
+	b.usage = appendEntry(b.usage, accountID, kind, amount, ref, &c, now)
+	if kind == meter.EntryUsage {
+		b.refs[ref] = struct{}{}
+	}
+	a.balance += amount
+	a.dirty = true
 }
 
 // creditEntry inserts one journal entry on the account and moves its

@@ -1,10 +1,10 @@
 package walletsig
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
-	"math/big"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/accounts"
@@ -76,19 +76,36 @@ var (
 // Recover returns the address whose key made sig over digest. sig is
 // r‖s‖v with v 27/28 (as wallets write it) or 0/1; a high-s signature is
 // refused (EIP-2), so that each digest has one valid signature per key.
+//
+// It is crypto.SigToPub and crypto.PubkeyToAddress without their detour
+// through an ecdsa.PublicKey: the address is the Keccak-256 of the 64
+// bytes libsecp256k1 recovers (whose point is valid by construction), so
+// decoding them into big integers, checking the curve equation again and
+// encoding them back costs a tenth of a recovery for nothing.
 func Recover(digest [32]byte, sig []byte) (common.Address, error) {
 	rsv, err := normalize(sig)
 	if err != nil {
 		return common.Address{}, err
 	}
-	pub, err := crypto.SigToPub(digest[:], rsv[:])
+	pub, err := crypto.Ecrecover(digest[:], rsv[:])
 	if err != nil {
 		return common.Address{}, err
 	}
-	return crypto.PubkeyToAddress(*pub), nil
+	if len(pub) != 65 || pub[0] != 4 { // an uncompressed point; anything else is a bug below us
+		return common.Address{}, errors.New("recovery returned no uncompressed public key")
+	}
+	return common.BytesToAddress(crypto.Keccak256(pub[1:])[12:]), nil
 }
 
-// normalize checks sig and returns it with v as 0 or 1, for recovery.
+// secp256k1N and secp256k1HalfN are the curve order n and n/2, big endian.
+var (
+	secp256k1N     = [32]byte(common.FromHex("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"))
+	secp256k1HalfN = [32]byte(common.FromHex("0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0"))
+)
+
+// normalize checks sig and returns it with v as 0 or 1, for recovery: r
+// in [1, n−1] and s in [1, n/2], as crypto.ValidateSignatureValues with
+// homestead rules checks them, compared as big-endian bytes.
 func normalize(sig []byte) ([crypto.SignatureLength]byte, error) {
 	var rsv [crypto.SignatureLength]byte
 	if len(sig) != crypto.SignatureLength {
@@ -102,7 +119,10 @@ func normalize(sig []byte) ([crypto.SignatureLength]byte, error) {
 	default:
 		return rsv, ErrRecoveryID
 	}
-	if !crypto.ValidateSignatureValues(rsv[64], new(big.Int).SetBytes(rsv[:32]), new(big.Int).SetBytes(rsv[32:64]), true) {
+	var zero [32]byte
+	r, s := rsv[:32], rsv[32:64]
+	if bytes.Equal(r, zero[:]) || bytes.Compare(r, secp256k1N[:]) >= 0 ||
+		bytes.Equal(s, zero[:]) || bytes.Compare(s, secp256k1HalfN[:]) > 0 {
 		return rsv, ErrNotCanonical
 	}
 	return rsv, nil

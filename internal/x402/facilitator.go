@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Facilitator settles through an x402 facilitator's HTTP API: POST /verify,
@@ -23,17 +25,24 @@ type Facilitator struct {
 	Timeout time.Duration
 	// Header, if set, adds headers (an API key) to every call.
 	Header http.Header
-	// Client defaults to one that keeps enough connections to the
-	// facilitator open for a proxy's concurrency (http.DefaultClient keeps
-	// two per host, and would open a connection per settlement under load).
+	// Client, if set, is the net/http client every call goes through.
+	// Unset, calls go through fasthttp (facilitator_fast.go), or, when the
+	// environment names a proxy for the facilitator, through a net/http
+	// client that keeps enough connections open for a proxy's concurrency
+	// (http.DefaultClient keeps two per host, and would open a connection
+	// per settlement under load).
 	Client *http.Client
 
 	once sync.Once
+	fast *fasthttp.HostClient
 }
 
 func (f *Facilitator) client() *http.Client {
 	f.once.Do(func() {
-		if f.Client == nil {
+		if f.Client != nil {
+			return
+		}
+		if f.fast = fastClient(f.URL); f.fast == nil {
 			t := http.DefaultTransport.(*http.Transport).Clone()
 			t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 512
 			f.Client = &http.Client{Transport: t}
@@ -66,11 +75,14 @@ type SupportedKind struct {
 
 // Settle verifies and settles s with the facilitator.
 func (f *Facilitator) Settle(ctx context.Context, s *Settlement) (Result, error) {
-	req := facilitatorRequest{X402Version: s.Payment.Version, PaymentPayload: s.Payment.JSON, PaymentRequirements: s.Requirement}
+	req, err := settlementRequest(s)
+	if err != nil {
+		return Result{}, err
+	}
 	if !s.Retry && s.TxHash == "" { // a retry skips /verify: its earlier /settle may have spent the nonce, answer lost
 		var v verifyResponse
-		status, err := f.post(ctx, "/verify", req, &v)
-		if err != nil || status >= 500 || status == http.StatusAccepted {
+		status, err := f.do(ctx, http.MethodPost, "/verify", req, &v)
+		if err != nil || unclear(status) {
 			return Result{Outcome: Pending, Reason: describe("verify", status, err)}, nil
 		}
 		if !v.IsValid {
@@ -78,9 +90,9 @@ func (f *Facilitator) Settle(ctx context.Context, s *Settlement) (Result, error)
 		}
 	}
 	var r SettleResponse
-	status, err := f.post(ctx, "/settle", req, &r)
+	status, err := f.do(ctx, http.MethodPost, "/settle", req, &r)
 	switch {
-	case err != nil || status >= 500 || status == http.StatusAccepted:
+	case err != nil || unclear(status):
 		return Result{Outcome: Pending, TxHash: r.Transaction, Reason: describe("settle", status, err)}, nil
 	case r.Success:
 		return Result{Outcome: Settled, TxHash: r.Transaction}, nil
@@ -113,12 +125,24 @@ func (f *Facilitator) post(ctx context.Context, path string, body any, out any) 
 	return f.do(ctx, http.MethodPost, path, b, out)
 }
 
-func (f *Facilitator) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
-	timeout := f.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+// unclear reports whether an answer's status says nothing final: a
+// server error, 202 (still working), or a redirect not followed.
+func unclear(status int) bool {
+	return status >= 500 || status == http.StatusAccepted || status/100 == 3
+}
+
+func (f *Facilitator) timeout() time.Duration {
+	if f.Timeout <= 0 {
+		return 30 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	return f.Timeout
+}
+
+func (f *Facilitator) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
+	if f.client(); f.fast != nil {
+		return f.doFast(ctx, method, path, body, out)
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
@@ -141,14 +165,20 @@ func (f *Facilitator) do(ctx context.Context, method, path string, body []byte, 
 	if err != nil {
 		return resp.StatusCode, err
 	}
-	if resp.StatusCode >= 500 || len(bytes.TrimSpace(raw)) == 0 {
-		return resp.StatusCode, nil
+	return decodeAnswer(path, resp.StatusCode, raw, out)
+}
+
+// decodeAnswer reads a facilitator's answer into out: x402 facilitators
+// answer refusals with 400 and the same JSON shape; an empty answer or a
+// server error leaves out alone.
+func decodeAnswer(path string, status int, raw []byte, out any) (int, error) {
+	if status >= 500 || len(bytes.TrimSpace(raw)) == 0 {
+		return status, nil
 	}
-	// x402 facilitators answer refusals with 400 and the same JSON shape.
 	if err := json.Unmarshal(raw, out); err != nil {
-		return resp.StatusCode, fmt.Errorf("facilitator %s: HTTP %d, undecodable answer", path, resp.StatusCode)
+		return status, fmt.Errorf("facilitator %s: HTTP %d, undecodable answer", path, status)
 	}
-	return resp.StatusCode, nil
+	return status, nil
 }
 
 // isPendingReason recognises a facilitator saying the transaction is sent
