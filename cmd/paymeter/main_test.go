@@ -33,6 +33,8 @@ type fixtureUpstream struct {
 	Delay time.Duration
 	// Events, when set, is streamed instead of the SSE fixture.
 	Events []string
+	// Gate, when set, holds every answer until it is closed.
+	Gate chan struct{}
 
 	mu       sync.Mutex
 	requests []seenRequest
@@ -65,8 +67,15 @@ func (u *fixtureUpstream) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	u.mu.Lock()
 	u.requests = append(u.requests, seenRequest{Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
-	status, delay, events := u.Status, u.Delay, u.Events
+	status, delay, events, gate := u.Status, u.Delay, u.Events, u.Gate
 	u.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			return
+		}
+	}
 
 	if r.Header.Get("Authorization") != "Bearer "+upstreamKey {
 		w.WriteHeader(http.StatusUnauthorized)

@@ -104,8 +104,13 @@ func TestUpto_ConcurrentPaymentsSettleWithoutNonceCollision(t *testing.T) {
 func TestUpto_ConcurrentRequestsOfOnePayerStayWithinItsCap(t *testing.T) {
 	c := newSimChain(t)
 	up := newFixtureUpstream(t)
-	up.Delay = 300 * time.Millisecond // all 50 are in flight together
 	quote := chatQuote(t, c, up)
+	// The served requests are held at the upstream until the others are
+	// refused: all 50 are in flight together, however slow the machine.
+	gate := make(chan struct{})
+	up.mu.Lock()
+	up.Gate = gate
+	up.mu.Unlock()
 	cfg := uptoConfig(t, up.URL(), c, (3 * quote).Amount().String(), "100") // three quotes exactly
 	m := mustRunPausedUpto(t, cfg, c)
 	ch := mustChallenge(t, post(t, m, "/v1/chat/completions", "", chatBody), meter.ECodePaymentRequired)
@@ -119,6 +124,7 @@ func TestUpto_ConcurrentRequestsOfOnePayerStayWithinItsCap(t *testing.T) {
 	var mu sync.Mutex
 	got := map[int]int{}
 	var retryAfter string
+	refused := make(chan struct{}, len(headers))
 	for _, h := range headers {
 		wg.Add(1)
 		go func() {
@@ -131,6 +137,9 @@ func TestUpto_ConcurrentRequestsOfOnePayerStayWithinItsCap(t *testing.T) {
 				return
 			}
 			body := readAll(t, resp)
+			if resp.StatusCode != http.StatusOK {
+				refused <- struct{}{}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			got[resp.StatusCode]++
@@ -142,6 +151,17 @@ func TestUpto_ConcurrentRequestsOfOnePayerStayWithinItsCap(t *testing.T) {
 			}
 		}()
 	}
+	// Open the gate once 47 are refused, or after 20 s (more were served
+	// than the cap allows: the check below says so).
+	for n, timeout := 0, time.After(20*time.Second); n < len(headers)-3; n++ {
+		select {
+		case <-refused:
+			continue
+		case <-timeout:
+		}
+		break
+	}
+	close(gate)
 	wg.Wait()
 	if got[http.StatusOK] != 3 || got[http.StatusTooManyRequests] != 47 || retryAfter != "1" {
 		t.Fatalf("answers %v (Retry-After %q), want 3 served and 47 refused", got, retryAfter)
