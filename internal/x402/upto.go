@@ -156,8 +156,26 @@ func DecodeUpto(header string) (*UptoPayment, error) {
 	return DecodeUptoJSON(raw)
 }
 
-// DecodeUptoJSON decodes an upto payment as stored: its JSON.
+// DecodeUptoJSON decodes an upto payment as stored: its JSON. The plain
+// shape takes a one-pass fast path (upto_fast.go); anything else, and
+// every refusal, goes through the general strict decoder.
 func DecodeUptoJSON(raw []byte) (*UptoPayment, error) {
+	var v canonicalUpto
+	if fastUpto(raw, &v) && v.X402Version == 2 && v.Accepted.Scheme == SchemeUpto {
+		if id, err := ParseCAIP2(v.Accepted.Network); err == nil {
+			p := &UptoPayment{Network: v.Accepted.Network, ChainID: id, Accepted: v.Accepted}
+			if p.setPermit(&v.Payload) == nil {
+				v.Payload.Permit2Authorization.Nonce = p.Permit.Nonce.String()
+				p.JSON = appendCanonicalUpto(make([]byte, 0, len(raw)+64), &v)
+				return p, nil
+			}
+		}
+	}
+	return decodeUptoSlow(raw)
+}
+
+// decodeUptoSlow is the general strict decoder: any JSON, every check.
+func decodeUptoSlow(raw []byte) (*UptoPayment, error) {
 	if err := checkKeys(raw); err != nil {
 		return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
 	}
