@@ -134,6 +134,11 @@ func IsUpto(header string) bool {
 	if err != nil {
 		return false
 	}
+	var fast canonicalUpto
+	if fastUpto(raw, &fast) {
+		// The plain shape: its scheme is the one json.Unmarshal reads.
+		return fast.Accepted.Scheme == SchemeUpto
+	}
 	var v struct {
 		Accepted struct {
 			Scheme string `json:"scheme"`
