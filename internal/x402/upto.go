@@ -139,6 +139,11 @@ func IsUpto(header string) bool {
 		// The plain shape: its scheme is the one json.Unmarshal reads.
 		return fast.Accepted.Scheme == SchemeUpto
 	}
+	return isUptoJSON(raw)
+}
+
+// isUptoJSON is IsUpto for any JSON.
+func isUptoJSON(raw []byte) bool {
 	var v struct {
 		Accepted struct {
 			Scheme string `json:"scheme"`
@@ -166,17 +171,64 @@ func DecodeUpto(header string) (*UptoPayment, error) {
 // every refusal, goes through the general strict decoder.
 func DecodeUptoJSON(raw []byte) (*UptoPayment, error) {
 	var v canonicalUpto
-	if fastUpto(raw, &v) && v.X402Version == 2 && v.Accepted.Scheme == SchemeUpto {
-		if id, err := ParseCAIP2(v.Accepted.Network); err == nil {
-			p := &UptoPayment{Network: v.Accepted.Network, ChainID: id, Accepted: v.Accepted}
-			if p.setPermit(&v.Payload) == nil {
-				v.Payload.Permit2Authorization.Nonce = p.Permit.Nonce.String()
-				p.JSON = appendCanonicalUpto(make([]byte, 0, len(raw)+64), &v)
-				return p, nil
-			}
+	if fastUpto(raw, &v) {
+		if p := finishFastUpto(raw, &v); p != nil {
+			return p, nil
 		}
 	}
 	return decodeUptoSlow(raw)
+}
+
+// finishFastUpto is the rest of DecodeUptoJSON for a payment fastUpto
+// read; nil for anything it would refuse, which decodeUptoSlow refuses
+// with its reason.
+func finishFastUpto(raw []byte, v *canonicalUpto) *UptoPayment {
+	if v.X402Version != 2 || v.Accepted.Scheme != SchemeUpto {
+		return nil
+	}
+	id, err := ParseCAIP2(v.Accepted.Network)
+	if err != nil {
+		return nil
+	}
+	p := &UptoPayment{Network: v.Accepted.Network, ChainID: id, Accepted: v.Accepted}
+	if p.setPermit(&v.Payload) != nil {
+		return nil
+	}
+	v.Payload.Permit2Authorization.Nonce = p.Permit.Nonce.String()
+	p.JSON = appendCanonicalUpto(make([]byte, 0, len(raw)+64), v)
+	return p
+}
+
+// UptoHeader is a PAYMENT-SIGNATURE header that names the upto scheme,
+// decoded once (ParseUptoHeader): what DecodeUpto gives for it.
+type UptoHeader struct {
+	payment *UptoPayment
+	err     error
+}
+
+// ParseUptoHeader is IsUpto and, for an upto payment, DecodeUpto, with
+// the header read once: ok is IsUpto(header).
+func ParseUptoHeader(header string) (h *UptoHeader, ok bool) {
+	if len(header) > MaxHeaderBytes {
+		return nil, false
+	}
+	raw, err := decodeBase64(header)
+	if err != nil {
+		return nil, false
+	}
+	var v canonicalUpto
+	if fastUpto(raw, &v) {
+		if v.Accepted.Scheme != SchemeUpto {
+			return nil, false
+		}
+		if p := finishFastUpto(raw, &v); p != nil {
+			return &UptoHeader{payment: p}, true
+		}
+	} else if !isUptoJSON(raw) {
+		return nil, false
+	}
+	p, err := decodeUptoSlow(raw)
+	return &UptoHeader{payment: p, err: err}, true
 }
 
 // decodeUptoSlow is the general strict decoder: any JSON, every check.

@@ -1,6 +1,7 @@
 package x402
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -47,6 +48,18 @@ func FuzzDecodeUptoFastEqualsSlow(f *testing.F) {
 
 func sameAsSlow(t *testing.T, raw []byte) {
 	t.Helper()
+	// The header read once answers as IsUpto and DecodeUpto do.
+	header := base64.StdEncoding.EncodeToString(raw)
+	h, ok := ParseUptoHeader(header)
+	if ok != IsUpto(header) {
+		t.Fatalf("%s: ParseUptoHeader says upto %v, IsUpto %v", raw, ok, !ok)
+	}
+	if ok {
+		p, err := DecodeUpto(header)
+		if (err == nil) != (h.err == nil) || (err != nil && err.Error() != h.err.Error()) || !reflect.DeepEqual(p, h.payment) {
+			t.Fatalf("%s: ParseUptoHeader %+v, %v; DecodeUpto %+v, %v", raw, h.payment, h.err, p, err)
+		}
+	}
 	got, gerr := DecodeUptoJSON(raw)
 	want, werr := decodeUptoSlow(raw)
 	if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {

@@ -109,6 +109,12 @@ func (u *Upto) Offer(worst meter.USDC) *UptoOffer {
 // upto codes of a cap or a failed payer.
 func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, requestID string) (*UptoPayer, error) {
 	p, err := DecodeUpto(header)
+	return u.AuthorizeHeader(ctx, &UptoHeader{payment: p, err: err}, worst, requestID)
+}
+
+// AuthorizeHeader is Authorize for a header ParseUptoHeader read.
+func (u *Upto) AuthorizeHeader(ctx context.Context, h *UptoHeader, worst meter.USDC, requestID string) (*UptoPayer, error) {
+	p, err := h.payment, h.err
 	if err != nil {
 		return nil, malformed(2, err) // 400 invalid_payment_payload (conform.go)
 	}
