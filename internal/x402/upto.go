@@ -3,7 +3,6 @@ package x402
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"strconv"
 
@@ -119,8 +118,11 @@ type UptoPayment struct {
 // nonce is single use per owner across every token (Permit2's nonce
 // bitmap is keyed by owner alone), so the token is not part of the key: a
 // nonce signed for one token cannot be spent on another either.
-func (p *UptoPayment) Key() string {
-	return fmt.Sprintf("eip155:%d/permit2/%s/%s", p.ChainID, p.Permit.From.Hex(), p.Permit.Nonce.String())
+func (p *UptoPayment) Key() string { return p.keyOf(p.Permit.From.Hex()) }
+
+// keyOf is Key with the payer's checksummed address given.
+func (p *UptoPayment) keyOf(from string) string {
+	return "eip155:" + strconv.FormatInt(p.ChainID, 10) + "/permit2/" + from + "/" + p.Permit.Nonce.String()
 }
 
 // IsUpto reports whether a v2 payment header names the upto scheme, so

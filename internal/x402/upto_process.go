@@ -150,8 +150,9 @@ func (u *Upto) AuthorizeHeader(ctx context.Context, h *UptoHeader, worst meter.U
 	if err != nil {
 		return nil, err
 	}
+	from := p.Permit.From.Hex() // a checksum is a keccak: once
 	a := &meter.UptoAuthorization{
-		Key: p.Key(), Network: n.Name, Token: n.Asset.Hex(), Payer: p.Permit.From.Hex(), Max: quote,
+		Key: p.keyOf(from), Network: n.Name, Token: n.Asset.Hex(), Payer: from, Max: quote,
 		RequestID: requestID, Deadline: time.Unix(p.Permit.Deadline.Int64(), 0), Payload: p.JSON, Requirement: req,
 		Identifier: id,
 	}
