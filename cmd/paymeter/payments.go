@@ -3,20 +3,36 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/httpapi"
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
-// dialChain connects to a JSON-RPC endpoint.
+// dialChain connects to a JSON-RPC endpoint. Over HTTP, its connections
+// are kept alive for as many calls as run at once (the upto settler sends
+// a round's settlements in parallel): net/http keeps 2 idle per host by
+// default, and every call beyond them would dial a new connection.
 func dialChain(ctx context.Context, url string) (chain.Backend, error) {
-	return ethclient.DialContext(ctx, url)
+	c, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(&http.Client{Transport: rpcTransport}))
+	if err != nil {
+		return nil, err
+	}
+	return ethclient.NewClient(c), nil
 }
+
+// rpcTransport is the HTTP transport of chain endpoints.
+var rpcTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	return t
+}()
 
 // setupX402 builds the x402 side of the server from the config: the
 // networks, their settlers (one relayer per chain endpoint, so that one

@@ -53,6 +53,8 @@ type Relayer struct {
 	mu        sync.Mutex // serializes nonce allocation and sending
 	nonce     uint64
 	nonceSync bool // nonce must be (re)read from the chain
+
+	feeCache feeCache
 }
 
 func (r *Relayer) init(ctx context.Context) error {
@@ -173,15 +175,11 @@ func (r *Relayer) send(ctx context.Context, msg ethereum.CallMsg) (common.Hash, 
 		}
 		gas = est + est/4 // headroom: state may change between estimate and inclusion
 	}
-	tip, err := r.Backend.SuggestGasTipCap(ctx)
+	tip, base, err := r.fees(ctx) // fees.go
 	if err != nil {
-		return common.Hash{}, fmt.Errorf("gas tip: %w", err)
+		return common.Hash{}, err
 	}
-	head, err := r.Backend.HeaderByNumber(ctx, nil)
-	if err != nil {
-		return common.Hash{}, fmt.Errorf("latest header: %w", err)
-	}
-	feeCap := new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2)))
+	feeCap := new(big.Int).Add(tip, new(big.Int).Mul(base, big.NewInt(2)))
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

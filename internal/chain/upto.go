@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi"
@@ -91,7 +92,7 @@ func (r *Relayer) SettleUpto(ctx context.Context, s *x402.UptoSettlement) (x402.
 // awaitUpto is await, with a reverted transaction's reason read as the
 // proxy's or Permit2's error.
 func (r *Relayer) awaitUpto(ctx context.Context, tx common.Hash) (x402.Result, bool) {
-	res, known := r.await(ctx, tx)
+	res, known := r.awaitReceipt(ctx, tx)
 	if res.Outcome == x402.Failed {
 		res.Reason = x402.ReasonUptoTransactionFail
 		if rc, err := r.Backend.TransactionReceipt(ctx, tx); err == nil {
@@ -101,6 +102,40 @@ func (r *Relayer) awaitUpto(ctx context.Context, tx common.Hash) (x402.Result, b
 		}
 	}
 	return res, known
+}
+
+// uptoDropCheckEvery is how many receipt polls go by between two looks
+// for a pending transaction itself: a round settles many at once, and
+// each look reads and decodes the whole transaction, only to learn
+// whether it was dropped (to be sent again), which can wait a second.
+const uptoDropCheckEvery = 5
+
+// awaitReceipt is the relayer's await with the dropped-transaction check
+// made at the first poll and then every uptoDropCheckEvery-th.
+func (r *Relayer) awaitReceipt(ctx context.Context, tx common.Hash) (res x402.Result, known bool) {
+	pending := x402.Result{Outcome: x402.Pending, TxHash: tx.Hex(), Reason: "transaction not mined yet"}
+	for poll := 0; ; poll++ {
+		rc, err := r.Backend.TransactionReceipt(ctx, tx)
+		if err == nil {
+			if rc.Status == types.ReceiptStatusSuccessful {
+				return x402.Result{Outcome: x402.Settled, TxHash: tx.Hex()}, true
+			}
+			return x402.Result{Outcome: x402.Failed, TxHash: tx.Hex(), Reason: RevertReason(ctx, r.Backend, rc)}, true
+		}
+		if !errors.Is(err, ethereum.NotFound) {
+			return pending, true
+		}
+		if poll%uptoDropCheckEvery == 0 {
+			if _, _, err := r.Backend.TransactionByHash(ctx, tx); errors.Is(err, ethereum.NotFound) {
+				return pending, false
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return pending, true
+		case <-time.After(r.PollInterval):
+		}
+	}
 }
 
 // settleCalldata encodes settle(permit, amount, owner, witness, signature).

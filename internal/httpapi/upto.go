@@ -15,10 +15,14 @@ import (
 // is false otherwise, and the payment goes the exact way. Once it returns,
 // the request is served at once; its cost is settled after the response.
 func (s *Server) payUpto(c *fiber.Ctx, version int, header string, worst meter.Amount, ch func() *x402.Challenge) (payer *x402.UptoPayer, handled bool, err error) {
-	if version != 2 || s.X402.Upto == nil || !x402.IsUpto(header) {
+	if version != 2 || s.X402.Upto == nil {
 		return nil, false, nil
 	}
-	payer, err = s.X402.Upto.Authorize(c.UserContext(), header, worst.USDCQuote(), requestID(c))
+	h, ok := x402.ParseUptoHeader(header) // decoded once, for both questions
+	if !ok {
+		return nil, false, nil
+	}
+	payer, err = s.X402.Upto.AuthorizeHeader(c.UserContext(), h, worst.USDCQuote(), requestID(c))
 	if s.UptoMetrics != nil {
 		s.UptoMetrics.observeAuthorize(err)
 	}

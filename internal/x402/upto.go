@@ -3,7 +3,6 @@ package x402
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"strconv"
 
@@ -119,8 +118,11 @@ type UptoPayment struct {
 // nonce is single use per owner across every token (Permit2's nonce
 // bitmap is keyed by owner alone), so the token is not part of the key: a
 // nonce signed for one token cannot be spent on another either.
-func (p *UptoPayment) Key() string {
-	return fmt.Sprintf("eip155:%d/permit2/%s/%s", p.ChainID, p.Permit.From.Hex(), p.Permit.Nonce.String())
+func (p *UptoPayment) Key() string { return p.keyOf(p.Permit.From.Hex()) }
+
+// keyOf is Key with the payer's checksummed address given.
+func (p *UptoPayment) keyOf(from string) string {
+	return "eip155:" + strconv.FormatInt(p.ChainID, 10) + "/permit2/" + from + "/" + p.Permit.Nonce.String()
 }
 
 // IsUpto reports whether a v2 payment header names the upto scheme, so
@@ -134,6 +136,16 @@ func IsUpto(header string) bool {
 	if err != nil {
 		return false
 	}
+	var fast canonicalUpto
+	if fastUpto(raw, &fast) {
+		// The plain shape: its scheme is the one json.Unmarshal reads.
+		return fast.Accepted.Scheme == SchemeUpto
+	}
+	return isUptoJSON(raw)
+}
+
+// isUptoJSON is IsUpto for any JSON.
+func isUptoJSON(raw []byte) bool {
 	var v struct {
 		Accepted struct {
 			Scheme string `json:"scheme"`
@@ -156,8 +168,73 @@ func DecodeUpto(header string) (*UptoPayment, error) {
 	return DecodeUptoJSON(raw)
 }
 
-// DecodeUptoJSON decodes an upto payment as stored: its JSON.
+// DecodeUptoJSON decodes an upto payment as stored: its JSON. The plain
+// shape takes a one-pass fast path (upto_fast.go); anything else, and
+// every refusal, goes through the general strict decoder.
 func DecodeUptoJSON(raw []byte) (*UptoPayment, error) {
+	var v canonicalUpto
+	if fastUpto(raw, &v) {
+		if p := finishFastUpto(raw, &v); p != nil {
+			return p, nil
+		}
+	}
+	return decodeUptoSlow(raw)
+}
+
+// finishFastUpto is the rest of DecodeUptoJSON for a payment fastUpto
+// read; nil for anything it would refuse, which decodeUptoSlow refuses
+// with its reason.
+func finishFastUpto(raw []byte, v *canonicalUpto) *UptoPayment {
+	if v.X402Version != 2 || v.Accepted.Scheme != SchemeUpto {
+		return nil
+	}
+	id, err := ParseCAIP2(v.Accepted.Network)
+	if err != nil {
+		return nil
+	}
+	p := &UptoPayment{Network: v.Accepted.Network, ChainID: id, Accepted: v.Accepted}
+	if p.setPermit(&v.Payload) != nil {
+		return nil
+	}
+	v.Payload.Permit2Authorization.Nonce = p.Permit.Nonce.String()
+	p.JSON = appendCanonicalUpto(make([]byte, 0, len(raw)+64), v)
+	return p
+}
+
+// UptoHeader is a PAYMENT-SIGNATURE header that names the upto scheme,
+// decoded once (ParseUptoHeader): what DecodeUpto gives for it.
+type UptoHeader struct {
+	payment *UptoPayment
+	err     error
+}
+
+// ParseUptoHeader is IsUpto and, for an upto payment, DecodeUpto, with
+// the header read once: ok is IsUpto(header).
+func ParseUptoHeader(header string) (h *UptoHeader, ok bool) {
+	if len(header) > MaxHeaderBytes {
+		return nil, false
+	}
+	raw, err := decodeBase64(header)
+	if err != nil {
+		return nil, false
+	}
+	var v canonicalUpto
+	if fastUpto(raw, &v) {
+		if v.Accepted.Scheme != SchemeUpto {
+			return nil, false
+		}
+		if p := finishFastUpto(raw, &v); p != nil {
+			return &UptoHeader{payment: p}, true
+		}
+	} else if !isUptoJSON(raw) {
+		return nil, false
+	}
+	p, err := decodeUptoSlow(raw)
+	return &UptoHeader{payment: p, err: err}, true
+}
+
+// decodeUptoSlow is the general strict decoder: any JSON, every check.
+func decodeUptoSlow(raw []byte) (*UptoPayment, error) {
 	if err := checkKeys(raw); err != nil {
 		return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
 	}

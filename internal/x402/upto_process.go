@@ -109,6 +109,12 @@ func (u *Upto) Offer(worst meter.USDC) *UptoOffer {
 // upto codes of a cap or a failed payer.
 func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, requestID string) (*UptoPayer, error) {
 	p, err := DecodeUpto(header)
+	return u.AuthorizeHeader(ctx, &UptoHeader{payment: p, err: err}, worst, requestID)
+}
+
+// AuthorizeHeader is Authorize for a header ParseUptoHeader read.
+func (u *Upto) AuthorizeHeader(ctx context.Context, h *UptoHeader, worst meter.USDC, requestID string) (*UptoPayer, error) {
+	p, err := h.payment, h.err
 	if err != nil {
 		return nil, malformed(2, err) // 400 invalid_payment_payload (conform.go)
 	}
@@ -144,8 +150,9 @@ func (u *Upto) Authorize(ctx context.Context, header string, worst meter.USDC, r
 	if err != nil {
 		return nil, err
 	}
+	from := p.Permit.From.Hex() // a checksum is a keccak: once
 	a := &meter.UptoAuthorization{
-		Key: p.Key(), Network: n.Name, Token: n.Asset.Hex(), Payer: p.Permit.From.Hex(), Max: quote,
+		Key: p.keyOf(from), Network: n.Name, Token: n.Asset.Hex(), Payer: from, Max: quote,
 		RequestID: requestID, Deadline: time.Unix(p.Permit.Deadline.Int64(), 0), Payload: p.JSON, Requirement: req,
 		Identifier: id,
 	}

@@ -94,19 +94,15 @@ func UptoDigest(chainID int64, a *Permit2Authorization) (common.Hash, error) {
 	return common.BytesToHash(h), err
 }
 
-// uptoDigest is UptoDigest with Permit2's domain separator computed once
-// per chain id (Init).
+// uptoDigest is the digest of a on chainID, hashed by hand
+// (upto_digest.go) with Permit2's domain separator computed once per
+// chain id (Init).
 func (v *Verifier) uptoDigest(chainID int64, a *Permit2Authorization) (common.Hash, error) {
 	domain, ok := v.uptoDomains[chainID]
 	if !ok {
-		return UptoDigest(chainID, a)
+		domain = permit2Domain(chainID)
 	}
-	td := UptoTypedData(chainID, a)
-	msg, err := td.HashStruct(td.PrimaryType, td.Message)
-	if err != nil {
-		return common.Hash{}, err
-	}
-	return crypto.Keccak256Hash([]byte{0x19, 0x01}, domain[:], msg), nil
+	return permit2Digest(domain, a)
 }
 
 // initUpto precomputes Permit2's domain separator for each network's
@@ -114,12 +110,7 @@ func (v *Verifier) uptoDigest(chainID int64, a *Permit2Authorization) (common.Ha
 func (v *Verifier) initUpto() error {
 	v.uptoDomains = make(map[int64]common.Hash, len(v.Networks))
 	for _, n := range v.Networks {
-		td := UptoTypedData(n.ChainID, &Permit2Authorization{})
-		d, err := td.HashStruct("EIP712Domain", td.Domain.Map())
-		if err != nil {
-			return err
-		}
-		v.uptoDomains[n.ChainID] = common.BytesToHash(d)
+		v.uptoDomains[n.ChainID] = permit2Domain(n.ChainID)
 	}
 	return nil
 }
