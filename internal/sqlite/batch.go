@@ -116,6 +116,8 @@ type batch struct {
 	bound map[string]*sql.Stmt
 	// live are the holds whose requests are still running: never expired.
 	live *meter.InFlight
+	// wallets are the wallet accounts known by address (walletcache.go).
+	wallets *walletIDs
 	// late are the captures whose holds were gone, for the budgets in the
 	// book once the batch is committed.
 	late []lateCharge

@@ -29,6 +29,8 @@ type Ledger struct {
 	logger *slog.Logger
 	stmts  *stmts
 	book   *book
+	// wallets are the wallet accounts known by address (walletcache.go).
+	wallets *walletIDs
 
 	// PersistAfter is how long a hold lives in memory only; PersistHolds
 	// writes the holds older than that.
@@ -58,6 +60,8 @@ func NewLedger(db *DB, logger *slog.Logger) (*Ledger, error) {
 		logger: logger,
 		stmts:  s,
 		book:   newBook(),
+
+		wallets: newWalletIDs(),
 
 		PersistAfter: time.Second,
 		ops:          make(chan *op, 4*maxBatch),
@@ -178,14 +182,17 @@ func (l *Ledger) commitBatch(ops []*op) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	b := newBatch(ctx, tx, l.stmts.bind(ctx, tx), l.book)
-	b.live = l.InFlight
+	b.live, b.wallets = l.InFlight, l.wallets
 	if err := b.run(ops); err != nil {
 		tx.Rollback()
+		l.wallets.rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		l.wallets.rollback()
 		return fmt.Errorf("commit: %w", err)
 	}
+	l.wallets.commit()
 	l.book.settle(b.settled, b.balances())
 	l.book.spendLate(b.late)
 	for _, o := range ops {

@@ -257,8 +257,14 @@ func (b *batch) walletAccountID(address string, now int64) (id int64, created bo
 // walletAccount is walletAccountID that also says why an existing
 // account's free credits were refused, if they were ("" otherwise).
 func (b *batch) walletAccount(address string, now int64) (id int64, created bool, denied string, err error) {
+	if id, ok := b.wallets.known[address]; ok {
+		return id, false, "", nil
+	}
 	err = b.stmt("walletAccount").QueryRowContext(b.ctx, address).Scan(&id, &denied)
 	if err == nil {
+		if denied == "" {
+			b.wallets.seen(address, id)
+		}
 		return id, false, denied, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {

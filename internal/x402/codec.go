@@ -43,6 +43,17 @@ type Payment struct {
 	// fields paymeter checked (never a duplicate key or a field in another
 	// case that its parser might prefer).
 	JSON json.RawMessage
+
+	payer string // Authorization.From checksummed, once (PayerHex)
+}
+
+// PayerHex is the payer's address, checksummed: computed once, as a
+// checksum costs a Keccak-256.
+func (p *Payment) PayerHex() string {
+	if p.payer == "" {
+		p.payer = p.Authorization.From.Hex()
+	}
+	return p.payer
 }
 
 // Authorization is an EIP-3009 TransferWithAuthorization.
@@ -57,7 +68,7 @@ type Authorization struct {
 // Key identifies a payment for replay protection: an EIP-3009 nonce is
 // single-use per (chain, token, payer).
 func (p *Payment) Key(asset common.Address) string {
-	return fmt.Sprintf("eip155:%d/%s/%s/0x%x", p.ChainID, asset.Hex(), p.Authorization.From.Hex(), p.Authorization.Nonce)
+	return fmt.Sprintf("eip155:%d/%s/%s/0x%x", p.ChainID, networkHex(asset), p.PayerHex(), p.Authorization.Nonce)
 }
 
 // Invalid returns a 402 invalid_payment error carrying an x402 reason.
@@ -91,8 +102,15 @@ func DecodePaymentJSON(raw []byte) (*Payment, error) {
 }
 
 func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
-	if err := checkKeys(raw); err != nil {
-		return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
+	valid := json.Valid(raw)
+	if !valid || !cleanKeys(raw) { // codec_fast.go
+		if err := checkKeys(raw); err != nil {
+			return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
+		}
+	}
+	decode := strictJSON
+	if valid { // one JSON value and nothing after it: what strictJSON checks, in one pass
+		decode = json.Unmarshal
 	}
 	p := &Payment{Version: version}
 	var payload ExactPayload
@@ -100,7 +118,7 @@ func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 	switch version {
 	case 1:
 		var v PaymentPayloadV1
-		if err := strictJSON(raw, &v); err != nil {
+		if err := decode(raw, &v); err != nil {
 			return nil, Invalid(ReasonInvalidPayload, "payment header is not an x402 v1 payment: %v", err)
 		}
 		if v.X402Version != 1 {
@@ -114,7 +132,7 @@ func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 		p.ChainID = id
 	case 2:
 		var v PaymentPayloadV2
-		if err := strictJSON(raw, &v); err != nil {
+		if err := decode(raw, &v); err != nil {
 			return nil, Invalid(ReasonInvalidPayload, "payment header is not an x402 v2 payment: %v", err)
 		}
 		if v.X402Version != 2 {
@@ -135,9 +153,12 @@ func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 	if err := p.setAuthorization(&payload); err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(canonical)
-	if err != nil {
-		return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
+	b := appendPayment(make([]byte, 0, len(raw)), canonical)
+	if b == nil {
+		var err error
+		if b, err = json.Marshal(canonical); err != nil {
+			return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
+		}
 	}
 	p.JSON = b
 	return p, nil
@@ -231,7 +252,7 @@ func (c *Challenge) AcceptsV1() []RequirementV1 {
 		out = append(out, RequirementV1{
 			Scheme: SchemeExact, Network: n.Name, MaxAmountRequired: amountString(c.Amount),
 			Resource: c.Resource.URL, Description: c.Resource.Description, MimeType: c.Resource.MimeType,
-			PayTo: n.PayTo.Hex(), MaxTimeoutSeconds: c.MaxTimeoutSeconds, Asset: n.Asset.Hex(),
+			PayTo: networkHex(n.PayTo), MaxTimeoutSeconds: c.MaxTimeoutSeconds, Asset: networkHex(n.Asset),
 			Extra: &TokenDomain{Name: n.TokenName, Version: n.TokenVersion},
 		})
 	}
@@ -241,8 +262,8 @@ func (c *Challenge) AcceptsV1() []RequirementV1 {
 // Requirement is the v2 requirement for one network.
 func (c *Challenge) Requirement(n *Network) Requirement {
 	return Requirement{
-		Scheme: SchemeExact, Network: n.CAIP2(), Amount: amountString(c.Amount), Asset: n.Asset.Hex(),
-		PayTo: n.PayTo.Hex(), MaxTimeoutSeconds: c.MaxTimeoutSeconds,
+		Scheme: SchemeExact, Network: n.CAIP2(), Amount: amountString(c.Amount), Asset: networkHex(n.Asset),
+		PayTo: networkHex(n.PayTo), MaxTimeoutSeconds: c.MaxTimeoutSeconds,
 		Extra: &TokenDomain{Name: n.TokenName, Version: n.TokenVersion},
 	}
 }

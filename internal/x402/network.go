@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -84,4 +85,19 @@ func (n *Network) Validate() error {
 		return fmt.Errorf("network %q: token_name and token_version (the token's EIP-712 domain) are required", n.Name)
 	}
 	return nil
+}
+
+// networkHexes caches the checksummed form of the configured networks'
+// addresses (assets, payTo): a checksum costs a Keccak-256, and every
+// payment and 402 writes them. Only those addresses enter it, so it stays
+// as small as the configuration.
+var networkHexes sync.Map // common.Address → string
+
+func networkHex(a common.Address) string {
+	if h, ok := networkHexes.Load(a); ok {
+		return h.(string)
+	}
+	h := a.Hex()
+	networkHexes.Store(a, h)
+	return h
 }

@@ -81,10 +81,10 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 		return nil, err
 	}
 	if wallet == "" {
-		wallet = p.Authorization.From.Hex()
+		wallet = p.PayerHex()
 	}
 	mp := &meter.Payment{
-		Key: p.Key(n.Asset), Network: n.Name, Payer: p.Authorization.From.Hex(), Wallet: wallet,
+		Key: p.Key(n.Asset), Network: n.Name, Payer: p.PayerHex(), Wallet: wallet,
 		Amount: ch.Amount, Purpose: purpose, RequestID: requestID,
 		Payload: p.JSON, Requirement: ch.RequirementJSON(p.Version, n), Identifier: id,
 	}

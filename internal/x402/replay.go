@@ -60,7 +60,7 @@ func (pr *Processor) sameAsBefore(ctx context.Context, p *Payment, id string) er
 	if !ok {
 		return nil
 	}
-	first, err := ids.FindPaymentByIdentifier(ctx, p.Authorization.From.Hex(), id)
+	first, err := ids.FindPaymentByIdentifier(ctx, p.PayerHex(), id)
 	if err != nil || first == nil || !bytes.Equal(first.Payload, p.JSON) {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/common/math"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/walletsig"
@@ -84,18 +85,46 @@ func Digest(n *Network, a *Authorization) (common.Hash, error) {
 	return common.BytesToHash(h), err
 }
 
-// digest is Digest with the domain separator computed once per network.
+// digest is Digest with the domain separator computed once per network,
+// and the message hashed directly (transferHash).
 func (v *Verifier) digest(n *Network, a *Authorization) (common.Hash, error) {
-	td := TypedData(n, a)
 	domain, ok := v.domains[n]
 	if !ok {
 		return Digest(n, a)
 	}
+	if msg, ok := transferHash(a); ok {
+		return walletsig.TypedHash(domain, msg), nil
+	}
+	td := TypedData(n, a)
 	msg, err := td.HashStruct(td.PrimaryType, td.Message)
 	if err != nil {
 		return common.Hash{}, err
 	}
 	return walletsig.TypedHash(domain, common.BytesToHash(msg)), nil
+}
+
+// transferTypeHash is EIP-712's typeHash of TransferWithAuthorization
+// (transferTypes).
+var transferTypeHash = crypto.Keccak256Hash([]byte("TransferWithAuthorization(address from,address to,uint256 value," +
+	"uint256 validAfter,uint256 validBefore,bytes32 nonce)"))
+
+// transferHash is hashStruct(a) as apitypes computes it from
+// TypedData(n, a): the type hash and the six fields, each in one 32-byte
+// word, hashed once, without building the typed-data maps. ok is false for
+// an amount that is no uint256, which apitypes then refuses.
+func transferHash(a *Authorization) (h [32]byte, ok bool) {
+	var words [7 * 32]byte
+	copy(words[:32], transferTypeHash[:])
+	copy(words[32+12:64], a.From[:])
+	copy(words[64+12:96], a.To[:])
+	for i, u := range []*big.Int{a.Value, a.ValidAfter, a.ValidBefore} {
+		if u == nil || u.Sign() < 0 || u.BitLen() > 256 {
+			return h, false
+		}
+		u.FillBytes(words[96+32*i : 128+32*i])
+	}
+	copy(words[192:], a.Nonce[:])
+	return crypto.Keccak256Hash(words[:]), true
 }
 
 // init precomputes the domain separators; call it after setting Networks.
