@@ -84,26 +84,11 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	seedWallet(b, dbPath, siwxKey)
-	paymeterAddr := startRole(b, "paymeter", []string{
-		"PAYMETER_DATABASE=" + dbPath,
-		"PAYMETER_UPSTREAM_URL=" + upstreamURL,
-		"PAYMETER_UPSTREAM_API_KEY=" + demoKey,
-		// Rate limits on (each request pays for its bucket) but too high
-		// for one key, one wallet or one IP to reach.
-		"PAYMETER_RATE_LIMITS_API_KEY=1000000",
-		"PAYMETER_RATE_LIMITS_WALLET=1000000",
-		"PAYMETER_RATE_LIMITS_IP=1000000",
-		"PAYMETER_RATE_LIMITS_WALLET_PER_IP=1000000",
-		// Every load connection comes from one address.
-		"PAYMETER_SERVER_MAX_CONNECTIONS_PER_IP=0",
-		// /metrics on the main listener, behind its token (ledgerStats).
-		"PAYMETER_METRICS_LISTEN=off",
-		"PAYMETER_METRICS_TOKEN=" + benchMetricsToken,
+	paymeterAddr := startRole(b, "paymeter", append(benchPaymeterEnv(dbPath, upstreamURL),
 		// x402 too, settled by a facilitator stub that answers at once.
-		"PAYMETER_X402_FACILITATOR_URL=http://" + facilitatorAddr,
+		"PAYMETER_X402_FACILITATOR_URL=http://"+facilitatorAddr,
 		fmt.Sprintf("PAYMETER_X402_NETWORKS=[{name: base-sepolia, asset: %q, token_name: USDC, token_version: \"2\", pay_to: %q, settlement: facilitator}]",
-			benchNetwork.Asset.Hex(), benchNetwork.PayTo.Hex()),
-	})
+			benchNetwork.Asset.Hex(), benchNetwork.PayTo.Hex())))
 
 	body := []byte(`{"model":"demo-small","max_tokens":16,"messages":[{"role":"user","content":"Say hello."}]}`)
 	upstreamHeader := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + demoKey}
@@ -219,6 +204,27 @@ func BenchmarkLoad(b *testing.B) {
 	b.StopTimer()
 	stopRoles(b)
 	checkLoadDB(b, dbPath, accountID, only == "" || slices.Contains(strings.Split(only, ","), "paymeter"))
+}
+
+// benchPaymeterEnv is the environment of a benchmarked paymeter on the
+// ledger at dbPath in front of upstreamURL.
+func benchPaymeterEnv(dbPath, upstreamURL string) []string {
+	return []string{
+		"PAYMETER_DATABASE=" + dbPath,
+		"PAYMETER_UPSTREAM_URL=" + upstreamURL,
+		"PAYMETER_UPSTREAM_API_KEY=" + demoKey,
+		// Rate limits on (each request pays for its bucket) but too high
+		// for one key, one wallet or one IP to reach.
+		"PAYMETER_RATE_LIMITS_API_KEY=1000000",
+		"PAYMETER_RATE_LIMITS_WALLET=1000000",
+		"PAYMETER_RATE_LIMITS_IP=1000000",
+		"PAYMETER_RATE_LIMITS_WALLET_PER_IP=1000000",
+		// Every load connection comes from one address.
+		"PAYMETER_SERVER_MAX_CONNECTIONS_PER_IP=0",
+		// /metrics on the main listener, behind its token (ledgerStats).
+		"PAYMETER_METRICS_LISTEN=off",
+		"PAYMETER_METRICS_TOKEN=" + benchMetricsToken,
+	}
 }
 
 // recoveryCPU returns the CPU time, in µs, of one secp256k1 public key

@@ -68,20 +68,10 @@ func BenchmarkLoadUpto(b *testing.B) {
 	upstreamAddr := startRole(b, "upstream", nil)
 	dbPath := filepath.Join(b.TempDir(), "load.db")
 	_, key := seedLoadDB(b, dbPath)
-	env := []string{
-		"PAYMETER_DATABASE=" + dbPath,
-		"PAYMETER_UPSTREAM_URL=http://" + upstreamAddr + "/v1",
-		"PAYMETER_UPSTREAM_API_KEY=" + demoKey,
-		"PAYMETER_RATE_LIMITS_API_KEY=1000000",
-		"PAYMETER_RATE_LIMITS_WALLET=1000000",
-		"PAYMETER_RATE_LIMITS_IP=1000000",
-		"PAYMETER_RATE_LIMITS_WALLET_PER_IP=1000000",
-		"PAYMETER_SERVER_MAX_CONNECTIONS_PER_IP=0",
-		"PAYMETER_METRICS_LISTEN=off",
-		"PAYMETER_METRICS_TOKEN=" + benchMetricsToken,
+	env := append(benchPaymeterEnv(dbPath, "http://"+upstreamAddr+"/v1"),
 		fmt.Sprintf("PAYMETER_X402_NETWORKS=[{name: base-sepolia, asset: %q, token_name: USDC, token_version: \"2\", pay_to: %q, settlement: chain, rpc_url: %q}]",
 			usdc.Address.Hex(), payTo.Hex(), c.RPCURL),
-		"PAYMETER_X402_RELAYER_KEY=" + hex.EncodeToString(crypto.FromECDSA(relayerKey)),
+		"PAYMETER_X402_RELAYER_KEY="+hex.EncodeToString(crypto.FromECDSA(relayerKey)),
 		"PAYMETER_X402_UPTO_ENABLED=true",
 		// One payer, whose unsettled total the paused settler lets grow:
 		// caps too high to reach, as the rate limits are.
@@ -90,7 +80,7 @@ func BenchmarkLoadUpto(b *testing.B) {
 		"PAYMETER_X402_UPTO_MIN_AMOUNT=0.000001",
 		"PAYMETER_X402_UPTO_BATCH_INTERVAL=200ms",
 		"PAYMETER_X402_UPTO_BATCH_SIZE=256",
-	}
+	)
 	paymeterAddr := startRole(b, "paymeter", append(env, "PMBENCH_UPTO_PAUSED=1"))
 	url := "http://" + paymeterAddr + "/v1/chat/completions"
 	body := []byte(`{"model":"demo-small","max_tokens":16,"messages":[{"role":"user","content":"Say hello."}]}`)
