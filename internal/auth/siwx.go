@@ -22,9 +22,10 @@ import (
 // a restart), until `until`, and returns the signer's wallet account,
 // creating it the first time the wallet is seen with the initial free
 // credits, if their limits allow. A nonce claimed before is
-// signature_replayed.
+// signature_replayed. issuedAt is the message's Issued At, which the
+// nonce's tag binds to it.
 type SIWXStore interface {
-	AcceptSIWXNonce(ctx context.Context, nonce, address string, until time.Time, free meter.FreeGrant) (*meter.Account, error)
+	AcceptSIWXNonce(ctx context.Context, nonce, address string, issuedAt, until time.Time, free meter.FreeGrant) (*meter.Account, error)
 }
 
 // SIWXScopes are what a sign-in-with-x proof may do: spend the wallet's
@@ -167,7 +168,7 @@ func (s *SIWX) Authenticate(ctx context.Context, header, clientIP string) (*mete
 	}
 	free := meter.FreeGrant{Amount: s.FreeCredits, Client: clientIP, FreeLimits: s.FreeLimits}
 	label := addr.Hex()
-	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, label, issuedAt.Add(s.TTL), free)
+	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, label, issuedAt, issuedAt.Add(s.TTL), free)
 	if err != nil {
 		return nil, err
 	}

@@ -47,9 +47,10 @@ type WalletRequest struct {
 // by its signer and its hash, until it expires, so that a message is
 // accepted once, durably (also after a restart), and returns the wallet's
 // account, creating it the first time the wallet is seen with the initial
-// free credits, if their limits allow.
+// free credits, if their limits allow. signedAt is the time the message
+// names (X-Timestamp), which its hash covers.
 type WalletStore interface {
-	AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, free meter.FreeGrant) (*meter.Account, error)
+	AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, signedAt, until time.Time, free meter.FreeGrant) (*meter.Account, error)
 }
 
 // ContractWallets checks EIP-1271 signatures: a smart-contract wallet
@@ -137,7 +138,7 @@ func (v *WalletVerifier) Authenticate(ctx context.Context, r *WalletRequest) (*m
 	if r.NoFreeCredits {
 		free.Amount = 0
 	}
-	acct, err := v.Store.AcceptWalletMessage(ctx, claimed.Hex(), hash, signedAt.Add(v.Window), free)
+	acct, err := v.Store.AcceptWalletMessage(ctx, claimed.Hex(), hash, signedAt, signedAt.Add(v.Window), free)
 	if err != nil {
 		return nil, err
 	}
