@@ -127,8 +127,11 @@ func DecodeSIWX(header string) (*SIWXPayload, error) {
 		return nil, InvalidSIWX(ReasonSIWXPayload, "%s: %v", HeaderSIWX, err)
 	}
 	var p SIWXPayload
-	if err := json.Unmarshal(raw, &p); err != nil { // one value: checkSIWXKeys saw json.Valid
-		return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not a sign-in-with-x proof: %v", HeaderSIWX, err)
+	if !decodeSIWXFast(raw, &p) { // ext_siwx_fast.go; anything else as encoding/json reads it
+		p = SIWXPayload{}
+		if err := json.Unmarshal(raw, &p); err != nil { // one value: checkSIWXKeys saw json.Valid
+			return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not a sign-in-with-x proof: %v", HeaderSIWX, err)
+		}
 	}
 	for _, f := range []struct{ name, v string }{{"domain", p.Domain}, {"address", p.Address}, {"uri", p.URI},
 		{"version", p.Version}, {"chainId", p.ChainID}, {"type", p.Type}, {"nonce", p.Nonce},
