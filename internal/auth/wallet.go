@@ -156,21 +156,32 @@ func WalletMessage(realm, timestamp, method, path, payloadHash string) string {
 }
 
 // match reports which message hash, of the four-line message and then
-// the five-line one, claimed signed. Only once neither recovers to it,
-// with Contracts set, may a claimed address that is a contract wallet
-// accept either message itself (EIP-1271): the one check that costs a
-// chain round trip comes after every one that does not.
+// the five-line one, claimed signed. Each is built only when the one
+// before did not recover to claimed (most clients sign one form: the
+// other costs nothing then). Only once neither recovers to it, with
+// Contracts set, may a claimed address that is a contract wallet accept
+// either message itself (EIP-1271): the one check that costs a chain
+// round trip comes after every one that does not.
 func (v *WalletVerifier) match(ctx context.Context, r *WalletRequest, sig []byte, claimed common.Address) ([32]byte, bool, error) {
-	var hashes [][32]byte
-	if !v.RequireBodyHash {
-		hashes = append(hashes, walletsig.TextHash([]byte(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, ""))))
+	var hashes [2][32]byte
+	n := 0
+	recovered := func(msg string) bool {
+		hashes[n] = walletsig.TextHash([]byte(msg))
+		n++
+		signer, err := walletsig.Recover(hashes[n-1], sig)
+		return err == nil && signer == claimed
 	}
-	hashes = append(hashes, walletsig.TextHash([]byte(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body)))))
+	if !v.RequireBodyHash && recovered(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, "")) {
+		return hashes[0], true, nil
+	}
+	if recovered(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body))) {
+		return hashes[n-1], true, nil
+	}
 	chainID := v.ContractChainID
 	if v.Contracts == nil {
 		chainID = 0
 	}
-	i, err := (&walletsig.Verifier{Contracts: v.Contracts}).VerifyAny(ctx, chainID, claimed, sig, hashes...)
+	i, err := (&walletsig.Verifier{Contracts: v.Contracts}).AskContract(ctx, chainID, claimed, sig, hashes[:n]...)
 	if err != nil || i < 0 {
 		return [32]byte{}, false, err
 	}
