@@ -167,7 +167,10 @@ func (s *SIWX) Authenticate(ctx context.Context, header, clientIP string) (*mete
 		return nil, err
 	}
 	free := meter.FreeGrant{Amount: s.FreeCredits, Client: clientIP, FreeLimits: s.FreeLimits}
-	label := addr.Hex()
+	label := p.Address
+	if label == strings.ToLower(label) { // SIWXMessage took it in EIP-55 form or in lower case
+		label = addr.Hex()
+	}
 	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, label, issuedAt, issuedAt.Add(s.TTL), free)
 	if err != nil {
 		return nil, err

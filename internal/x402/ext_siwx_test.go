@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -107,6 +108,20 @@ func FuzzDecodeSIWXFast(f *testing.F) {
 		}
 		if err := json.Unmarshal(raw, &want); err != nil || !reflect.DeepEqual(fast, want) {
 			t.Fatalf("%s:\nfast %+v\nwant %+v (%v)", raw, fast, want, err)
+		}
+	})
+}
+
+// siwxFieldOf answers what siwxExact[foldKey(key)] answers.
+func FuzzSIWXFieldOf(f *testing.F) {
+	for _, k := range append(slices.Clone(siwxFields), "DOMAIN", "ſtatement", "\u212aey", "Signature", "x", "", strings.Repeat("a", 30)) {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		want, wok := siwxExact[foldKey(key)]
+		got, gok := siwxFieldOf(key)
+		if got != want || gok != wok {
+			t.Fatalf("%q: %q %v, want %q %v", key, got, gok, want, wok)
 		}
 	})
 }
