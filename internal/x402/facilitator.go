@@ -117,14 +117,6 @@ func (f *Facilitator) Supported(ctx context.Context) ([]SupportedKind, error) {
 	return out.Kinds, nil
 }
 
-func (f *Facilitator) post(ctx context.Context, path string, body any, out any) (int, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return 0, err
-	}
-	return f.do(ctx, http.MethodPost, path, b, out)
-}
-
 // unclear reports whether an answer's status says nothing final: a
 // server error, 202 (still working), or a redirect not followed.
 func unclear(status int) bool {
