@@ -10,13 +10,12 @@ import (
 
 // The unit of the paid paths' extra CPU, one secp256k1 recovery, is
 // measured twice: idle, before the targets run (recoveryCPU), and under
-// load, on a thread of this process while the API-key target keeps the
-// machine busy, in the conditions of the CPU per request it is compared
-// with. On the project's 2-core machine the two agree within the noise of
-// a shared machine (and with what a recovery costs inside paymeter while
-// it serves, timed by thread CPU around the call); the second figure
-// halves the noise of the unit, which the shared machine moves by ±20%
-// from one run to the next.
+// load, while the API-key target keeps the machine busy. On this 2-core
+// machine a recovery costs about half as much again under load as idle
+// (the other hyperthread, the caches and the other processes are busy),
+// and so does every recovery inside paymeter while it serves: the loaded
+// unit is what a paid request's own recovery costs in the same conditions
+// as the CPU per request it is compared with.
 
 // loadedBatch and loadedPause make the measurement's duty cycle: a few
 // percent of one core, so that it barely changes what it runs beside.
