@@ -145,7 +145,6 @@ func BenchmarkLoad(b *testing.B) {
 	b.ReportMetric(recovery, "recovery-cpu-µs")
 	b.ResetTimer()
 	for _, conns := range []int{64, 256} {
-		var loaded float64 // µs per recovery under load, at these connections
 		rps := map[string]float64{}
 		cpuPer := map[string]float64{}
 		for _, t := range targets {
@@ -177,14 +176,7 @@ func BenchmarkLoad(b *testing.B) {
 			cpu0, upCPU0 := cpuTime(rolePID[server]), cpuTime(rolePID["upstream"])
 			busy0, total0 := boxTime()
 			before := ledgerStats(b, paymeterAddr)
-			var stopLoaded func() float64
-			if t.name == "paymeter" { // the unit under load, beside the API-key path
-				stopLoaded = startLoadedRecovery()
-			}
 			res, err := loadtest.Run(context.Background(), t.target, opts)
-			if stopLoaded != nil {
-				loaded = stopLoaded()
-			}
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -221,7 +213,7 @@ func BenchmarkLoad(b *testing.B) {
 			fmt.Fprintf(os.Stdout, "  nginx/direct %.2f", rps["nginx"]/rps["direct"])
 		}
 		fmt.Fprintln(os.Stdout)
-		printExtraCPU(b, conns, recovery, loaded, cpuPer, rps)
+		printExtraCPU(b, conns, recovery, cpuPer, rps)
 		b.ReportMetric(rps["paymeter"]/rps["barehop"], fmt.Sprintf("paymeter/barehop-c%d", conns))
 	}
 	b.StopTimer()
@@ -261,16 +253,11 @@ func recoveryCPU(b *testing.B) float64 {
 }
 
 // printExtraCPU reports each paid path's CPU per request over the API-key
-// path ("paymeter"), in µs and in recoveries (idle, and under load when
-// loaded is set: load_bench_recovery_test.go), beside its req/s ratio.
-func printExtraCPU(b *testing.B, conns int, recovery, loaded float64, cpuPer, rps map[string]float64) {
+// path ("paymeter"), in µs and in recoveries, beside its req/s ratio.
+func printExtraCPU(b *testing.B, conns int, recovery float64, cpuPer, rps map[string]float64) {
 	base, ok := cpuPer["paymeter"]
 	if !ok || recovery <= 0 {
 		return
-	}
-	if loaded > 0 {
-		fmt.Fprintf(os.Stdout, "load c=%-3d recovery under load: %.1f µs CPU (idle %.1f)\n", conns, loaded, recovery)
-		b.ReportMetric(loaded, fmt.Sprintf("recovery-loaded-c%d-cpu-µs", conns))
 	}
 	for _, name := range []string{"wallet", "x402", "upto", "siwx"} {
 		cpu, ok := cpuPer[name]
@@ -278,12 +265,8 @@ func printExtraCPU(b *testing.B, conns int, recovery, loaded float64, cpuPer, rp
 			continue
 		}
 		extra := cpu - base
-		line := fmt.Sprintf("load c=%-3d %-8s %.0f µs/req, %+.0f µs over the API key = %.2f recoveries", conns, name, cpu, extra, extra/recovery)
-		if loaded > 0 {
-			line += fmt.Sprintf(" (%.2f under load)", extra/loaded)
-			b.ReportMetric(extra/loaded, fmt.Sprintf("%s-c%d-extra-loaded-recoveries", name, conns))
-		}
-		fmt.Fprintf(os.Stdout, "%s; %.2f of its req/s\n", line, rps[name]/rps["paymeter"])
+		fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %.0f µs/req, %+.0f µs over the API key = %.2f recoveries; %.2f of its req/s\n",
+			conns, name, cpu, extra, extra/recovery, rps[name]/rps["paymeter"])
 		b.ReportMetric(extra/recovery, fmt.Sprintf("%s-c%d-extra-recoveries", name, conns))
 	}
 }
