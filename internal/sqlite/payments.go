@@ -20,7 +20,9 @@ func (l *Ledger) runFunc(fn func(b *batch) (outcome, err error)) error {
 	return l.submit(o)
 }
 
-// ClaimPayment records a verified payment as claimed.
+// ClaimPayment records a verified payment as claimed. A request payment's
+// AccountID is set to its wallet's account, when the wallet has one (a
+// first payment's is created when it settles).
 func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 	switch {
 	case p.Key == "" || p.Payer == "" || p.Wallet == "" || p.Network == "":
@@ -47,6 +49,11 @@ func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 			return meter.Errorf(meter.ECodePaymentUsed, "this payment authorization was already used; sign a new one"), nil
 		}
 		p.ID, _ = res.LastInsertId()
+		if p.Purpose == meter.PurposeRequest { // the account its request runs for, if the wallet has one yet
+			if p.AccountID, err = b.lookupWallet(p.Wallet); err != nil {
+				return nil, err
+			}
+		}
 		if p.Identifier != "" {
 			if err := b.claimIdentifier(p, now.UnixMilli()); err != nil {
 				return nil, err
@@ -84,47 +91,7 @@ func (l *Ledger) MarkPayment(ctx context.Context, id int64, state meter.PaymentS
 func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*meter.Account, error) {
 	now := l.db.Now().UnixMilli()
 	acct := &meter.Account{Kind: meter.AccountWallet}
-	err := l.runFunc(func(b *batch) (outcome, err error) {
-		var (
-			key, purpose, state string
-			amount              int64
-		)
-		err = b.stmt("selectSettle").QueryRowContext(b.ctx, id).
-			Scan(&key, &acct.Address, &amount, &purpose, &state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("settle payment %d: %w", id, err)
-		}
-		if state == string(meter.PaymentFailed) {
-			return meter.Errorf(meter.ECodeConflict, "payment %d failed; it cannot be settled", id), nil
-		}
-		if acct.ID, _, err = b.walletAccountID(acct.Address, now); err != nil {
-			return nil, err
-		}
-		// The balance as the batch leaves it (a retried batch reads it
-		// anew): read here, so that nobody reads the account afterwards.
-		a, err := b.account(acct.ID)
-		if err != nil || a == nil {
-			return accountNotFound(acct.ID), err
-		}
-		defer func() { acct.Balance, acct.Held = a.balance, a.held }()
-		if state == string(meter.PaymentSettled) {
-			return nil, nil // settled and credited before: nothing more to do
-		}
-		applied := any(nil) // a top-up is applied by its credit; a request payment by its request
-		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
-			if err := b.creditEntry(acct.ID, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
-				return nil, fmt.Errorf("credit payment %d: %w", id, err)
-			}
-			applied = now
-		}
-		if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct.ID, applied, now, id); err != nil {
-			return nil, fmt.Errorf("settle payment %d: %w", id, err)
-		}
-		return nil, nil
-	})
+	err := l.runFunc(func(b *batch) (outcome, err error) { return b.settlePayment(id, txHash, now, acct) })
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +101,48 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 	return acct, nil
 }
 
+// settlePayment is SettlePayment's work in a batch; it fills in acct.
+func (b *batch) settlePayment(id int64, txHash string, now int64, acct *meter.Account) (outcome, err error) {
+	var (
+		key, purpose, state string
+		amount              int64
+	)
+	err = b.stmt("selectSettle").QueryRowContext(b.ctx, id).Scan(&key, &acct.Address, &amount, &purpose, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("settle payment %d: %w", id, err)
+	}
+	if state == string(meter.PaymentFailed) {
+		return meter.Errorf(meter.ECodeConflict, "payment %d failed; it cannot be settled", id), nil
+	}
+	if acct.ID, _, err = b.walletAccountID(acct.Address, now); err != nil {
+		return nil, err
+	}
+	// The balance as the batch leaves it (a retried batch reads it
+	// anew): read here, so that nobody reads the account afterwards.
+	a, err := b.account(acct.ID)
+	if err != nil || a == nil {
+		return accountNotFound(acct.ID), err
+	}
+	defer func() { acct.Balance, acct.Held = a.balance, a.held }()
+	if state == string(meter.PaymentSettled) {
+		return nil, nil // settled and credited before: nothing more to do
+	}
+	applied := any(nil) // a top-up is applied by its credit; a request payment by its request
+	if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
+		if err := b.creditEntry(acct.ID, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
+			return nil, fmt.Errorf("credit payment %d: %w", id, err)
+		}
+		applied = now
+	}
+	if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct.ID, applied, now, id); err != nil {
+		return nil, fmt.Errorf("settle payment %d: %w", id, err)
+	}
+	return nil, nil
+}
+
 // ApplyPayment books a settled request payment against its request's cost.
 func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (meter.Amount, error) {
 	if c.Cost < 0 {
@@ -141,47 +150,57 @@ func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (me
 	}
 	now := l.db.Now().UnixMilli()
 	var charged meter.Amount
-	err := l.runFunc(func(b *batch) (outcome, err error) {
-		var (
-			key, purpose, state string
-			amount, acct        int64
-			applied             sql.NullInt64
-		)
-		err = b.stmt("selectApply").QueryRowContext(b.ctx, id).Scan(&key, &amount, &purpose, &state, &acct, &applied)
-		if errors.Is(err, sql.ErrNoRows) {
-			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("apply payment %d: %w", id, err)
-		}
-		switch {
-		case state != string(meter.PaymentSettled) || meter.PaymentPurpose(purpose) != meter.PurposeRequest:
-			return meter.Errorf(meter.ECodeConflict, "payment %d is not a settled request payment", id), nil
-		case applied.Valid:
-			return b.lateApply(id, acct, key, min(c.Cost, meter.USDC(amount).Amount()), c, now, &charged)
-		}
-		paid := meter.USDC(amount).Amount()
-		cost := min(c.Cost, paid) // the quote was the worst case: never more
-		a, err := b.account(acct)
-		if err != nil || a == nil {
-			return accountNotFound(acct), err
-		}
-		// Not applied before (applied_at), so none of these entries can
-		// be booked yet: they join the batch's one multi-row insert.
-		if cost > 0 {
-			b.queueEntry(a, acct, meter.EntryPayment, cost, key, meter.Charge{}, now)
-			b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+key, c, now)
-		}
-		if change := paid - cost; change > 0 {
-			b.queueEntry(a, acct, meter.EntryChange, change, key, meter.Charge{}, now)
-		}
-		if _, err := b.stmt("applyPayment").ExecContext(b.ctx, now, id); err != nil {
-			return nil, fmt.Errorf("apply payment %d: %w", id, err)
-		}
-		charged = cost
-		return nil, nil
-	})
+	err := l.runFunc(func(b *batch) (outcome, err error) { return b.applyPayment(id, c, now, &charged) })
 	return charged, err
+}
+
+// applyPayment is ApplyPayment's work in a batch.
+func (b *batch) applyPayment(id int64, c meter.Charge, now int64, charged *meter.Amount) (outcome, err error) {
+	var (
+		key, purpose, state string
+		amount, acct        int64
+		applied             sql.NullInt64
+	)
+	err = b.stmt("selectApply").QueryRowContext(b.ctx, id).Scan(&key, &amount, &purpose, &state, &acct, &applied)
+	if errors.Is(err, sql.ErrNoRows) {
+		return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("apply payment %d: %w", id, err)
+	}
+	switch {
+	case state != string(meter.PaymentSettled) || meter.PaymentPurpose(purpose) != meter.PurposeRequest:
+		return meter.Errorf(meter.ECodeConflict, "payment %d is not a settled request payment", id), nil
+	case applied.Valid:
+		return b.lateApply(id, acct, key, min(c.Cost, meter.USDC(amount).Amount()), c, now, charged)
+	}
+	a, err := b.account(acct)
+	if err != nil || a == nil {
+		return accountNotFound(acct), err
+	}
+	cost := b.bookPayment(a, acct, key, meter.USDC(amount).Amount(), c, now)
+	if _, err := b.stmt("applyPayment").ExecContext(b.ctx, now, id); err != nil {
+		return nil, fmt.Errorf("apply payment %d: %w", id, err)
+	}
+	*charged = cost
+	return nil, nil
+}
+
+// bookPayment books a request payment of paid, never applied before, on
+// the wallet account a: c.Cost (capped at paid: the quote was the worst
+// case) as payment and usage, the rest as change. It returns the cost.
+// Not applied before (applied_at), none of these entries can be booked
+// yet: they join the batch's one multi-row insert.
+func (b *batch) bookPayment(a *acctState, acct int64, key string, paid meter.Amount, c meter.Charge, now int64) meter.Amount {
+	cost := min(c.Cost, paid)
+	if cost > 0 {
+		b.queueEntry(a, acct, meter.EntryPayment, cost, key, meter.Charge{}, now)
+		b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+key, c, now)
+	}
+	if change := paid - cost; change > 0 {
+		b.queueEntry(a, acct, meter.EntryChange, change, key, meter.Charge{}, now)
+	}
+	return cost
 }
 
 // lateApply charges cost to the payer's wallet for a payment applied
@@ -276,6 +295,26 @@ func (b *batch) walletAccount(address string, now int64) (id int64, created bool
 	}
 	id, _ = res.LastInsertId()
 	return id, true, "", nil
+}
+
+// lookupWallet returns the id of the wallet's account, 0 when it has none.
+func (b *batch) lookupWallet(address string) (int64, error) {
+	if id, ok := b.wallets.known[address]; ok {
+		return id, nil
+	}
+	var id int64
+	var denied string
+	err := b.stmt("walletAccount").QueryRowContext(b.ctx, address).Scan(&id, &denied)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find wallet account: %w", err)
+	}
+	if denied == "" {
+		b.wallets.seen(address, id)
+	}
+	return id, nil
 }
 
 const paymentColumns = `id, key, network, payer, wallet, amount, purpose, request_id, state, tx_hash, reason, attempts,

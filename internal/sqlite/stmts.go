@@ -20,19 +20,20 @@ type stmts struct {
 
 // stmtSQL are the statements of stmts.named.
 var stmtSQL = map[string]string{
-	"selectAccount":  `SELECT balance, held FROM accounts WHERE id = ?`,
-	"updateAccount":  `UPDATE accounts SET balance = ?, held = ? WHERE id = ?`,
-	"insertHold":     `INSERT INTO holds (id, account_id, amount, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-	"selectHold":     `SELECT account_id, amount FROM holds WHERE id = ?`,
-	"deleteHold":     `DELETE FROM holds WHERE id = ?`,
-	"insertEntry":    entryInsert + entryRow + ` ON CONFLICT (kind, ref) DO NOTHING`,
-	"selectExpired":  `SELECT id, account_id, amount, expires_at FROM holds WHERE expires_at <= ? LIMIT 10000`,
-	"renewHold":      `UPDATE holds SET expires_at = ? WHERE id = ?`,
-	"claimMessage":   claimMessageSQL,
-	"purgeMessages":  `DELETE FROM seen_messages WHERE expires_at <= ?`,
-	"walletAccount":  `SELECT id, free_denied FROM accounts WHERE address = ?`,
-	"insertWallet":   `INSERT INTO accounts (kind, address, created_at) VALUES ('wallet', ?, ?)`,
-	"setFreeGranted": `UPDATE accounts SET free_granted = ? WHERE id = ?`,
+	"selectAccount":       `SELECT balance, held FROM accounts WHERE id = ?`,
+	"updateAccount":       `UPDATE accounts SET balance = ?, held = ? WHERE id = ?`,
+	"insertHold":          `INSERT INTO holds (id, account_id, amount, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+	"selectHold":          `SELECT account_id, amount FROM holds WHERE id = ?`,
+	"deleteHold":          `DELETE FROM holds WHERE id = ?`,
+	"insertEntry":         entryInsert + entryRow + ` ON CONFLICT (kind, ref) DO NOTHING`,
+	"selectExpired":       `SELECT id, account_id, amount, expires_at FROM holds WHERE expires_at <= ? LIMIT 10000`,
+	"renewHold":           `UPDATE holds SET expires_at = ? WHERE id = ?`,
+	"claimMessage":        claimMessageSQL,
+	"purgeMessages":       `DELETE FROM wallet_messages WHERE expires_at <= ?`,
+	"purgeLegacyMessages": `DELETE FROM seen_messages WHERE expires_at <= ?`,
+	"walletAccount":       `SELECT id, free_denied FROM accounts WHERE address = ?`,
+	"insertWallet":        `INSERT INTO accounts (kind, address, created_at) VALUES ('wallet', ?, ?)`,
+	"setFreeGranted":      `UPDATE accounts SET free_granted = ? WHERE id = ?`,
 	"claimPayment": `INSERT INTO payments
 		(key, network, payer, wallet, amount, purpose, request_id, state, payload, requirement, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
@@ -47,8 +48,9 @@ var stmtSQL = map[string]string{
 	"applyPayment":  `UPDATE payments SET applied_at = ? WHERE id = ?`,
 	"purgeSessions": `DELETE FROM sessions WHERE expires_at <= ?`,
 	// sign-in-with-x nonces (siwx.go).
-	"claimSIWXNonce":  `INSERT INTO siwx_nonces (nonce, address, expires_at) VALUES (?, ?, ?) ON CONFLICT (nonce) DO NOTHING`,
-	"purgeSIWXNonces": `DELETE FROM siwx_nonces WHERE expires_at <= ?`,
+	"claimSIWXNonce":        claimSIWXNonceSQL,
+	"purgeSIWXNonces":       `DELETE FROM siwx_claims WHERE expires_at <= ?`,
+	"purgeLegacySIWXNonces": `DELETE FROM siwx_nonces WHERE expires_at <= ?`,
 	// Free-credit limits (wallets.go).
 	"freeGrants":      `SELECT COALESCE(SUM(grants), 0), COALESCE(SUM(amount), 0) FROM free_grants WHERE day = ? AND client = ?`,
 	"countFreeGrant":  countFreeGrantSQL,
