@@ -178,7 +178,7 @@ func (b *batch) applyPayment(id int64, c meter.Charge, now int64, charged *meter
 	if err != nil || a == nil {
 		return accountNotFound(acct), err
 	}
-	cost := b.bookPayment(a, acct, key, meter.USDC(amount).Amount(), c, now)
+	cost := b.bookPayment(a, acct, id, key, meter.USDC(amount).Amount(), c, now)
 	if _, err := b.stmt("applyPayment").ExecContext(b.ctx, now, id); err != nil {
 		return nil, fmt.Errorf("apply payment %d: %w", id, err)
 	}
@@ -186,22 +186,36 @@ func (b *batch) applyPayment(id int64, c meter.Charge, now int64, charged *meter
 	return nil, nil
 }
 
-// bookPayment books a request payment of paid, never applied before, on
-// the wallet account a: c.Cost (capped at paid: the quote was the worst
-// case) as payment and usage, the rest as change. It returns the cost.
-// Not applied before (applied_at), none of these entries can be booked
-// yet: they join the batch's one multi-row insert.
-func (b *batch) bookPayment(a *acctState, acct int64, key string, paid meter.Amount, c meter.Charge, now int64) meter.Amount {
-	cost := min(c.Cost, paid)
+// bookPayment books the request payment id of paid, never applied
+// before, on the wallet account a: c.Cost (capped at paid: the quote was
+// the worst case) as payment and usage, the rest as change. It returns the
+// cost. Not applied before (applied_at), none of these entries can be
+// booked yet: they join the batch's one multi-row insert.
+func (b *batch) bookPayment(a *acctState, acct, id int64, key string, paid meter.Amount, c meter.Charge, now int64) meter.Amount {
+	cost, ref := min(c.Cost, paid), requestRef(id, key)
 	if cost > 0 {
-		b.queueEntry(a, acct, meter.EntryPayment, cost, key, meter.Charge{}, now)
-		b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+key, c, now)
+		b.queueEntry(a, acct, meter.EntryPayment, cost, ref, meter.Charge{}, now)
+		b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+ref, c, now)
 	}
 	if change := paid - cost; change > 0 {
-		b.queueEntry(a, acct, meter.EntryChange, change, key, meter.Charge{}, now)
+		b.queueEntry(a, acct, meter.EntryChange, change, ref, meter.Charge{}, now)
 	}
 	return cost
 }
+
+// requestRef is the reference of the journal entries of request payment
+// id (its payment and change; its usage entry's is "x402:" + requestRef):
+// the id, zero-padded, then the payment's key. The id first makes each
+// new reference sort last, so that booking a payment appends to the
+// journal's (kind, ref) index instead of writing a page at random (the
+// key's nonce is random), which made the booking cost several times its
+// hold's (docs/design.md §8). Top-ups, and request payments booked
+// before this form, are referenced by the key alone; what joins entries
+// to payments (ledger verify, a replayed payment's charge) takes both.
+func requestRef(id int64, key string) string { return fmt.Sprintf("pay:%016d", id) }
+
+// requestRefSQL is requestRef in SQL, of the payments row p.
+const requestRefSQL = `printf('pay:%016d', p.id)`
 
 // lateApply charges cost to the payer's wallet for a payment applied
 // before its request was metered: whole, as change, by a sweep that took
@@ -219,10 +233,17 @@ func (b *batch) lateApply(id, accountID int64, key string, cost meter.Amount, c 
 		return accountNotFound(accountID), err
 	}
 	cost = min(cost, max(0, b.available(accountID, a)))
-	if _, queued := b.refs["x402:"+key]; queued { // applied in this very batch
+	ref := "x402:" + requestRef(id, key)
+	if _, queued := b.refs[ref]; queued { // applied in this very batch
 		return conflict, nil
 	}
-	_, booked, err := b.entry(a, accountID, meter.EntryUsage, -cost, "x402:"+key, c, now)
+	// A usage entry under the key alone was booked before requestRef
+	// (by a process of the earlier version sharing the file).
+	var legacy int
+	if err := b.stmt("countUsageRef").QueryRowContext(b.ctx, "x402:"+key).Scan(&legacy); err != nil || legacy > 0 {
+		return conflict, err
+	}
+	_, booked, err := b.entry(a, accountID, meter.EntryUsage, -cost, ref, c, now)
 	if err != nil || !booked {
 		return conflict, err
 	}

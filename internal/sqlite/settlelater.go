@@ -128,7 +128,7 @@ func (b *batch) settleApply(id int64, txHash string, c meter.Charge, now int64, 
 	if err != nil || a == nil {
 		return accountNotFound(acct), err
 	}
-	cost := b.bookPayment(a, acct, key, meter.USDC(amount).Amount(), c, now)
+	cost := b.bookPayment(a, acct, id, key, meter.USDC(amount).Amount(), c, now)
 	if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct, now, now, id); err != nil {
 		return nil, fmt.Errorf("settle payment %d: %w", id, err)
 	}

@@ -41,7 +41,8 @@ var stmtSQL = map[string]string{
 		SET state = ?, tx_hash = CASE WHEN ? = '' THEN tx_hash ELSE ? END, reason = ?,
 		    attempts = attempts + (? = 'settling'), updated_at = ?
 		WHERE id = ? AND state IN ('claimed', 'settling')`,
-	"selectSettle": `SELECT key, wallet, amount, purpose, state FROM payments WHERE id = ?`,
+	"countUsageRef": `SELECT count(*) FROM entries WHERE kind = 'usage' AND ref = ?`,
+	"selectSettle":  `SELECT key, wallet, amount, purpose, state FROM payments WHERE id = ?`,
 	"settlePayment": `UPDATE payments SET state = 'settled', tx_hash = ?, reason = '',
 		account_id = ?, applied_at = ?, updated_at = ? WHERE id = ?`,
 	"selectApply":   `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at FROM payments WHERE id = ?`,
