@@ -86,16 +86,15 @@ func (l *Ledger) SettleApply(ctx context.Context, p *meter.Payment, c meter.Char
 	if c.Cost < 0 {
 		return 0, fmt.Errorf("apply payment: negative cost %s", c.Cost)
 	}
-	// Taken first, so that the sweep below does not write it as well
-	// (which would be harmless: both writes settle at most once).
-	l.unrecorded.take(p.ID)
+	// Forgotten only once written (or refused for good): until then the
+	// ledger's close, or PersistSettlements, writes it as well, which is
+	// harmless, as both writes settle at most once.
 	now := l.db.Now().UnixMilli()
 	var charged meter.Amount
 	err := l.runFunc(func(b *batch) (outcome, err error) { return b.settleApply(p.ID, p.TxHash, c, now, &charged) })
 	var answer *meter.Error
-	if err != nil && !errors.As(err, &answer) {
-		// The transaction failed: the settlement is still to be written.
-		l.unrecorded.put(p.ID, unrecordedSettlement{txHash: p.TxHash, at: now})
+	if err == nil || errors.As(err, &answer) {
+		l.unrecorded.take(p.ID)
 	}
 	return charged, err
 }
@@ -144,15 +143,20 @@ func (l *Ledger) PersistSettlements() error {
 }
 
 func (l *Ledger) persistSettlements(cutoff int64) error {
-	for id, s := range l.unrecorded.due(cutoff) {
+	due := l.unrecorded.due(cutoff)
+	for id, s := range due {
 		o := newOp(opFunc)
 		o.async = true
 		now := l.db.Now().UnixMilli()
 		o.fn = func(b *batch) (outcome, err error) { return b.settlePayment(id, s.txHash, now, &meter.Account{}) }
 		if err := l.send(o); err != nil {
 			o.free()
+			for id, s := range due { // not sent: still to be written
+				l.unrecorded.put(id, s)
+			}
 			return err
 		}
+		delete(due, id)
 	}
 	return nil
 }
