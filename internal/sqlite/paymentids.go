@@ -86,7 +86,7 @@ func (l *Ledger) PaymentCharge(ctx context.Context, id int64) (meter.Amount, boo
 	}
 	var amount int64
 	err = l.db.read.QueryRowContext(ctx, `SELECT amount FROM entries WHERE kind = 'usage' AND ref IN (?, ?) AND account_id = ?`,
-		"x402:"+requestRef(id, key), "x402:"+key, acct).Scan(&amount)
+		"x402:"+requestRef(id), "x402:"+key, acct).Scan(&amount)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, true, nil
 	}

@@ -192,7 +192,7 @@ func (b *batch) applyPayment(id int64, c meter.Charge, now int64, charged *meter
 // cost. Not applied before (applied_at), none of these entries can be
 // booked yet: they join the batch's one multi-row insert.
 func (b *batch) bookPayment(a *acctState, acct, id int64, key string, paid meter.Amount, c meter.Charge, now int64) meter.Amount {
-	cost, ref := min(c.Cost, paid), requestRef(id, key)
+	cost, ref := min(c.Cost, paid), requestRef(id)
 	if cost > 0 {
 		b.queueEntry(a, acct, meter.EntryPayment, cost, ref, meter.Charge{}, now)
 		b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+ref, c, now)
@@ -205,14 +205,14 @@ func (b *batch) bookPayment(a *acctState, acct, id int64, key string, paid meter
 
 // requestRef is the reference of the journal entries of request payment
 // id (its payment and change; its usage entry's is "x402:" + requestRef):
-// the id, zero-padded, then the payment's key. The id first makes each
-// new reference sort last, so that booking a payment appends to the
-// journal's (kind, ref) index instead of writing a page at random (the
-// key's nonce is random), which made the booking cost several times its
-// hold's (docs/design.md §8). Top-ups, and request payments booked
-// before this form, are referenced by the key alone; what joins entries
-// to payments (ledger verify, a replayed payment's charge) takes both.
-func requestRef(id int64, key string) string { return fmt.Sprintf("pay:%016d", id) }
+// "pay:" and the id, zero-padded. Ids grow, so each new reference sorts
+// last and booking a payment appends to the journal's (kind, ref) index;
+// under the payment's key, whose nonce is random, each booking wrote
+// index pages at random and cost several times its hold's (docs/design.md
+// §8). Top-ups, and request payments booked before this form, are
+// referenced by the key; what joins entries to payments (ledger verify, a
+// replayed payment's charge, a late apply) takes both.
+func requestRef(id int64) string { return fmt.Sprintf("pay:%016d", id) }
 
 // requestRefSQL is requestRef in SQL, of the payments row p.
 const requestRefSQL = `printf('pay:%016d', p.id)`
@@ -233,12 +233,11 @@ func (b *batch) lateApply(id, accountID int64, key string, cost meter.Amount, c 
 		return accountNotFound(accountID), err
 	}
 	cost = min(cost, max(0, b.available(accountID, a)))
-	ref := "x402:" + requestRef(id, key)
+	ref := "x402:" + requestRef(id)
 	if _, queued := b.refs[ref]; queued { // applied in this very batch
 		return conflict, nil
 	}
-	// A usage entry under the key alone was booked before requestRef
-	// (by a process of the earlier version sharing the file).
+	// A usage entry under the key was booked by an earlier version.
 	var legacy int
 	if err := b.stmt("countUsageRef").QueryRowContext(b.ctx, "x402:"+key).Scan(&legacy); err != nil || legacy > 0 {
 		return conflict, err
