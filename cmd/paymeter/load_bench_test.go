@@ -279,10 +279,13 @@ func printExtraCPU(b *testing.B, conns int, recovery float64, cpuPer, rps map[st
 
 // signedVariants returns n distinct wallet-header sets for POST
 // /v1/chat/completions, with timestamps a millisecond apart starting two
-// minutes ago, all inside the default five-minute window.
+// minutes ago, all inside the default five-minute window; a later call
+// starts after the earlier calls' last timestamp, so that no message is
+// signed twice (a second use is signature_replayed).
 func signedVariants(b *testing.B, key *ecdsa.PrivateKey, n int) []map[string]string {
 	addr := crypto.PubkeyToAddress(key.PublicKey).Hex()
-	start := time.Now().Add(-2 * time.Minute).UnixMilli()
+	start := max(time.Now().Add(-2*time.Minute).UnixMilli(), nextSignedAt)
+	nextSignedAt = start + int64(n)
 	out := make([]map[string]string, n)
 	for i := range out {
 		ts := strconv.FormatInt(start+int64(i), 10)
@@ -296,6 +299,9 @@ func signedVariants(b *testing.B, key *ecdsa.PrivateKey, n int) []map[string]str
 	}
 	return out
 }
+
+// nextSignedAt is the first timestamp signedVariants has not used.
+var nextSignedAt int64
 
 // benchNetwork is the x402 network of the load benchmark; its facilitator
 // stub settles anything, so the token need not exist.

@@ -22,9 +22,10 @@ import (
 // a restart), until `until`, and returns the signer's wallet account,
 // creating it the first time the wallet is seen with the initial free
 // credits, if their limits allow. A nonce claimed before is
-// signature_replayed.
+// signature_replayed. issuedAt is the message's Issued At, which the
+// nonce's tag binds to it.
 type SIWXStore interface {
-	AcceptSIWXNonce(ctx context.Context, nonce, address string, until time.Time, free meter.FreeGrant) (*meter.Account, error)
+	AcceptSIWXNonce(ctx context.Context, nonce, address string, issuedAt, until time.Time, free meter.FreeGrant) (*meter.Account, error)
 }
 
 // SIWXScopes are what a sign-in-with-x proof may do: spend the wallet's
@@ -157,7 +158,7 @@ func (s *SIWX) Authenticate(ctx context.Context, header, clientIP string) (*mete
 	if err := s.check(p, chainID); err != nil {
 		return nil, err
 	}
-	until, err := s.checkTimes(p)
+	issuedAt, until, err := s.checkTimes(p)
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +170,11 @@ func (s *SIWX) Authenticate(ctx context.Context, header, clientIP string) (*mete
 		return nil, err
 	}
 	free := meter.FreeGrant{Amount: s.FreeCredits, Client: clientIP, FreeLimits: s.FreeLimits}
-	label := addr.Hex()
-	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, label, until, free)
+	label := p.Address
+	if label == strings.ToLower(label) { // SIWXMessage took it in EIP-55 form or in lower case
+		label = addr.Hex()
+	}
+	acct, err := s.Store.AcceptSIWXNonce(ctx, p.Nonce, label, issuedAt, until, free)
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +203,10 @@ func (s *SIWX) check(p *x402.SIWXPayload, chainID int64) error {
 
 // checkTimes applies Sign-In with Ethereum's rules (signin.go): issued no
 // longer than TTL ago and no further than clockSkew ahead, not expired,
-// not before its notBefore. It returns until when the nonce's claim must
+// not before its notBefore. It returns the Issued At, and until when the nonce's claim must
 // be kept: while the proof could be accepted under this TTL or, after a
 // restart, another one (its expirationTime, which the nonce binds).
-func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
+func (s *SIWX) checkTimes(p *x402.SIWXPayload) (issued, until time.Time, err error) {
 	parse := func(name, v string) (time.Time, error) {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
@@ -210,27 +214,28 @@ func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
 		}
 		return t, nil
 	}
-	issued, err := parse("issuedAt", p.IssuedAt)
+	issued, err = parse("issuedAt", p.IssuedAt)
 	if err != nil {
-		return issued, err
+		return issued, until, err
 	}
 	expired := func(reason, format string, args ...any) error {
 		return meter.Errorf(meter.ECodeSignatureExpired, format, args...).WithDetail("reason", reason)
 	}
-	now, until := s.Now(), issued.Add(s.TTL)
+	now := s.Now()
+	until = issued.Add(s.TTL)
 	switch {
 	case issued.Before(now.Add(-s.TTL)):
-		return issued, expired("invalid_siwx_issued_at_too_old", "the message was issued more than %s ago", s.TTL)
+		return issued, until, expired("invalid_siwx_issued_at_too_old", "the message was issued more than %s ago", s.TTL)
 	case issued.After(now.Add(clockSkew)):
-		return issued, expired("invalid_siwx_issued_at_in_future", "the message's issuedAt is in the future")
+		return issued, until, expired("invalid_siwx_issued_at_in_future", "the message's issuedAt is in the future")
 	}
 	if p.ExpirationTime != nil {
 		t, err := parse("expirationTime", *p.ExpirationTime)
 		if err != nil {
-			return issued, err
+			return issued, until, err
 		}
 		if !now.Before(t) {
-			return issued, expired("invalid_siwx_expired", "the message expired at %s", t.UTC().Format(time.RFC3339))
+			return issued, until, expired("invalid_siwx_expired", "the message expired at %s", t.UTC().Format(time.RFC3339))
 		}
 		if t.After(until) {
 			until = t
@@ -239,13 +244,13 @@ func (s *SIWX) checkTimes(p *x402.SIWXPayload) (time.Time, error) {
 	if p.NotBefore != nil {
 		t, err := parse("notBefore", *p.NotBefore)
 		if err != nil {
-			return issued, err
+			return issued, until, err
 		}
 		if now.Before(t) {
-			return issued, expired("invalid_siwx_not_yet_valid", "the message is not valid before %s", t.UTC().Format(time.RFC3339))
+			return issued, until, expired("invalid_siwx_not_yet_valid", "the message is not valid before %s", t.UTC().Format(time.RFC3339))
 		}
 	}
-	return until, nil
+	return issued, until, nil
 }
 
 // maxSIWXSignature bounds a contract wallet's signature (several owners'

@@ -333,7 +333,7 @@ func FuzzSIWX(f *testing.F) {
 // check, not the ledger's commit (the same one wallet headers make).
 type nopStore struct{}
 
-func (nopStore) AcceptSIWXNonce(context.Context, string, string, time.Time, meter.FreeGrant) (*meter.Account, error) {
+func (nopStore) AcceptSIWXNonce(context.Context, string, string, time.Time, time.Time, meter.FreeGrant) (*meter.Account, error) {
 	return &meter.Account{ID: 1}, nil
 }
 

@@ -47,9 +47,10 @@ type WalletRequest struct {
 // by its signer and its hash, until it expires, so that a message is
 // accepted once, durably (also after a restart), and returns the wallet's
 // account, creating it the first time the wallet is seen with the initial
-// free credits, if their limits allow.
+// free credits, if their limits allow. signedAt is the time the message
+// names (X-Timestamp), which its hash covers.
 type WalletStore interface {
-	AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, free meter.FreeGrant) (*meter.Account, error)
+	AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, signedAt, until time.Time, free meter.FreeGrant) (*meter.Account, error)
 }
 
 // ContractWallets checks EIP-1271 signatures: a smart-contract wallet
@@ -137,7 +138,7 @@ func (v *WalletVerifier) Authenticate(ctx context.Context, r *WalletRequest) (*m
 	if r.NoFreeCredits {
 		free.Amount = 0
 	}
-	acct, err := v.Store.AcceptWalletMessage(ctx, claimed.Hex(), hash, signedAt.Add(v.Window), free)
+	acct, err := v.Store.AcceptWalletMessage(ctx, claimed.Hex(), hash, signedAt, signedAt.Add(v.Window), free)
 	if err != nil {
 		return nil, err
 	}
@@ -155,21 +156,32 @@ func WalletMessage(realm, timestamp, method, path, payloadHash string) string {
 }
 
 // match reports which message hash, of the four-line message and then
-// the five-line one, claimed signed. Only once neither recovers to it,
-// with Contracts set, may a claimed address that is a contract wallet
-// accept either message itself (EIP-1271): the one check that costs a
-// chain round trip comes after every one that does not.
+// the five-line one, claimed signed. Each is built only when the one
+// before did not recover to claimed (most clients sign one form: the
+// other costs nothing then). Only once neither recovers to it, with
+// Contracts set, may a claimed address that is a contract wallet accept
+// either message itself (EIP-1271): the one check that costs a chain
+// round trip comes after every one that does not.
 func (v *WalletVerifier) match(ctx context.Context, r *WalletRequest, sig []byte, claimed common.Address) ([32]byte, bool, error) {
-	var hashes [][32]byte
-	if !v.RequireBodyHash {
-		hashes = append(hashes, walletsig.TextHash([]byte(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, ""))))
+	var hashes [2][32]byte
+	n := 0
+	recovered := func(msg string) bool {
+		hashes[n] = walletsig.TextHash([]byte(msg))
+		n++
+		signer, err := walletsig.Recover(hashes[n-1], sig)
+		return err == nil && signer == claimed
 	}
-	hashes = append(hashes, walletsig.TextHash([]byte(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body)))))
+	if !v.RequireBodyHash && recovered(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, "")) {
+		return hashes[0], true, nil
+	}
+	if recovered(WalletMessage(v.Realm, r.Timestamp, r.Method, r.Path, PayloadHash(r.Query, r.Body))) {
+		return hashes[n-1], true, nil
+	}
 	chainID := v.ContractChainID
 	if v.Contracts == nil {
 		chainID = 0
 	}
-	i, err := (&walletsig.Verifier{Contracts: v.Contracts}).VerifyAny(ctx, chainID, claimed, sig, hashes...)
+	i, err := (&walletsig.Verifier{Contracts: v.Contracts}).AskContract(ctx, chainID, claimed, sig, hashes[:n]...)
 	if err != nil || i < 0 {
 		return [32]byte{}, false, err
 	}

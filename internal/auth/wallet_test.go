@@ -309,7 +309,7 @@ func FuzzWalletHeaders(f *testing.F) {
 // and the benchmark, which measure verification, not the ledger.
 type acceptAll struct{}
 
-func (acceptAll) AcceptWalletMessage(context.Context, string, [32]byte, time.Time, meter.FreeGrant) (*meter.Account, error) {
+func (acceptAll) AcceptWalletMessage(context.Context, string, [32]byte, time.Time, time.Time, meter.FreeGrant) (*meter.Account, error) {
 	return &meter.Account{ID: 1, Kind: meter.AccountWallet}, nil
 }
 

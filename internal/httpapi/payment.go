@@ -140,7 +140,7 @@ func (s *Server) payForRequest(c *fiber.Ctx, worst meter.Amount, model string) (
 	c.Locals(localPaid, paid)
 	p := &meter.Principal{Kind: meter.PrincipalX402, AccountID: paid.Account.ID, Scopes: meter.DefaultKeyScopes,
 		Label: paid.Payment.Payer}
-	return &meter.PaymentPayer{Payments: s.X402.Processor.Ledger, Payment: paid.Payment}, p, nil
+	return &meter.PaymentPayer{Payments: s.X402.Processor.Ledger, Payment: paid.Payment, Unrecorded: paid.Unrecorded}, p, nil
 }
 
 // setReceipt adds the x402 receipt of a paid request to its response,

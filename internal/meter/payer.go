@@ -109,6 +109,9 @@ func (h *HoldPayer) Spendable(ctx context.Context) (Amount, bool, error) {
 type PaymentPayer struct {
 	Payments Payments
 	Payment  *Payment
+	// Unrecorded says the payment's settlement is not recorded yet
+	// (LazySettlement.SettleLater): the apply records it.
+	Unrecorded bool
 }
 
 // Held is what the payment paid.
@@ -116,13 +119,20 @@ func (p *PaymentPayer) Held() Amount { return p.Payment.Amount.Amount() }
 
 // Capture books c.Cost against the payment, the rest as change.
 func (p *PaymentPayer) Capture(ctx context.Context, c Charge) (Amount, error) {
-	return p.Payments.ApplyPayment(ctx, p.Payment.ID, c)
+	return p.apply(ctx, c)
 }
 
 // Release credits the whole payment as change: nothing was consumed.
 func (p *PaymentPayer) Release(ctx context.Context) error {
-	_, err := p.Payments.ApplyPayment(ctx, p.Payment.ID, Charge{RequestID: p.Payment.RequestID})
+	_, err := p.apply(ctx, Charge{RequestID: p.Payment.RequestID})
 	return err
+}
+
+func (p *PaymentPayer) apply(ctx context.Context, c Charge) (Amount, error) {
+	if lazy, ok := p.Payments.(LazySettlement); ok && p.Unrecorded {
+		return lazy.SettleApply(ctx, p.Payment, c)
+	}
+	return p.Payments.ApplyPayment(ctx, p.Payment.ID, c)
 }
 
 // InFlightID is the payment's key, which the unapplied-payment sweep skips.

@@ -52,6 +52,7 @@ type op struct {
 	holdID    string
 	now       int64 // Unix ms
 	expiresAt int64 // Unix ms
+	signedAt  int64 // Unix ms: the time a replay record's message names
 	charge    meter.Charge
 	entryKind meter.EntryKind
 	ref       string
@@ -465,11 +466,10 @@ func (b *batch) expire(o *op) error {
 		}
 		o.n++
 	}
-	if _, err := b.stmt("purgeMessages").ExecContext(b.ctx, o.now); err != nil {
-		return fmt.Errorf("purge expired wallet messages: %w", err)
-	}
-	if _, err := b.stmt("purgeSIWXNonces").ExecContext(b.ctx, o.now); err != nil {
-		return fmt.Errorf("purge expired sign-in-with-x nonces: %w", err)
+	for _, purge := range []string{"purgeMessages", "purgeLegacyMessages", "purgeSIWXNonces", "purgeLegacySIWXNonces"} {
+		if _, err := b.stmt(purge).ExecContext(b.ctx, o.now); err != nil {
+			return fmt.Errorf("purge expired replay records (%s): %w", purge, err)
+		}
 	}
 	if _, err := b.stmt("purgeFreeGrants").ExecContext(b.ctx, o.now/dayMillis-1); err != nil {
 		return fmt.Errorf("purge old free-grant counts: %w", err)

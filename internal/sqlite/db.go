@@ -96,6 +96,9 @@ func (db *DB) Close() error {
 // Ping checks that the database answers a read.
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
 
+// ErrNewerSchema means the database was migrated by a later paymeter.
+var ErrNewerSchema = errors.New("database schema is newer than this binary")
+
 // migrate applies the embedded migrations not yet recorded in
 // schema_migrations, each in its own transaction, in file-name order.
 func (db *DB) migrate(ctx context.Context) error { return db.migrateTo(ctx, math.MaxInt) }
@@ -113,6 +116,21 @@ func (db *DB) migrateTo(ctx context.Context, last int) error {
 		return err
 	}
 	sort.Strings(names)
+	// A database migrated by a later paymeter is refused: this binary
+	// would ignore the tables that version writes, such as its replay
+	// records, and accept again what they refuse.
+	var newest int
+	if len(names) > 0 {
+		newest, _ = strconv.Atoi(strings.SplitN(strings.TrimPrefix(names[len(names)-1], "migrations/"), "_", 2)[0])
+	}
+	var applied int
+	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&applied); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if applied > newest {
+		return fmt.Errorf("%w: the database is at migration %d, this paymeter knows up to %d; run a paymeter of that version or later",
+			ErrNewerSchema, applied, newest)
+	}
 	for _, name := range names {
 		base := strings.TrimPrefix(name, "migrations/")
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])

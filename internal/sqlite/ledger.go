@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,9 @@ type Ledger struct {
 	book   *book
 	// wallets are the wallet accounts known by address (walletcache.go).
 	wallets *walletIDs
+	// unrecorded are settlements to be written with their application
+	// (settlelater.go).
+	unrecorded unrecorded
 
 	// PersistAfter is how long a hold lives in memory only; PersistHolds
 	// writes the holds older than that.
@@ -78,6 +82,9 @@ func NewLedger(db *DB, logger *slog.Logger) (*Ledger, error) {
 // no hold outlives the process; their requests can no longer be charged,
 // and deliver nothing more.
 func (l *Ledger) Close() error {
+	// Settlements not yet recorded are written in the last batches: their
+	// requests are being abandoned, and their payments become change.
+	l.persistSettlements(math.MaxInt64)
 	l.mu.Lock()
 	if !l.closed {
 		release := newOp(opFunc)
@@ -497,6 +504,9 @@ func (l *Ledger) Maintain(ctx context.Context, expiryInterval time.Duration) {
 			return
 		case <-persist.C:
 			if err := l.PersistHolds(); errors.Is(err, ErrClosed) {
+				return
+			}
+			if err := l.PersistSettlements(); errors.Is(err, ErrClosed) {
 				return
 			}
 		case <-expiry.C:

@@ -85,8 +85,8 @@ func (l *Ledger) PaymentCharge(ctx context.Context, id int64) (meter.Amount, boo
 		return 0, false, err
 	}
 	var amount int64
-	err = l.db.read.QueryRowContext(ctx, `SELECT amount FROM entries WHERE kind = 'usage' AND ref = ? AND account_id = ?`,
-		"x402:"+key, acct).Scan(&amount)
+	err = l.db.read.QueryRowContext(ctx, `SELECT amount FROM entries WHERE kind = 'usage' AND ref IN (?, ?) AND account_id = ?`,
+		"x402:"+requestRef(id), "x402:"+key, acct).Scan(&amount)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, true, nil
 	}

@@ -20,7 +20,9 @@ func (l *Ledger) runFunc(fn func(b *batch) (outcome, err error)) error {
 	return l.submit(o)
 }
 
-// ClaimPayment records a verified payment as claimed.
+// ClaimPayment records a verified payment as claimed. A request payment's
+// AccountID is set to its wallet's account, when the wallet has one (a
+// first payment's is created when it settles).
 func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 	switch {
 	case p.Key == "" || p.Payer == "" || p.Wallet == "" || p.Network == "":
@@ -47,6 +49,11 @@ func (l *Ledger) ClaimPayment(ctx context.Context, p *meter.Payment) error {
 			return meter.Errorf(meter.ECodePaymentUsed, "this payment authorization was already used; sign a new one"), nil
 		}
 		p.ID, _ = res.LastInsertId()
+		if p.Purpose == meter.PurposeRequest { // the account its request runs for, if the wallet has one yet
+			if p.AccountID, err = b.lookupWallet(p.Wallet); err != nil {
+				return nil, err
+			}
+		}
 		if p.Identifier != "" {
 			if err := b.claimIdentifier(p, now.UnixMilli()); err != nil {
 				return nil, err
@@ -84,47 +91,7 @@ func (l *Ledger) MarkPayment(ctx context.Context, id int64, state meter.PaymentS
 func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*meter.Account, error) {
 	now := l.db.Now().UnixMilli()
 	acct := &meter.Account{Kind: meter.AccountWallet}
-	err := l.runFunc(func(b *batch) (outcome, err error) {
-		var (
-			key, purpose, state string
-			amount              int64
-		)
-		err = b.stmt("selectSettle").QueryRowContext(b.ctx, id).
-			Scan(&key, &acct.Address, &amount, &purpose, &state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("settle payment %d: %w", id, err)
-		}
-		if state == string(meter.PaymentFailed) {
-			return meter.Errorf(meter.ECodeConflict, "payment %d failed; it cannot be settled", id), nil
-		}
-		if acct.ID, _, err = b.walletAccountID(acct.Address, now); err != nil {
-			return nil, err
-		}
-		// The balance as the batch leaves it (a retried batch reads it
-		// anew): read here, so that nobody reads the account afterwards.
-		a, err := b.account(acct.ID)
-		if err != nil || a == nil {
-			return accountNotFound(acct.ID), err
-		}
-		defer func() { acct.Balance, acct.Held = a.balance, a.held }()
-		if state == string(meter.PaymentSettled) {
-			return nil, nil // settled and credited before: nothing more to do
-		}
-		applied := any(nil) // a top-up is applied by its credit; a request payment by its request
-		if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
-			if err := b.creditEntry(acct.ID, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
-				return nil, fmt.Errorf("credit payment %d: %w", id, err)
-			}
-			applied = now
-		}
-		if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct.ID, applied, now, id); err != nil {
-			return nil, fmt.Errorf("settle payment %d: %w", id, err)
-		}
-		return nil, nil
-	})
+	err := l.runFunc(func(b *batch) (outcome, err error) { return b.settlePayment(id, txHash, now, acct) })
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +101,48 @@ func (l *Ledger) SettlePayment(ctx context.Context, id int64, txHash string) (*m
 	return acct, nil
 }
 
+// settlePayment is SettlePayment's work in a batch; it fills in acct.
+func (b *batch) settlePayment(id int64, txHash string, now int64, acct *meter.Account) (outcome, err error) {
+	var (
+		key, purpose, state string
+		amount              int64
+	)
+	err = b.stmt("selectSettle").QueryRowContext(b.ctx, id).Scan(&key, &acct.Address, &amount, &purpose, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("settle payment %d: %w", id, err)
+	}
+	if state == string(meter.PaymentFailed) {
+		return meter.Errorf(meter.ECodeConflict, "payment %d failed; it cannot be settled", id), nil
+	}
+	if acct.ID, _, err = b.walletAccountID(acct.Address, now); err != nil {
+		return nil, err
+	}
+	// The balance as the batch leaves it (a retried batch reads it
+	// anew): read here, so that nobody reads the account afterwards.
+	a, err := b.account(acct.ID)
+	if err != nil || a == nil {
+		return accountNotFound(acct.ID), err
+	}
+	defer func() { acct.Balance, acct.Held = a.balance, a.held }()
+	if state == string(meter.PaymentSettled) {
+		return nil, nil // settled and credited before: nothing more to do
+	}
+	applied := any(nil) // a top-up is applied by its credit; a request payment by its request
+	if meter.PaymentPurpose(purpose) == meter.PurposeTopup {
+		if err := b.creditEntry(acct.ID, meter.EntryTopup, meter.USDC(amount).Amount(), key, meter.Charge{}, now); err != nil {
+			return nil, fmt.Errorf("credit payment %d: %w", id, err)
+		}
+		applied = now
+	}
+	if _, err := b.stmt("settlePayment").ExecContext(b.ctx, txHash, acct.ID, applied, now, id); err != nil {
+		return nil, fmt.Errorf("settle payment %d: %w", id, err)
+	}
+	return nil, nil
+}
+
 // ApplyPayment books a settled request payment against its request's cost.
 func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (meter.Amount, error) {
 	if c.Cost < 0 {
@@ -141,48 +150,72 @@ func (l *Ledger) ApplyPayment(ctx context.Context, id int64, c meter.Charge) (me
 	}
 	now := l.db.Now().UnixMilli()
 	var charged meter.Amount
-	err := l.runFunc(func(b *batch) (outcome, err error) {
-		var (
-			key, purpose, state string
-			amount, acct        int64
-			applied             sql.NullInt64
-		)
-		err = b.stmt("selectApply").QueryRowContext(b.ctx, id).Scan(&key, &amount, &purpose, &state, &acct, &applied)
-		if errors.Is(err, sql.ErrNoRows) {
-			return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("apply payment %d: %w", id, err)
-		}
-		switch {
-		case state != string(meter.PaymentSettled) || meter.PaymentPurpose(purpose) != meter.PurposeRequest:
-			return meter.Errorf(meter.ECodeConflict, "payment %d is not a settled request payment", id), nil
-		case applied.Valid:
-			return b.lateApply(id, acct, key, min(c.Cost, meter.USDC(amount).Amount()), c, now, &charged)
-		}
-		paid := meter.USDC(amount).Amount()
-		cost := min(c.Cost, paid) // the quote was the worst case: never more
-		a, err := b.account(acct)
-		if err != nil || a == nil {
-			return accountNotFound(acct), err
-		}
-		// Not applied before (applied_at), so none of these entries can
-		// be booked yet: they join the batch's one multi-row insert.
-		if cost > 0 {
-			b.queueEntry(a, acct, meter.EntryPayment, cost, key, meter.Charge{}, now)
-			b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+key, c, now)
-		}
-		if change := paid - cost; change > 0 {
-			b.queueEntry(a, acct, meter.EntryChange, change, key, meter.Charge{}, now)
-		}
-		if _, err := b.stmt("applyPayment").ExecContext(b.ctx, now, id); err != nil {
-			return nil, fmt.Errorf("apply payment %d: %w", id, err)
-		}
-		charged = cost
-		return nil, nil
-	})
+	err := l.runFunc(func(b *batch) (outcome, err error) { return b.applyPayment(id, c, now, &charged) })
 	return charged, err
 }
+
+// applyPayment is ApplyPayment's work in a batch.
+func (b *batch) applyPayment(id int64, c meter.Charge, now int64, charged *meter.Amount) (outcome, err error) {
+	var (
+		key, purpose, state string
+		amount, acct        int64
+		applied             sql.NullInt64
+	)
+	err = b.stmt("selectApply").QueryRowContext(b.ctx, id).Scan(&key, &amount, &purpose, &state, &acct, &applied)
+	if errors.Is(err, sql.ErrNoRows) {
+		return meter.Errorf(meter.ECodeNotFound, "payment %d not found", id), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("apply payment %d: %w", id, err)
+	}
+	switch {
+	case state != string(meter.PaymentSettled) || meter.PaymentPurpose(purpose) != meter.PurposeRequest:
+		return meter.Errorf(meter.ECodeConflict, "payment %d is not a settled request payment", id), nil
+	case applied.Valid:
+		return b.lateApply(id, acct, key, min(c.Cost, meter.USDC(amount).Amount()), c, now, charged)
+	}
+	a, err := b.account(acct)
+	if err != nil || a == nil {
+		return accountNotFound(acct), err
+	}
+	cost := b.bookPayment(a, acct, id, key, meter.USDC(amount).Amount(), c, now)
+	if _, err := b.stmt("applyPayment").ExecContext(b.ctx, now, id); err != nil {
+		return nil, fmt.Errorf("apply payment %d: %w", id, err)
+	}
+	*charged = cost
+	return nil, nil
+}
+
+// bookPayment books the request payment id of paid, never applied
+// before, on the wallet account a: c.Cost (capped at paid: the quote was
+// the worst case) as payment and usage, the rest as change. It returns the
+// cost. Not applied before (applied_at), none of these entries can be
+// booked yet: they join the batch's one multi-row insert.
+func (b *batch) bookPayment(a *acctState, acct, id int64, key string, paid meter.Amount, c meter.Charge, now int64) meter.Amount {
+	cost, ref := min(c.Cost, paid), requestRef(id)
+	if cost > 0 {
+		b.queueEntry(a, acct, meter.EntryPayment, cost, ref, meter.Charge{}, now)
+		b.queueEntry(a, acct, meter.EntryUsage, -cost, "x402:"+ref, c, now)
+	}
+	if change := paid - cost; change > 0 {
+		b.queueEntry(a, acct, meter.EntryChange, change, ref, meter.Charge{}, now)
+	}
+	return cost
+}
+
+// requestRef is the reference of the journal entries of request payment
+// id (its payment and change; its usage entry's is "x402:" + requestRef):
+// "pay:" and the id, zero-padded. Ids grow, so each new reference sorts
+// last and booking a payment appends to the journal's (kind, ref) index;
+// under the payment's key, whose nonce is random, each booking wrote
+// index pages at random and cost several times its hold's (docs/design.md
+// §8). Top-ups, and request payments booked before this form, are
+// referenced by the key; what joins entries to payments (ledger verify, a
+// replayed payment's charge, a late apply) takes both.
+func requestRef(id int64) string { return fmt.Sprintf("pay:%016d", id) }
+
+// requestRefSQL is requestRef in SQL, of the payments row p.
+const requestRefSQL = `printf('pay:%016d', p.id)`
 
 // lateApply charges cost to the payer's wallet for a payment applied
 // before its request was metered: whole, as change, by a sweep that took
@@ -200,10 +233,16 @@ func (b *batch) lateApply(id, accountID int64, key string, cost meter.Amount, c 
 		return accountNotFound(accountID), err
 	}
 	cost = min(cost, max(0, b.available(accountID, a)))
-	if _, queued := b.refs["x402:"+key]; queued { // applied in this very batch
+	ref := "x402:" + requestRef(id)
+	if _, queued := b.refs[ref]; queued { // applied in this very batch
 		return conflict, nil
 	}
-	_, booked, err := b.entry(a, accountID, meter.EntryUsage, -cost, "x402:"+key, c, now)
+	// A usage entry under the key was booked by an earlier version.
+	var legacy int
+	if err := b.stmt("countUsageRef").QueryRowContext(b.ctx, "x402:"+key).Scan(&legacy); err != nil || legacy > 0 {
+		return conflict, err
+	}
+	_, booked, err := b.entry(a, accountID, meter.EntryUsage, -cost, ref, c, now)
 	if err != nil || !booked {
 		return conflict, err
 	}
@@ -276,6 +315,26 @@ func (b *batch) walletAccount(address string, now int64) (id int64, created bool
 	}
 	id, _ = res.LastInsertId()
 	return id, true, "", nil
+}
+
+// lookupWallet returns the id of the wallet's account, 0 when it has none.
+func (b *batch) lookupWallet(address string) (int64, error) {
+	if id, ok := b.wallets.known[address]; ok {
+		return id, nil
+	}
+	var id int64
+	var denied string
+	err := b.stmt("walletAccount").QueryRowContext(b.ctx, address).Scan(&id, &denied)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find wallet account: %w", err)
+	}
+	if denied == "" {
+		b.wallets.seen(address, id)
+	}
+	return id, nil
 }
 
 const paymentColumns = `id, key, network, payer, wallet, amount, purpose, request_id, state, tx_hash, reason, attempts,

@@ -30,16 +30,16 @@ func TestAcceptSIWXNonce(t *testing.T) {
 	const alice, bob = "0x00000000000000000000000000000000000A11cE", "0x0000000000000000000000000000000000000B0b"
 	now := time.Now()
 	free := meter.FreeGrant{Amount: 5 * meter.Credit, Client: "192.0.2.1"}
-	a, err := l.AcceptSIWXNonce(ctx, "n1", alice, now.Add(time.Minute), free)
+	a, err := l.AcceptSIWXNonce(ctx, "n1", alice, now, now.Add(time.Minute), free)
 	if err != nil || a.FreeGranted != 5*meter.Credit {
 		t.Fatalf("first claim: %+v %v", a, err)
 	}
 	for _, who := range []string{alice, bob} {
-		if _, err := l.AcceptSIWXNonce(ctx, "n1", who, now.Add(time.Minute), free); meter.ErrorCode(err) != meter.ECodeSignatureReplayed {
+		if _, err := l.AcceptSIWXNonce(ctx, "n1", who, now, now.Add(time.Minute), free); meter.ErrorCode(err) != meter.ECodeSignatureReplayed {
 			t.Fatalf("n1 again by %s: %v, want signature_replayed", who, err)
 		}
 	}
-	b, err := l.AcceptSIWXNonce(ctx, "n2", alice, now.Add(time.Minute), free)
+	b, err := l.AcceptSIWXNonce(ctx, "n2", alice, now, now.Add(time.Minute), free)
 	if err != nil || b.ID != a.ID || b.FreeGranted != 0 {
 		t.Fatalf("second nonce of the same wallet: %+v %v, want its account, no new grant", b, err)
 	}
@@ -55,7 +55,7 @@ func TestAcceptSIWXNonce(t *testing.T) {
 
 	db = mustReopenDB(t, path)
 	l = MustOpenLedger(t, db)
-	if _, err := l.AcceptSIWXNonce(ctx, "n1", bob, now.Add(time.Minute), free); meter.ErrorCode(err) != meter.ECodeSignatureReplayed {
+	if _, err := l.AcceptSIWXNonce(ctx, "n1", bob, now, now.Add(time.Minute), free); meter.ErrorCode(err) != meter.ECodeSignatureReplayed {
 		t.Fatalf("n1 after a restart: %v, want signature_replayed", err)
 	}
 	if again, err := l.SIWXKey(ctx); err != nil || !bytes.Equal(again, key) {
@@ -65,7 +65,7 @@ func TestAcceptSIWXNonce(t *testing.T) {
 	if _, err := l.ReleaseExpired(ctx, now.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.AcceptSIWXNonce(ctx, "n1", bob, now.Add(3*time.Minute), free); err != nil {
+	if _, err := l.AcceptSIWXNonce(ctx, "n1", bob, now, now.Add(3*time.Minute), free); err != nil {
 		t.Fatalf("n1 after its claim expired and was purged: %v", err)
 	}
 }

@@ -60,11 +60,11 @@ var verifyChecks = []struct {
 	// would read all of a wallet's entries for each of its payments.
 	{"applied payment's credits differ from its amount (payment id, credits)",
 		`SELECT COALESCE(p.account_id, 0), p.id, (SELECT COALESCE(SUM(e.amount), 0) FROM entries e
-			   WHERE e.kind IN ('payment', 'topup', 'change') AND e.ref = p.key AND +e.account_id = p.account_id) AS s
+			   WHERE e.kind IN ('payment', 'topup', 'change') AND e.ref IN (p.key, ` + requestRefSQL + `) AND +e.account_id = p.account_id) AS s
 			 FROM payments p WHERE p.state = 'settled' AND p.applied_at IS NOT NULL AND s != p.amount * 1000`},
 	{"payment credited before it was settled and applied (payment id, credits)",
 		`SELECT COALESCE(p.account_id, 0), p.id, (SELECT count(*) FROM entries e WHERE e.kind IN ('payment', 'topup', 'change')
-			   AND e.ref = p.key) AS n
+			   AND e.ref IN (p.key, ` + requestRefSQL + `)) AS n
 			 FROM payments p WHERE (p.state != 'settled' OR p.applied_at IS NULL) AND n != 0`},
 	{"hold has a negative amount (amount, expires)",
 		`SELECT account_id, amount, expires_at FROM holds WHERE amount < 0`},

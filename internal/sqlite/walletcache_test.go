@@ -42,7 +42,7 @@ func TestWalletIDs_RolledBackWalletsAreNotRemembered(t *testing.T) {
 				}
 				var hash [32]byte
 				hash[0], hash[1] = byte(round), byte(i)
-				a, err := l.AcceptWalletMessage(ctx, addr, hash, time.Now().Add(time.Minute), free)
+				a, err := l.AcceptWalletMessage(ctx, addr, hash, time.Now(), time.Now().Add(time.Minute), free)
 				if err != nil {
 					t.Errorf("accept: %v", err)
 					return
@@ -61,7 +61,7 @@ func TestWalletIDs_RolledBackWalletsAreNotRemembered(t *testing.T) {
 		// And afterwards, from memory.
 		var hash [32]byte
 		hash[0], hash[2] = byte(round), 0xff
-		if a, err := l.AcceptWalletMessage(ctx, addr, hash, time.Now().Add(time.Minute), free); err != nil || a.ID != stored {
+		if a, err := l.AcceptWalletMessage(ctx, addr, hash, time.Now(), time.Now().Add(time.Minute), free); err != nil || a.ID != stored {
 			t.Fatalf("round %d: later %+v %v, want account %d", round, a, err, stored)
 		}
 	}

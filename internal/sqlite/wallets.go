@@ -17,12 +17,14 @@ import (
 // exactly once, also across a restart, and 50 first requests of a new
 // wallet create one account and one grant. A message its signer already
 // used fails with signature_replayed; another signer's use of the same
-// text does not count.
-func (l *Ledger) AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, until time.Time, free meter.FreeGrant) (*meter.Account, error) {
+// text does not count. signedAt is the time the message names (its hash
+// covers it, so it is the same at every use of the message): claims are
+// kept in its order (migration 0012).
+func (l *Ledger) AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, signedAt, until time.Time, free meter.FreeGrant) (*meter.Account, error) {
 	o := newOp(opWallet)
 	defer o.free()
 	o.ref, o.hash, o.grant = address, hash, free
-	o.now, o.expiresAt = l.db.Now().UnixMilli(), until.UnixMilli()
+	o.now, o.expiresAt, o.signedAt = l.db.Now().UnixMilli(), until.UnixMilli(), signedAt.UnixMilli()
 	if err := l.submit(o); err != nil {
 		return nil, err
 	}
@@ -54,10 +56,12 @@ func replayKey(address string, hash [32]byte) [32]byte {
 	return sha256.Sum256(b)
 }
 
-// claimMessageSQL claims a replay key (?1) until ?2, unless it or the
-// legacy key ?3 (the message hash alone) is taken.
-const claimMessageSQL = `INSERT INTO seen_messages (hash, expires_at) SELECT ?1, ?2
-	WHERE NOT EXISTS (SELECT 1 FROM seen_messages WHERE hash = ?3) ON CONFLICT (hash) DO NOTHING`
+// claimMessageSQL claims a replay key (?1) of a message signed at ?4
+// until ?2, unless it is taken, or was by an earlier version in
+// seen_messages, where the legacy key ?3 (the message hash alone) may be
+// too.
+const claimMessageSQL = `INSERT INTO wallet_messages (signed_at, key, expires_at) SELECT ?4, ?1, ?2
+	WHERE NOT EXISTS (SELECT 1 FROM seen_messages WHERE hash IN (?1, ?3)) ON CONFLICT (signed_at, key) DO NOTHING`
 
 // countFreeGrantSQL counts one grant of ?3 for day ?1 and client ?2.
 const countFreeGrantSQL = `INSERT INTO free_grants (day, client, grants, amount) VALUES (?, ?, 1, ?)
@@ -70,7 +74,7 @@ func (b *batch) wallet(o *op) (outcome, err error) {
 		key := replayKey(o.ref, o.hash)
 		// Rows written by earlier versions are keyed by the message hash
 		// alone; the claim also finds those, until they expire.
-		res, err := b.stmt("claimMessage").ExecContext(b.ctx, key[:], o.expiresAt, o.hash[:])
+		res, err := b.stmt("claimMessage").ExecContext(b.ctx, key[:], o.expiresAt, o.hash[:], o.signedAt)
 		if err != nil {
 			return nil, fmt.Errorf("claim wallet message: %w", err)
 		}

@@ -48,6 +48,14 @@ func (v *Verifier) VerifyAny(ctx context.Context, chainID int64, claimed common.
 			return i, nil
 		}
 	}
+	return v.AskContract(ctx, chainID, claimed, sig, digests...)
+}
+
+// AskContract is VerifyAny's second step alone, for a caller that has
+// tried recovery itself: whether claimed, as a contract wallet on chain
+// chainID, accepts sig for one of digests (its index, or -1). Without
+// Contracts or a chain it is -1.
+func (v *Verifier) AskContract(ctx context.Context, chainID int64, claimed common.Address, sig []byte, digests ...[32]byte) (int, error) {
 	if v == nil || v.Contracts == nil || chainID == 0 {
 		return -1, nil
 	}

@@ -3,6 +3,7 @@ package x402
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -127,8 +128,11 @@ func DecodeSIWX(header string) (*SIWXPayload, error) {
 		return nil, InvalidSIWX(ReasonSIWXPayload, "%s: %v", HeaderSIWX, err)
 	}
 	var p SIWXPayload
-	if err := json.Unmarshal(raw, &p); err != nil { // one value: checkSIWXKeys saw json.Valid
-		return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not a sign-in-with-x proof: %v", HeaderSIWX, err)
+	if !decodeSIWXFast(raw, &p) { // ext_siwx_fast.go; anything else as encoding/json reads it
+		p = SIWXPayload{}
+		if err := json.Unmarshal(raw, &p); err != nil { // one value: checkSIWXKeys saw json.Valid
+			return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not a sign-in-with-x proof: %v", HeaderSIWX, err)
+		}
 	}
 	for _, f := range []struct{ name, v string }{{"domain", p.Domain}, {"address", p.Address}, {"uri", p.URI},
 		{"version", p.Version}, {"chainId", p.ChainID}, {"type", p.Type}, {"nonce", p.Nonce},
@@ -164,17 +168,36 @@ func checkSIWXKeys(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	seen := make(map[string]bool, len(keys))
-	for _, key := range keys {
-		if seen[key] {
+	for i, key := range keys {
+		if slices.Contains(keys[:i], key) { // a proof has a dozen keys: no map
 			return fmt.Errorf("key %q appears twice", key)
 		}
-		seen[key] = true
-		if want, ok := siwxExact[foldKey(key)]; ok && want != key {
+		if want, ok := siwxFieldOf(key); ok && want != key {
 			return fmt.Errorf("key %q: field names are exact; want %q", key, want)
 		}
 	}
 	return nil
+}
+
+// siwxFieldOf is the payload field key names when case is ignored, as
+// siwxExact[foldKey(key)], without foldKey's allocations for the usual
+// key: plain ASCII folds by lower-casing alone (ſ and the Kelvin sign
+// are not ASCII).
+func siwxFieldOf(key string) (string, bool) {
+	var buf [24]byte
+	if len(key) > len(buf) || !plainKey(key) {
+		want, ok := siwxExact[foldKey(key)]
+		return want, ok
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	want, ok := siwxExact[string(buf[:len(key)])]
+	return want, ok
 }
 
 // topKeys returns the keys, unescaped, of the object raw holds; raw is

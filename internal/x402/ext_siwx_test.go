@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -78,6 +80,48 @@ func FuzzTopKeys(f *testing.F) {
 		got, err := topKeys([]byte(doc))
 		if isObject != (err == nil) || (isObject && !slices.Equal(got, want)) {
 			t.Fatalf("%q: keys %q (%v), want %q (object %v)", doc, got, err, want, isObject)
+		}
+	})
+}
+
+// decodeSIWXFast, where it decodes, decodes what json.Unmarshal does.
+func FuzzDecodeSIWXFast(f *testing.F) {
+	const proof = `"domain":"a","address":"0x857b06519E91e3A54538791bDbb0E22373e36b66","uri":"https://a/","version":"1",` +
+		`"chainId":"eip155:1","type":"eip191","nonce":"abcdefgh","issuedAt":"2024-01-15T10:30:00Z","signature":"0x00"`
+	for _, doc := range []string{
+		`{` + proof + `}`,
+		`{` + proof + `,"statement":"Sign in é","expirationTime":"x","notBefore":"y","requestId":"r","signatureScheme":"eip191"}`,
+		`{` + proof + `,"resources":["https://a/1","https://a/2"],"future":{"domain":[1,2]},"n":-1.5e3,"t":true,"z":null}`,
+		`{` + proof + `,"resources":[]}`, `{` + proof + `,"resources":null}`, `{` + proof + `,"statement":null}`,
+		`{` + proof + `,"statement":"a\"b\u2028"}`, `{"domain":1}`, `{"domain":"\xff"}`, `{ "domain" : "a" , "uri" : "b" }`,
+		`{"\u0064omain":"x"}`, `{"dom\\ain":"x"}`, `{"résumé":"x"}`,
+	} {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if checkSIWXKeys(raw) != nil {
+			return
+		}
+		var fast, want SIWXPayload
+		if !decodeSIWXFast(raw, &fast) {
+			return
+		}
+		if err := json.Unmarshal(raw, &want); err != nil || !reflect.DeepEqual(fast, want) {
+			t.Fatalf("%s:\nfast %+v\nwant %+v (%v)", raw, fast, want, err)
+		}
+	})
+}
+
+// siwxFieldOf answers what siwxExact[foldKey(key)] answers.
+func FuzzSIWXFieldOf(f *testing.F) {
+	for _, k := range append(slices.Clone(siwxFields), "DOMAIN", "ſtatement", "\u212aey", "Signature", "x", "", strings.Repeat("a", 30)) {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		want, wok := siwxExact[foldKey(key)]
+		got, gok := siwxFieldOf(key)
+		if got != want || gok != wok {
+			t.Fatalf("%q: %q %v, want %q %v", key, got, gok, want, wok)
 		}
 	})
 }

@@ -117,6 +117,7 @@ func (f *Facilitator) Supported(ctx context.Context) ([]SupportedKind, error) {
 	return out.Kinds, nil
 }
 
+// post sends body as JSON to path and decodes the answer into out.
 func (f *Facilitator) post(ctx context.Context, path string, body any, out any) (int, error) {
 	b, err := json.Marshal(body)
 	if err != nil {

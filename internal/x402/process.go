@@ -52,6 +52,10 @@ type Paid struct {
 	// Version and Receipt answer the client in its protocol version.
 	Version int
 	Receipt SettleResponse
+	// Unrecorded says the settlement is to be recorded with the request's
+	// cost (meter.LazySettlement); Account then has only the ID of the
+	// wallet's account, 0 when its first payment creates it.
+	Unrecorded bool
 }
 
 // Pay verifies, claims and settles the payment in header (of the given
@@ -103,6 +107,14 @@ func (pr *Processor) Pay(ctx context.Context, version int, header string, ch *Ch
 		return nil, Invalid(res.Reason, "the payment did not settle: %s", res.Reason).WithDetail("transaction", res.TxHash)
 	case Pending:
 		return nil, pending(ch.Amount, wallet, res.TxHash)
+	}
+	if lazy, ok := pr.Ledger.(meter.LazySettlement); ok && purpose == meter.PurposeRequest {
+		// Recorded with the request's cost, in the commit that books it
+		// (meter.LazySettlement): the request is served now.
+		mp.State, mp.TxHash = meter.PaymentSettled, res.TxHash
+		lazy.SettleLater(mp)
+		return &Paid{Payment: mp, Account: &meter.Account{ID: mp.AccountID, Kind: meter.AccountWallet, Address: wallet},
+			Version: p.Version, Receipt: receipt, Unrecorded: true}, nil
 	}
 	acct, err := pr.Ledger.SettlePayment(context.WithoutCancel(ctx), mp.ID, res.TxHash)
 	if err != nil {
@@ -230,6 +242,11 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 		n := pr.Verifier.Network(p)
 		if n == nil {
 			pr.Logger.Error("stored payment's network is no longer configured", "payment", mp.ID, "network", mp.Network)
+			continue
+		}
+		if pr.InFlight.Has(mp.Key) {
+			// Its request still runs here: its settlement is being
+			// recorded with its cost (meter.LazySettlement).
 			continue
 		}
 		if mp.Attempts >= pr.maxAttempts() && pr.Checkers[n] == nil {
