@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"context"
+	"crypto/rand"
+	"math/big"
 	"strings"
 	"sync"
 	"testing"
@@ -50,6 +52,10 @@ func BenchmarkUptoClaimCapture(b *testing.B) {
 	ctx := context.Background()
 	runConcurrently(b, 64, func() error {
 		a := uptoAuth(uptoPayer, 5000)
+		// A Permit2 nonce as clients pick it: 256 random bits.
+		var nonce [32]byte
+		rand.Read(nonce[:])
+		a.Key = "eip155:84532/permit2/" + uptoPayer + "/" + new(big.Int).SetBytes(nonce[:]).String()
 		a.Payload, a.Requirement = benchPayload, benchRequirement
 		if err := l.ClaimUpto(ctx, a, lim); err != nil {
 			return err
