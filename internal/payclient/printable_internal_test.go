@@ -13,7 +13,7 @@ func TestPrintable(t *testing.T) {
 		{"insufficient_funds", 64, "insufficient_funds"},
 		{"0xabc\nreceipt: forged", 64, "0xabc?receipt: forged"},
 		{"evil\x1b[2J", 64, "evil?[2J"},
-		{"paid\u202e1 USDC", 64, "paid?1 USDC"},     // right-to-left override
+		{"paid\u202e1 USDC", 64, "paid?1 USDC"},      // right-to-left override
 		{"a\u2066b\u2069c", 64, "a?b?c"},             // isolates
 		{"zero\u200bwidth\u200f", 64, "zero?width?"}, // zero-width space, right-to-left mark
 		{"line\u2028sep\u2029", 64, "line?sep?"},     // line and paragraph separators
