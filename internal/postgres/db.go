@@ -124,12 +124,17 @@ func Redact(dsn string) string {
 	host := u.Host
 	if host == "" { // a unix socket: postgres:///db?host=/run/postgresql
 		host = u.Query().Get("host")
+		if strings.HasPrefix(host, "/") {
+			host = "unix(" + host + ")"
+		}
 		if p := u.Query().Get("port"); p != "" && host != "" {
 			host += ":" + p
 		}
 	}
-	r := url.URL{Scheme: strings.ToLower(u.Scheme), Host: host, Path: u.Path}
-	return r.String()
+	r := url.URL{Scheme: strings.ToLower(u.Scheme), Host: "HOST", Path: u.Path}
+	// The host is put in after escaping, which would spell a socket's
+	// path in %2F; it holds no secret.
+	return strings.Replace(r.String(), "HOST", host, 1)
 }
 
 // ErrNewerSchema means the database was migrated by a later paymeter.
