@@ -348,7 +348,7 @@ func (b *batch) write(nops int) error {
 func queueEntries(pb *pgx.Batch, rows []entryRow) {
 	n := len(rows)
 	accts, kinds, amounts, refs := make([]int64, n), make([]string, n), make([]int64, n), make([]string, n)
-	reqs, models, subjects, estimated, at := make([]string, n), make([]string, n), make([]string, n), make([]bool, n), make([]int64, n)
+	reqs, models, subjects, estimated, at := make([]string, n), make([]string, n), make([]string, n), make([]int64, n), make([]int64, n)
 	var tokens [7][]int64
 	for k := range tokens {
 		tokens[k] = make([]int64, n)
@@ -356,7 +356,10 @@ func queueEntries(pb *pgx.Batch, rows []entryRow) {
 	for i, e := range rows {
 		c, u := &e.charge, &e.charge.Usage
 		accts[i], kinds[i], amounts[i], refs[i] = e.accountID, string(e.kind), int64(e.amount), e.ref
-		reqs[i], models[i], subjects[i], estimated[i], at[i] = c.RequestID, c.Model, c.Subject, c.Estimated, e.at
+		reqs[i], models[i], subjects[i], at[i] = c.RequestID, c.Model, c.Subject, e.at
+		if c.Estimated {
+			estimated[i] = 1
+		}
 		for k, v := range [7]int64{u.InputTokens, u.OutputTokens, u.CachedInputTokens, u.CacheWriteTokens,
 			u.CacheWrite1hTokens, u.ReasoningTokens, u.Images} {
 			tokens[k][i] = v
@@ -365,7 +368,7 @@ func queueEntries(pb *pgx.Batch, rows []entryRow) {
 	pb.Queue(`INSERT INTO entries (account_id, kind, amount, ref, request_id, model, subject, estimated, created_at,
 			input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens, images)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-			$8::boolean[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+			$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
 			$15::bigint[], $16::bigint[])
 		ON CONFLICT (kind, ref) DO NOTHING RETURNING id, kind, ref`,
 		accts, kinds, amounts, refs, reqs, models, subjects, estimated, at,

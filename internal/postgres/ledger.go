@@ -1,8 +1,3 @@
-// Package postgres is paymeter's ledger on PostgreSQL, for more than one
-// instance on one database (docs/design.md §4). The money rules are
-// SQLite's (internal/sqlite); what differs is where a hold is decided:
-// not in one process's memory but in the database, under the rows' locks,
-// so that every instance sees every hold.
 package postgres
 
 import (
@@ -28,7 +23,10 @@ const maxBatch = 256
 // ErrClosed is returned by a write submitted after Close.
 var ErrClosed = errors.New("ledger closed")
 
-// Ledger is the credit ledger on PostgreSQL. Writes go through one writer
+// Ledger is the credit ledger on PostgreSQL. Its money rules are SQLite's
+// (internal/sqlite); what differs is where a hold is decided: not in one
+// process's memory but in the database, under the rows' locks, so that
+// every instance sees every hold. Writes go through one writer
 // goroutine per instance that group-commits: the ops waiting when it is
 // free share one transaction and one commit, and each caller is answered
 // once that commit is durable. Instances coordinate through the database

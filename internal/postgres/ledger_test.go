@@ -9,9 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/pgtest"
 	"github.com/paymeter/paymeter/internal/postgres"
 )
+
+// testPool is the pool of a fresh, migrated database.
+func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	return mustOpen(t, pgtest.DSN(t)).Pool()
+}
 
 func mustApp(t *testing.T, l *postgres.Ledger, credit meter.Amount) *meter.Account {
 	t.Helper()

@@ -39,17 +39,17 @@ func (l *Ledger) FindEntries(ctx context.Context, f meter.EntryFilter) ([]*meter
 	var out []*meter.Entry
 	for rows.Next() {
 		var (
-			e               meter.Entry
-			kind            string
-			amount, created int64
+			e                    meter.Entry
+			kind                 string
+			amount, created, est int64
 		)
 		if err := rows.Scan(&e.ID, &e.AccountID, &kind, &amount, &e.Ref, &e.RequestID, &e.Model,
-			&e.Usage.InputTokens, &e.Usage.OutputTokens, &e.Estimated, &e.Subject, &created,
+			&e.Usage.InputTokens, &e.Usage.OutputTokens, &est, &e.Subject, &created,
 			&e.Usage.CachedInputTokens, &e.Usage.CacheWriteTokens, &e.Usage.CacheWrite1hTokens, &e.Usage.ReasoningTokens,
 			&e.Usage.Images); err != nil {
 			return nil, err
 		}
-		e.Kind, e.Amount, e.CreatedAt = meter.EntryKind(kind), meter.Amount(amount), time.UnixMilli(created).UTC()
+		e.Kind, e.Amount, e.Estimated, e.CreatedAt = meter.EntryKind(kind), meter.Amount(amount), est != 0, time.UnixMilli(created).UTC()
 		out = append(out, &e)
 	}
 	return out, rows.Err()
