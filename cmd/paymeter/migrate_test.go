@@ -16,22 +16,22 @@ import (
 // creates nothing, the first run applies all twelve, the second none.
 func TestMigrateSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "paymeter.db")
-	want := "database: sqlite " + path + "\nschema: none\npending: 12 (0001_init … 0012_replay_by_time)\n"
+	want := "database: sqlite " + path + "\nschema: none\npending: 13 (0001_init … 0013_upto_charges)\n"
 	if got := mustCLI(t, "migrate", "--status", "--database", path); got != want {
 		t.Fatalf("status of a new file:\n%s\nwant\n%s", got, want)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("--status created the database: %v", err)
 	}
-	want = "database: sqlite " + path + "\nschema: migration 12 (0012_replay_by_time)\napplied: 12 (0001_init … 0012_replay_by_time)\n"
+	want = "database: sqlite " + path + "\nschema: migration 13 (0013_upto_charges)\napplied: 13 (0001_init … 0013_upto_charges)\n"
 	if got := mustCLI(t, "migrate", "--database", path); got != want {
 		t.Fatalf("first migrate:\n%s\nwant\n%s", got, want)
 	}
-	want = "database: sqlite " + path + "\nschema: migration 12 (0012_replay_by_time)\napplied: none\n"
+	want = "database: sqlite " + path + "\nschema: migration 13 (0013_upto_charges)\napplied: none\n"
 	if got := mustCLI(t, "migrate", "--db", path); got != want {
 		t.Fatalf("second migrate:\n%s\nwant\n%s", got, want)
 	}
-	want = "database: sqlite " + path + "\nschema: migration 12 (0012_replay_by_time)\npending: none\n"
+	want = "database: sqlite " + path + "\nschema: migration 13 (0013_upto_charges)\npending: none\n"
 	if got := mustCLI(t, "migrate", "--status", "--db", path); got != want {
 		t.Fatalf("status:\n%s\nwant\n%s", got, want)
 	}
@@ -53,20 +53,20 @@ func TestMigratePostgres(t *testing.T) {
 	if !strings.HasPrefix(shown, "postgres://127.0.0.1:") || strings.Contains(shown, "@") {
 		t.Fatalf("redacted URL %q", shown)
 	}
-	want := "database: " + shown + "\nschema: none\npending: 12 (0001_init … 0012_replay_by_time)\n"
+	want := "database: " + shown + "\nschema: none\npending: 13 (0001_init … 0013_upto_charges)\n"
 	if got := mustCLI(t, "migrate", "--status", "--database", secret); got != want {
 		t.Fatalf("status of a new database:\n%s\nwant\n%s", got, want)
 	}
-	want = "database: " + shown + "\nschema: migration 12 (0012_replay_by_time)\napplied: 12 (0001_init … 0012_replay_by_time)\n"
+	want = "database: " + shown + "\nschema: migration 13 (0013_upto_charges)\napplied: 13 (0001_init … 0013_upto_charges)\n"
 	if got := mustCLI(t, "migrate", "--database", secret); got != want {
 		t.Fatalf("first migrate:\n%s\nwant\n%s", got, want)
 	}
 	t.Setenv("PAYMETER_DATABASE", dsn+"&password="+pw)
-	want = "database: " + shown + "\nschema: migration 12 (0012_replay_by_time)\napplied: none\n"
+	want = "database: " + shown + "\nschema: migration 13 (0013_upto_charges)\napplied: none\n"
 	if got := mustCLI(t, "migrate"); got != want {
 		t.Fatalf("second migrate, from PAYMETER_DATABASE:\n%s\nwant\n%s", got, want)
 	}
-	want = "database: " + shown + "\nschema: migration 12 (0012_replay_by_time)\npending: none\n"
+	want = "database: " + shown + "\nschema: migration 13 (0013_upto_charges)\npending: none\n"
 	if got := mustCLI(t, "migrate", "--status"); got != want {
 		t.Fatalf("status:\n%s\nwant\n%s", got, want)
 	}
@@ -82,7 +82,7 @@ func TestMigratePostgresNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Pool().Exec(context.Background(), `INSERT INTO schema_migrations VALUES (13, '0013_future', 0)`); err != nil {
+	if _, err := db.Pool().Exec(context.Background(), `INSERT INTO schema_migrations VALUES (9999, '9999_future', 0)`); err != nil {
 		t.Fatal(err)
 	}
 	secret := withPassword(dsn, "postgres:"+pw)
@@ -91,11 +91,11 @@ func TestMigratePostgresNewerSchema(t *testing.T) {
 		t.Fatalf("migrate of a newer schema: %v\n%s", err, out)
 	}
 	out, err = cli(t, "migrate", "--status", "--database", secret)
-	want := "database: " + postgres.Redact(dsn) + "\nschema: migration 13 (0013_future)\npending: none\n"
+	want := "database: " + postgres.Redact(dsn) + "\nschema: migration 9999 (9999_future)\npending: none\n"
 	if err == nil || out != want || strings.Contains(err.Error(), pw) {
 		t.Fatalf("status of a newer schema: %v\n%s\nwant\n%s", err, out, want)
 	}
-	if !strings.Contains(err.Error(), "the schema is newer than this paymeter, which knows up to migration 12 (0012_replay_by_time)") {
+	if !strings.Contains(err.Error(), "the schema is newer than this paymeter, which knows up to migration 13 (0013_upto_charges)") {
 		t.Fatalf("status error: %v", err)
 	}
 }

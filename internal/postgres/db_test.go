@@ -32,14 +32,14 @@ func TestMigrateFreshThenNothing(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	db := mustOpen(t, dsn)
 	known := postgres.Migrations()
-	if got, want := len(known), 12; got != want {
+	if got, want := len(known), 13; got != want {
 		t.Fatalf("%d embedded migrations, want %d", got, want)
 	}
-	if v, err := db.Version(ctx); err != nil || v != 12 {
-		t.Fatalf("version = %d, %v; want 12", v, err)
+	if v, err := db.Version(ctx); err != nil || v != 13 {
+		t.Fatalf("version = %d, %v; want 13", v, err)
 	}
 	m, err := db.Schema(ctx)
-	if err != nil || m.String() != "migration 12 (0012_replay_by_time)" {
+	if err != nil || m.String() != "migration 13 (0013_upto_charges)" {
 		t.Fatalf("schema = %q, %v", m, err)
 	}
 	rows := recorded(t, db)
@@ -57,8 +57,8 @@ func TestMigrateFreshThenNothing(t *testing.T) {
 	if err != nil || len(applied) != 0 {
 		t.Fatalf("second migrate applied %v (err %v), want none", applied, err)
 	}
-	if got := recorded(t, db); len(got) != 12 {
-		t.Fatalf("%d records after a second migrate, want 12", len(got))
+	if got := recorded(t, db); len(got) != 13 {
+		t.Fatalf("%d records after a second migrate, want 13", len(got))
 	}
 }
 
@@ -132,8 +132,8 @@ func TestConcurrentOpensApplyOnce(t *testing.T) {
 	if err := db.Pool().QueryRow(ctx, `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 12 || distinct != 12 {
-		t.Fatalf("schema_migrations has %d rows, %d versions; want 12, 12", rows, distinct)
+	if rows != 13 || distinct != 13 {
+		t.Fatalf("schema_migrations has %d rows, %d versions; want 13, 13", rows, distinct)
 	}
 }
 
@@ -143,19 +143,19 @@ func TestNewerSchemaRefused(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.DSN(t)
 	db := mustOpen(t, dsn)
-	if _, err := db.Pool().Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (13, '0013_future', 0)`); err != nil {
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future', 0)`); err != nil {
 		t.Fatal(err)
 	}
 	_, err := postgres.Open(ctx, dsn)
 	if !errors.Is(err, postgres.ErrNewerSchema) {
 		t.Fatalf("open of a newer schema: %v, want ErrNewerSchema", err)
 	}
-	want := "database schema is newer than this binary: the database is at migration 13, this paymeter knows up to 12; run a paymeter of that version or later"
+	want := "database schema is newer than this binary: the database is at migration 9999, this paymeter knows up to 13; run a paymeter of that version or later"
 	if !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q does not say %q", err, want)
 	}
-	if v, _ := db.Version(ctx); v != 13 {
-		t.Fatalf("version after the refusal = %d, want 13", v)
+	if v, _ := db.Version(ctx); v != 9999 {
+		t.Fatalf("version after the refusal = %d, want 9999 (nothing applied)", v)
 	}
 }
 
