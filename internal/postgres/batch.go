@@ -123,6 +123,38 @@ func (b *batch) run(ops []*op) error {
 	return b.write(len(ops))
 }
 
+// lockHolds reads and locks the holds named, and with expireBefore ≥ 0
+// every hold expired as of then, in id order. A batch with neither reads
+// nothing.
+func (b *batch) lockHolds(ids []string, expireBefore int64) error {
+	if len(ids) == 0 && expireBefore < 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	query := `SELECT id, account_id, amount, expires_at FROM holds WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+	args := []any{ids}
+	if expireBefore >= 0 { // the expiry scans the table of in-flight holds, which has no index on expires_at
+		query = `SELECT id, account_id, amount, expires_at FROM holds WHERE id = ANY($1) OR expires_at <= $2 ORDER BY id FOR UPDATE`
+		args = append(args, expireBefore)
+	}
+	rows, err := b.tx.Query(b.ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("lock holds: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id                    string
+			acct, amount, expires int64
+		)
+		if err := rows.Scan(&id, &acct, &amount, &expires); err != nil {
+			return fmt.Errorf("lock holds: %w", err)
+		}
+		b.holds[id] = &heldRow{accountID: acct, amount: meter.Amount(amount), expiresAt: expires}
+	}
+	return rows.Err()
+}
+
 // lock reads, FOR UPDATE, the holds the batch's captures and releases
 // name, every hold expired as of an expiry op, and then every account the
 // ops move, in id order: all batches lock holds before accounts, and each
@@ -141,26 +173,8 @@ func (b *batch) lock(ops []*op) error {
 			expireBefore = max(expireBefore, o.now)
 		}
 	}
-	slices.Sort(holdIDs)
-	rows, err := b.tx.Query(b.ctx, `SELECT id, account_id, amount, expires_at FROM holds
-		WHERE id = ANY($1) OR expires_at <= $2 ORDER BY id FOR UPDATE`, holdIDs, expireBefore)
-	if err != nil {
-		return fmt.Errorf("lock holds: %w", err)
-	}
-	for rows.Next() {
-		var (
-			id                    string
-			acct, amount, expires int64
-		)
-		if err := rows.Scan(&id, &acct, &amount, &expires); err != nil {
-			rows.Close()
-			return fmt.Errorf("lock holds: %w", err)
-		}
-		b.holds[id] = &heldRow{accountID: acct, amount: meter.Amount(amount), expiresAt: expires}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("lock holds: %w", err)
+	if err := b.lockHolds(holdIDs, expireBefore); err != nil {
+		return err
 	}
 
 	var ids []int64
@@ -177,7 +191,9 @@ func (b *batch) lock(ops []*op) error {
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	rows, err = b.tx.Query(b.ctx, `SELECT id, balance, held FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	// NO KEY UPDATE: the FK checks of other batches' inserts (KEY SHARE)
+	// need not wait on it; their own lock step does.
+	rows, err := b.tx.Query(b.ctx, `SELECT id, balance, held FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids)
 	if err != nil {
 		return fmt.Errorf("lock accounts: %w", err)
 	}
