@@ -11,7 +11,8 @@ import (
 )
 
 // claimTests are the things claimed once whatever the concurrency: each
-// is raced by 50 callers, of which exactly one wins.
+// is raced by 50 callers spread over two stores on one database (two
+// instances), of which exactly one wins.
 var claimTests = []test{
 	{"PaymentClaimedOnce", testPaymentClaimedOnce},
 	{"RequestPaymentAppliedOnce", testRequestPaymentAppliedOnce},
@@ -20,6 +21,7 @@ var claimTests = []test{
 	{"WalletMessageAcceptedOnce", testWalletMessageAcceptedOnce},
 	{"SIWXNonceClaimedOnce", testSIWXNonceClaimedOnce},
 	{"UptoClaimedOnce", testUptoClaimedOnce},
+	{"LazySettlementAppliedOnce", testLazySettlementAppliedOnce},
 	{"RevokedKeyRefused", testRevokedKeyRefused},
 }
 
@@ -41,9 +43,11 @@ func newPayment(key string, purpose meter.PaymentPurpose, amount meter.USDC) *me
 // An x402 exact payment is claimed once; its top-up, settled twice,
 // credits once, to a wallet account without free credits.
 func testPaymentClaimedOnce(t *testing.T, d *db) {
-	s := d.open(t)
+	ss := d.instances(t, 2)
+	s := ss[0]
 	ids := make(chan int64, parallel)
-	codes := race(t, parallel, func(int) error {
+	codes := race(t, parallel, func(i int) error {
+		s := ss[i%len(ss)]
 		p := newPayment("eip155:84532/usdc/payer/nonce-1", meter.PurposeTopup, 10_000_000)
 		err := s.ClaimPayment(ctx, p)
 		if err == nil {
@@ -82,7 +86,8 @@ func testPaymentClaimedOnce(t *testing.T, d *db) {
 // A settled request payment is applied once, with its cost charged and
 // the rest credited to the payer's wallet as change.
 func testRequestPaymentAppliedOnce(t *testing.T, d *db) {
-	s := d.open(t)
+	ss := d.instances(t, 2)
+	s := ss[0]
 	p := newPayment("k-req", meter.PurposeRequest, 2500) // 0.0025 credits
 	if err := s.ClaimPayment(ctx, p); err != nil {
 		t.Fatal(err)
@@ -98,7 +103,8 @@ func testRequestPaymentAppliedOnce(t *testing.T, d *db) {
 		t.Fatalf("unapplied %+v (%v), want payment %d", un, err, p.ID)
 	}
 	cost := amt(t, "0.001")
-	codes := race(t, parallel, func(int) error {
+	codes := race(t, parallel, func(i int) error {
+		s := ss[i%len(ss)]
 		charged, err := s.ApplyPayment(ctx, p.ID, meter.Charge{Cost: cost, RequestID: "req_1", Model: "m"})
 		if err == nil && charged != cost {
 			t.Errorf("charged %s, want %s", charged, cost)
@@ -118,10 +124,12 @@ func testRequestPaymentAppliedOnce(t *testing.T, d *db) {
 // A payment identifier is claimed once: copies of one payment under it
 // are replays naming the first; other payments under it conflict.
 func testPaymentIdentifierClaimedOnce(t *testing.T, d *db) {
-	s := d.open(t)
+	ss := d.instances(t, 2)
+	s := ss[0]
 	const id = "pay_0123456789abcdef"
 	first := make(chan int64, 1)
-	codes := race(t, parallel, func(int) error {
+	codes := race(t, parallel, func(i int) error {
+		s := ss[i%len(ss)]
 		p := newPayment("k-same", meter.PurposeRequest, 2500)
 		p.Identifier = id
 		err := s.ClaimPayment(ctx, p)
@@ -139,6 +147,7 @@ func testPaymentIdentifierClaimedOnce(t *testing.T, d *db) {
 		t.Fatalf("a replay: err=%v, want a replay of payment %d", err, firstID)
 	}
 	codes = race(t, parallel, func(i int) error {
+		s := ss[i%len(ss)]
 		p := newPayment(fmt.Sprintf("k-other-%d", i), meter.PurposeRequest, 2500)
 		p.Identifier = id
 		return s.ClaimPayment(ctx, p)
@@ -168,7 +177,8 @@ func testPaymentIdentifierClaimedOnce(t *testing.T, d *db) {
 
 // A SIWE nonce signs in once; an expired one never.
 func testSIWENonceConsumedOnce(t *testing.T, d *db) {
-	s := d.open(t)
+	ss := d.instances(t, 2)
+	s := ss[0]
 	now := time.Now()
 	if err := s.CreateNonce(ctx, "nonce-live", now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -176,7 +186,8 @@ func testSIWENonceConsumedOnce(t *testing.T, d *db) {
 	if err := s.CreateNonce(ctx, "nonce-old", now.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	codes := race(t, parallel, func(int) error {
+	codes := race(t, parallel, func(i int) error {
+		s := ss[i%len(ss)]
 		ok, err := s.ConsumeNonce(ctx, "nonce-live", now)
 		if err == nil && !ok {
 			return meter.Errorf(meter.ECodeInvalidNonce, "consumed")
@@ -195,12 +206,14 @@ func testSIWENonceConsumedOnce(t *testing.T, d *db) {
 // A wallet message is accepted once per signer; the wallet's first
 // message creates its account with the free credits, once.
 func testWalletMessageAcceptedOnce(t *testing.T, d *db) {
-	s := d.open(t)
+	ss := d.instances(t, 2)
+	s := ss[0]
 	now := time.Now()
 	hash := [32]byte{1, 2, 3}
 	free := meter.FreeGrant{Amount: 5 * meter.Credit, Client: "192.0.2.1"}
 	accounts := make(chan *meter.Account, parallel)
-	codes := race(t, parallel, func(int) error {
+	codes := race(t, parallel, func(i int) error {
+		s := ss[i%len(ss)]
 		a, err := s.AcceptWalletMessage(ctx, alice, hash, now, now.Add(time.Minute), free)
 		if err == nil {
 			accounts <- a
@@ -235,10 +248,12 @@ func testWalletMessageAcceptedOnce(t *testing.T, d *db) {
 // A sign-in-with-x nonce is claimed once, by whichever wallet; the key
 // of the nonces' tags is one.
 func testSIWXNonceClaimedOnce(t *testing.T, d *db) {
-	s := d.open(t)
+	ss := d.instances(t, 2)
+	s := ss[0]
 	now := time.Now()
 	free := meter.FreeGrant{Amount: 2 * meter.Credit, Client: "192.0.2.7"}
 	codes := race(t, parallel, func(i int) error {
+		s := ss[i%len(ss)]
 		who := alice
 		if i%2 == 1 {
 			who = bob
@@ -272,9 +287,11 @@ func uptoAuth(payer string, max meter.USDC) *meter.UptoAuthorization {
 // An upto authorization is claimed once; settled, its payment and usage
 // cancel out, twice settled booking once.
 func testUptoClaimedOnce(t *testing.T, d *db) {
-	s := d.open(t)
+	ss := d.instances(t, 2)
+	s := ss[0]
 	claimed := make(chan *meter.UptoAuthorization, 1)
-	codes := race(t, parallel, func(int) error {
+	codes := race(t, parallel, func(i int) error {
+		s := ss[i%len(ss)]
 		a := uptoAuth(payer, 5000)
 		err := s.ClaimUpto(ctx, a, roomy)
 		if err == nil {
@@ -359,4 +376,36 @@ func testRevokedKeyRefused(t *testing.T, d *db) {
 	if err != nil || len(list) != 2 || list[0].RevokedAt == nil || list[1].RevokedAt == nil {
 		t.Fatalf("keys %+v (%v), want two, both revoked", list, err)
 	}
+}
+
+// A request payment whose settlement is noted (SettleLater) is settled
+// and applied by one SettleApply; the others, racing, change nothing.
+func testLazySettlementAppliedOnce(t *testing.T, d *db) {
+	s := d.open(t)
+	p := newPayment("k-lazy", meter.PurposeRequest, 2500)
+	if err := s.ClaimPayment(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	p.TxHash = "0xlazy"
+	s.SettleLater(p)
+	cost := amt(t, "0.002")
+	codes := race(t, parallel, func(int) error {
+		charged, err := s.SettleApply(ctx, p, meter.Charge{Cost: cost, RequestID: "req_1", Model: "m"})
+		if err == nil && charged != cost {
+			t.Errorf("charged %s, want %s", charged, cost)
+		}
+		return err
+	})
+	mustCodes(t, "50 settle-and-apply of one payment", codes, map[string]int{"": 1, meter.ECodeConflict: parallel - 1})
+	got, err := s.FindPayment(ctx, p.ID)
+	if err != nil || got.State != meter.PaymentSettled || got.TxHash != "0xlazy" || got.AccountID == 0 {
+		t.Fatalf("payment %+v (%v), want settled by 0xlazy", got, err)
+	}
+	if bal, held := balances(t, s, got.AccountID); bal != amt(t, "0.0005") || held != 0 {
+		t.Fatalf("wallet balance=%s held=%s, want the change 0.0005 and 0", bal, held)
+	}
+	if c, metered, err := s.PaymentCharge(ctx, p.ID); err != nil || !metered || c != cost {
+		t.Fatalf("payment charge %s metered=%v (%v), want 0.002 metered", c, metered, err)
+	}
+	mustVerify(t, s)
 }

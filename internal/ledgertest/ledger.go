@@ -14,6 +14,7 @@ var ledgerTests = []test{
 	{"BalanceIsTheSumOfEntries", testBalanceIsTheSumOfEntries},
 	{"CreditOncePerRef", testCreditOncePerRef},
 	{"ConcurrentHoldsNeverOverspend", testConcurrentHoldsNeverOverspend},
+	{"HoldsAcrossInstancesNeverOverspend", testHoldsAcrossInstancesNeverOverspend},
 	{"CaptureChargesExactly", testCaptureChargesExactly},
 	{"CaptureAboveTheHold", testCaptureAboveTheHold},
 	{"ReleaseReturnsTheHold", testReleaseReturnsTheHold},
@@ -124,6 +125,26 @@ func testConcurrentHoldsNeverOverspend(t *testing.T, d *db) {
 	}
 	mustAvailable(t, s, a.ID, amt(t, "50"))
 	mustVerify(t, s)
+}
+
+// 500 concurrent holds of 1 spread over four stores on one database,
+// against credit for 100: exactly 100 fit, whichever store took them.
+func testHoldsAcrossInstancesNeverOverspend(t *testing.T, d *db) {
+	if !d.engine.SharedHolds {
+		t.Skip("holds are decided in one store's memory: one instance only")
+	}
+	ss := d.instances(t, 4)
+	a := mustApp(t, ss[0], "100")
+	codes := race(t, 500, func(i int) error {
+		_, err := ss[i%len(ss)].Hold(ctx, a.ID, amt(t, "1"), time.Minute)
+		return err
+	})
+	mustCodes(t, "500 holds of 1 against 100 over four stores", codes, map[string]int{"": 100, meter.ECodeInsufficientCredit: 400})
+	for _, s := range ss {
+		mustAvailable(t, s, a.ID, 0)
+	}
+	mustEventualHeld(t, ss[1], a.ID, amt(t, "100"))
+	mustVerify(t, ss[2])
 }
 
 // A capture charges its cost exactly, records what the request was, and

@@ -23,6 +23,11 @@ type Engine struct {
 	// instances of a deployment, or an operator command beside serve).
 	// The suite closes every store it opens.
 	Open func(t *testing.T, database string) meter.Store
+	// SharedHolds says that holds are decided in the database, so that
+	// stores on one database never overspend together (PostgreSQL).
+	// Without it holds are decided in one store's memory, and only one
+	// store may take them (SQLite: one instance).
+	SharedHolds bool
 }
 
 // test is one named invariant and the scenario that proves it.
@@ -58,6 +63,17 @@ func (d *db) open(t *testing.T) meter.Store {
 	s := &closeOnce{Store: d.engine.Open(t, d.name)}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// instances opens n stores on the database, as n instances of a
+// deployment would.
+func (d *db) instances(t *testing.T, n int) []meter.Store {
+	t.Helper()
+	ss := make([]meter.Store, n)
+	for i := range ss {
+		ss[i] = d.open(t)
+	}
+	return ss
 }
 
 // closeOnce lets both a test and its cleanup close a store.
