@@ -33,6 +33,8 @@ Usage:
   paymeter credits balance --account ID
   paymeter credits history --account ID [--limit N]
   paymeter ledger verify
+  paymeter migrate [--database FILE|postgres://…] [--status]
+                                                      apply pending schema migrations (--status: show only)
   paymeter ledger reconcile [--config FILE]           check every x402 credit against its chain (rpc_url)
   paymeter config check [--config FILE]
   paymeter pay [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE] [-N] [-i] [--max CREDITS] [--x402 1|2] [--wallet] URL
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCredits(ctx, rest, stdout)
 	case "ledger":
 		return runLedger(ctx, rest, stdout)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout)
 	case "config":
 		return runConfig(rest, stdout)
 	case "pay":
@@ -116,6 +120,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // dbFlags are the flags of every command that opens the database.
 type dbFlags struct {
 	config, db string
+	anyEngine  bool // the command runs on PostgreSQL too (migrate)
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
@@ -132,6 +137,11 @@ func (f *dbFlags) load() (*Config, error) {
 	}
 	if f.db != "" {
 		cfg.Database = f.db
+	}
+	if !f.anyEngine {
+		if err := sqliteOnly(cfg.Database); err != nil {
+			return nil, err
+		}
 	}
 	return cfg, nil
 }

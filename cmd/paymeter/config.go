@@ -313,6 +313,8 @@ func (c *Config) Validate() error {
 	}
 	if c.Database == "" {
 		bad("database", "required: the SQLite file")
+	} else if err := sqliteOnly(c.Database); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Upstream.URL == "" {
 		bad("upstream.url", "required: the OpenAI-compatible API root, e.g. https://api.openai.com/v1 (or use `paymeter demo`)")

@@ -30,6 +30,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/auth"
+	"github.com/paymeter/paymeter/internal/pgtest"
 	"github.com/paymeter/paymeter/internal/sqlite"
 
 	"github.com/paymeter/paymeter/internal/demo"
@@ -356,7 +357,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	code := m.Run()
+	code := pgtest.Main(m) // m.Run, then the PostgreSQL cluster of the tests that used one is stopped
 	removeBuiltBinary()
 	os.Exit(code)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
@@ -17,6 +18,9 @@ type UptoMetrics struct {
 	latency              prometheus.Histogram
 	failures             *prometheus.CounterVec
 	authorized           *prometheus.CounterVec
+
+	mu      sync.Mutex
+	reasons map[string]struct{} // the failure reasons given a label value of their own
 }
 
 var _ x402.UptoObserver = (*UptoMetrics)(nil)
@@ -28,6 +32,7 @@ var uptoStates = []meter.UptoState{meter.UptoClaimed, meter.UptoDue, meter.UptoS
 // at each scrape.
 func NewUptoMetrics(m *Metrics, stats func(context.Context) (meter.UptoStats, error)) *UptoMetrics {
 	u := &UptoMetrics{
+		reasons: make(map[string]struct{}),
 		settled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "paymeter_upto_settled_total", Help: "x402 upto authorizations settled on chain.",
 		}),
@@ -58,8 +63,24 @@ func (u *UptoMetrics) UptoSettled(amount meter.USDC, sinceClaim time.Duration) {
 	u.latency.Observe(sinceClaim.Seconds())
 }
 
-// UptoFailed implements x402.UptoObserver.
-func (u *UptoMetrics) UptoFailed(reason string) { u.failures.WithLabelValues(reason).Inc() }
+// maxFailureReasons bounds the reason label's values: a facilitator
+// chooses the reasons, and each new value is a new series on every scrape.
+const maxFailureReasons = 32
+
+// UptoFailed implements x402.UptoObserver. Reasons beyond the first
+// maxFailureReasons distinct ones are counted as "other".
+func (u *UptoMetrics) UptoFailed(reason string) {
+	u.mu.Lock()
+	if _, seen := u.reasons[reason]; !seen {
+		if len(u.reasons) >= maxFailureReasons || !x402.ValidReason(reason) {
+			reason = "other"
+		} else {
+			u.reasons[reason] = struct{}{}
+		}
+	}
+	u.mu.Unlock()
+	u.failures.WithLabelValues(reason).Inc()
+}
 
 func (u *UptoMetrics) observeAuthorize(err error) {
 	result := "served"

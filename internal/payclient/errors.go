@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"unicode"
 
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
@@ -180,15 +181,18 @@ func errorReason(body []byte) string {
 	return printable(env.Error.Details.Reason, 64)
 }
 
-// printable cuts s to n bytes and replaces control characters, so that a
-// server's text cannot forge lines of this client's output.
+// printable cuts s to n bytes and replaces control characters, line and
+// paragraph separators and invisible format characters (bidirectional
+// overrides and isolates, zero-width ones), so that a server's text can
+// neither forge lines of this client's output nor reorder what a terminal
+// shows of them.
 func printable(s string, n int) string {
 	if len(s) > n {
 		s = s[:n] + "…"
 	}
 	out := []rune(s)
 	for i, r := range out {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			out[i] = '?'
 		}
 	}

@@ -24,9 +24,10 @@ var uptoStmtSQL = map[string]string{
 	"uptoExposeNew": `INSERT INTO upto_exposure (payer, open, failed) VALUES (?, ?, ?)`,
 	"uptoClaim": `INSERT INTO upto_authorizations (key, network, token, payer, account_id, max, state, request_id,
 		deadline, payload, requirement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?, ?, ?)`,
-	"uptoSelect": `SELECT key, state, payer, account_id, max, amount, charge FROM upto_authorizations WHERE id = ?`,
-	"uptoCapture": `UPDATE upto_authorizations SET state = ?, cost = ?, amount = ?, charge = ?, updated_at = ?
+	"uptoSelect": `SELECT key, state, payer, account_id, max, amount, ` + uptoChargeColumn + ` FROM upto_authorizations WHERE id = ?`,
+	"uptoCapture": `UPDATE upto_authorizations SET state = ?, cost = ?, amount = ?, updated_at = ?
 		WHERE id = ? AND state = 'claimed'`,
+	"uptoCharge": `INSERT INTO upto_charges (upto_id, charge) VALUES (?, ?)`,
 	"uptoState": `UPDATE upto_authorizations SET state = ?, tx_hash = CASE WHEN ? = '' THEN tx_hash ELSE ? END,
 		reason = ?, updated_at = ? WHERE id = ?`,
 	"uptoBegin": `UPDATE upto_authorizations SET state = CASE state WHEN 'failed' THEN 'failed' ELSE 'settling' END,
@@ -216,7 +217,10 @@ func (l *Ledger) CaptureUpto(ctx context.Context, id int64, c meter.Charge, amou
 		if amount == 0 {
 			state = meter.UptoReleased
 		}
-		if _, err := b.stmt("uptoCapture").ExecContext(b.ctx, string(state), int64(c.Cost), int64(amount), string(charge), now, id); err != nil {
+		if _, err := b.stmt("uptoCapture").ExecContext(b.ctx, string(state), int64(c.Cost), int64(amount), now, id); err != nil {
+			return nil, fmt.Errorf("capture upto %d: %w", id, err)
+		}
+		if _, err := b.stmt("uptoCharge").ExecContext(b.ctx, id, string(charge)); err != nil {
 			return nil, fmt.Errorf("capture upto %d: %w", id, err)
 		}
 		return nil, b.uptoExpose(r.payer, int64(amount)-r.max, 0)

@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"context"
+	"crypto/rand"
+	"math/big"
 	"strings"
 	"sync"
 	"testing"
@@ -9,39 +11,56 @@ import (
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
-// BenchmarkUptoClaimCapture: one claim and one capture per op, 64 at once
-// (group commit), with a payment and requirement of the size clients send.
-func BenchmarkUptoClaimCapture(b *testing.B) {
-	l := MustOpenLedger(b, MustOpenDB(b))
-	payload := []byte(`{"p":"` + strings.Repeat("a", 1100) + `"}`)
-	req := []byte(`{"r":"` + strings.Repeat("b", 400) + `"}`)
-	lim := meter.UptoLimits{PerPayer: 1 << 50, Total: 1 << 50, Balance: 1 << 50, Allowance: 1 << 50}
-	ctx := context.Background()
+// Payload and requirement of the size clients send, for the payment
+// benchmarks.
+var (
+	benchPayload     = []byte(`{"p":"` + strings.Repeat("a", 1100) + `"}`)
+	benchRequirement = []byte(`{"r":"` + strings.Repeat("b", 400) + `"}`)
+)
+
+// runConcurrently runs op b.N times on `callers` goroutines at once, so
+// that the writer group-commits their writes; the first error stops the
+// caller that met it and fails the benchmark.
+func runConcurrently(b *testing.B, callers int, op func() error) {
 	var wg sync.WaitGroup
-	ch := make(chan int)
+	ch := make(chan struct{})
 	b.ResetTimer()
-	for range 64 {
+	for range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range ch {
-				a := uptoAuth(uptoPayer, 5000)
-				a.Payload, a.Requirement = payload, req
-				if err := l.ClaimUpto(ctx, a, lim); err != nil {
-					b.Error(err)
-					return
-				}
-				c := meter.Charge{Cost: 1_234_567, RequestID: a.RequestID, Model: "demo-small", Usage: meter.Usage{InputTokens: 7, OutputTokens: 9}}
-				if err := l.CaptureUpto(ctx, a.ID, c, 1235); err != nil {
+				if err := op(); err != nil {
 					b.Error(err)
 					return
 				}
 			}
 		}()
 	}
-	for i := range b.N {
-		ch <- i
+	for range b.N {
+		ch <- struct{}{}
 	}
 	close(ch)
 	wg.Wait()
+}
+
+// BenchmarkUptoClaimCapture: one claim and one capture per op, 64 at once
+// (group commit).
+func BenchmarkUptoClaimCapture(b *testing.B) {
+	l := MustOpenLedger(b, MustOpenDB(b))
+	lim := meter.UptoLimits{PerPayer: 1 << 50, Total: 1 << 50, Balance: 1 << 50, Allowance: 1 << 50}
+	ctx := context.Background()
+	runConcurrently(b, 64, func() error {
+		a := uptoAuth(uptoPayer, 5000)
+		// A Permit2 nonce as clients pick it: 256 random bits.
+		var nonce [32]byte
+		rand.Read(nonce[:])
+		a.Key = "eip155:84532/permit2/" + uptoPayer + "/" + new(big.Int).SetBytes(nonce[:]).String()
+		a.Payload, a.Requirement = benchPayload, benchRequirement
+		if err := l.ClaimUpto(ctx, a, lim); err != nil {
+			return err
+		}
+		c := meter.Charge{Cost: 1_234_567, RequestID: a.RequestID, Model: "demo-small", Usage: meter.Usage{InputTokens: 7, OutputTokens: 9}}
+		return l.CaptureUpto(ctx, a.ID, c, 1235)
+	})
 }

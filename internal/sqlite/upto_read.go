@@ -11,7 +11,11 @@ import (
 )
 
 const uptoColumns = `id, key, network, token, payer, account_id, max, cost, amount, state, request_id, tx_hash, reason,
-	attempts, deadline, payload, requirement, charge, created_at, updated_at`
+	attempts, deadline, payload, requirement, ` + uptoChargeColumn + `, created_at, updated_at`
+
+// uptoChargeColumn is an authorization's metered charge, as JSON: in
+// upto_charges since migration 0013, on the row itself before.
+const uptoChargeColumn = `COALESCE((SELECT c.charge FROM upto_charges c WHERE c.upto_id = upto_authorizations.id), charge)`
 
 func scanUpto(row interface{ Scan(...any) error }) (*meter.UptoAuthorization, error) {
 	var (

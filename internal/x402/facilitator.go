@@ -189,8 +189,11 @@ func isPendingReason(r string) bool {
 	return strings.Contains(r, "pending") || strings.Contains(r, "timeout") || strings.Contains(r, "timed_out")
 }
 
+// reasonOr is a facilitator's reason, or fallback when it sent none or
+// one that is not shaped like an x402 reason (ValidReason): it is stored,
+// logged, counted in /metrics and sent on to clients.
 func reasonOr(r, fallback string) string {
-	if r == "" {
+	if !ValidReason(r) {
 		return fallback
 	}
 	return r

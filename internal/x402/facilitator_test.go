@@ -115,6 +115,10 @@ func TestFacilitatorAnswers(t *testing.T) {
 			x402.Failed, "insufficient_funds", "/verify"},
 		{"settle refuses", [2]any{200, `{"isValid":true}`}, [2]any{400, `{"success":false,"errorReason":"invalid_transaction_state"}`}, 0,
 			x402.Failed, "invalid_transaction_state", "/verify /settle"},
+		{"settle refuses, reason malformed", [2]any{200, `{"isValid":true}`}, [2]any{400, `{"success":false,"errorReason":"` + strings.Repeat("x", 100) + `"}`}, 0,
+			x402.Failed, "unexpected_settle_error", "/verify /settle"},
+		{"verify refuses, reason malformed", [2]any{400, `{"isValid":false,"invalidReason":"no such\nreason"}`}, [2]any{200, ""}, 0,
+			x402.Failed, "unexpected_verify_error", "/verify"},
 		{"settle pending", [2]any{200, `{"isValid":true}`}, [2]any{202, `{"success":false}`}, 0,
 			x402.Pending, "facilitator settle: HTTP 202", "/verify /settle"},
 		{"server error", [2]any{502, "bad gateway"}, [2]any{200, ""}, 0,
@@ -171,5 +175,25 @@ func TestFacilitatorRetryAndOwnClient(t *testing.T) {
 	}
 	if got := calls(); len(got) != 1 || got[0].path != "/settle" {
 		t.Fatalf("calls %+v, want /settle once", got)
+	}
+}
+
+// A facilitator's reason is kept only when shaped like an x402 reason:
+// it is stored, logged, counted in /metrics and sent on to clients.
+func TestValidReason(t *testing.T) {
+	for in, want := range map[string]bool{
+		"insufficient_funds":                            true,
+		"invalid_exact_evm_payload_authorization_value": true,
+		strings.Repeat("a", 64):                         true,
+		"":                                              false,
+		strings.Repeat("a", 65):                         false,
+		"Insufficient_Funds":                            false,
+		"bad reason":                                    false,
+		"evil\x1b[2Jreason":                             false,
+		"reason\u202e":                                  false,
+	} {
+		if got := x402.ValidReason(in); got != want {
+			t.Errorf("ValidReason(%q) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -29,3 +29,20 @@ const (
 	// transfer the authorized value from the payer to payTo.
 	ReasonTransferMismatch = "authorization_used_without_payment"
 )
+
+// maxReason bounds a reason's length: the spec's are under 64 bytes.
+const maxReason = 64
+
+// ValidReason reports whether r is shaped like an x402 reason: 1 to 64
+// bytes of lower-case letters, digits and underscores.
+func ValidReason(r string) bool {
+	if r == "" || len(r) > maxReason {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		if c := r[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
