@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
-	"github.com/paymeter/paymeter/internal/sqlite"
 )
 
 // runApps implements `paymeter apps create|list`.
@@ -23,7 +22,7 @@ func runApps(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
-	return withLedger(&f, func(_ *sqlite.DB, l *sqlite.Ledger) error {
+	return withLedger(&f, func(l meter.Store) error {
 		switch verb {
 		case "create":
 			if *name == "" {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/paymeter/paymeter/internal/meter"
-	"github.com/paymeter/paymeter/internal/sqlite"
 )
 
 // runCredits implements `paymeter credits grant|balance|history`.
@@ -30,7 +29,7 @@ func runCredits(ctx context.Context, args []string, stdout io.Writer) error {
 	if *account <= 0 {
 		return usagef("credits %s: --account is required", verb)
 	}
-	return withLedger(&f, func(_ *sqlite.DB, l *sqlite.Ledger) error {
+	return withLedger(&f, func(l meter.Store) error {
 		switch verb {
 		case "grant":
 			amt, err := meter.ParseAmount(*amount)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
-	"github.com/paymeter/paymeter/internal/sqlite"
 )
 
 // runKeys implements `paymeter keys create|list|revoke|rotate`. A secret
@@ -39,8 +38,7 @@ func runKeys(ctx context.Context, args []string, stdout io.Writer) error {
 			return usagef("keys %s: %q is not a key id", verb, fs.Arg(0))
 		}
 	}
-	return withLedger(&f, func(db *sqlite.DB, _ *sqlite.Ledger) error {
-		keys := sqlite.NewKeyStore(db)
+	return withLedger(&f, func(keys meter.Store) error {
 		switch verb {
 		case "create":
 			k, err := newKeySpec(*app, *name, *scopes, *days)

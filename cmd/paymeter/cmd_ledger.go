@@ -6,24 +6,23 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/paymeter/paymeter/internal/sqlite"
+	"github.com/paymeter/paymeter/internal/meter"
 )
 
 // withLedger opens the configured database for an operator command. It is
 // safe while `paymeter serve` runs on the same file: SQLite's WAL and the
 // ledger's in-transaction balance reads keep both consistent.
-func withLedger(f *dbFlags, fn func(*sqlite.DB, *sqlite.Ledger) error) error {
+func withLedger(f *dbFlags, fn func(meter.Store) error) error {
 	cfg, err := f.load()
 	if err != nil {
 		return err
 	}
-	db, l, err := openLedger(cfg.Database, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := openStore(cfg.Database, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	defer l.Close()
-	return fn(db, l)
+	defer s.Close()
+	return fn(s)
 }
 
 // runLedger implements `paymeter ledger verify`, which exits non-zero on
@@ -42,7 +41,7 @@ func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
 	if verb == "reconcile" {
 		return runReconcile(ctx, &f, stdout, dialChain)
 	}
-	return withLedger(&f, func(_ *sqlite.DB, l *sqlite.Ledger) error {
+	return withLedger(&f, func(l meter.Store) error {
 		violations, err := l.Verify(ctx)
 		if err != nil {
 			return err

@@ -11,7 +11,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/meter"
-	"github.com/paymeter/paymeter/internal/sqlite"
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
@@ -27,7 +26,7 @@ type reconcileTally struct {
 // payment still open past the settle window is listed as OPEN, for the
 // operator to resolve. Errors reading the chain are BAD too: a credit is
 // good only with its evidence in hand.
-func reconcile(ctx context.Context, cfg *Config, l *sqlite.Ledger, dial func(context.Context, string) (chain.Backend, error), out io.Writer) (reconcileTally, error) {
+func reconcile(ctx context.Context, cfg *Config, l meter.Store, dial func(context.Context, string) (chain.Backend, error), out io.Writer) (reconcileTally, error) {
 	var t reconcileTally
 	backends, err := dialNetworks(ctx, cfg, dial)
 	if err != nil {
@@ -121,7 +120,7 @@ func runReconcile(ctx context.Context, f *dbFlags, stdout io.Writer, dial func(c
 	if err != nil {
 		return err
 	}
-	return withLedger(f, func(_ *sqlite.DB, l *sqlite.Ledger) error {
+	return withLedger(f, func(l meter.Store) error {
 		t, err := reconcile(ctx, cfg, l, dial, stdout)
 		if err != nil {
 			return fmt.Errorf("ledger reconcile: %w", err)

@@ -9,7 +9,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/meter"
-	"github.com/paymeter/paymeter/internal/sqlite"
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
@@ -24,7 +23,7 @@ type uptoTally struct {
 // upto proxy (chain.UptoChecker.ConfirmUpto). It lists, too, the failed
 // ones (their payers are refused until they settle) and those due or
 // settling for more than an hour.
-func reconcileUpto(ctx context.Context, cfg *Config, l *sqlite.Ledger, dial func(context.Context, string) (chain.Backend, error), out io.Writer) (uptoTally, error) {
+func reconcileUpto(ctx context.Context, cfg *Config, l meter.Store, dial func(context.Context, string) (chain.Backend, error), out io.Writer) (uptoTally, error) {
 	var t uptoTally
 	backends, err := dialNetworks(ctx, cfg, dial)
 	if err != nil {

@@ -65,9 +65,10 @@ type Main struct {
 	Config *Config
 	Logger *slog.Logger
 
-	DB       *sqlite.DB
-	Ledger   *sqlite.Ledger
-	Keys     *sqlite.KeyStore
+	// Ledger is the storage engine (openStore); Keys is the same store
+	// seen as the API keys' (meter.KeyStore).
+	Ledger   meter.Store
+	Keys     meter.KeyStore
 	Upstream *upstream.Client
 	Server   *httpapi.Server
 	// upstreams are the named upstreams, and modelUpstreams the models
@@ -120,18 +121,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
-	if m.DB, m.Ledger, err = openLedger(m.Config.Database, m.Logger); err != nil {
+	if m.Ledger, err = openStore(m.Config.Database, m.Logger); err != nil {
 		return err
 	}
-	m.Keys = sqlite.NewKeyStore(m.DB)
-	m.Ledger.InFlight = &m.inFlight
+	m.Keys = m.Ledger
+	m.Ledger.SetInFlight(&m.inFlight)
 	cfg := m.Config
 	if err := m.openUpstreams(); err != nil {
 		return err
 	}
 
 	m.keyAuth = auth.NewKeyAuthenticator(m.Keys)
-	m.keyAuth.Sessions = m.Keys
+	m.keyAuth.Sessions = m.Ledger
 	wallets := auth.NewWalletVerifier(m.Ledger)
 	wallets.Realm, wallets.RequireBodyHash = cfg.Wallet.Realm, cfg.Wallet.RequireBodyHash
 	wallets.Window = time.Duration(cfg.Wallet.Window)
@@ -139,14 +140,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	wallets.FreeCredits = cfg.Wallet.InitialFreeCredits
 	freeLimits := meter.FreeLimits{PerClientPerDay: cfg.Wallet.FreeCreditsPerIPPerDay, DailyBudget: cfg.Wallet.FreeCreditsDailyBudget}
 	wallets.FreeLimits = freeLimits
-	signIn := auth.NewSignIn(sqlite.NewNonceStore(m.DB), m.Ledger, m.Keys)
+	signIn := auth.NewSignIn(m.Ledger, m.Ledger, m.Keys)
 	signIn.Domain, signIn.URI, signIn.ChainIDs = cfg.SIWE.Domain, cfg.SIWE.URI, cfg.SIWE.ChainIDs
 	signIn.Statement, signIn.FreeCredits, signIn.FreeLimits = cfg.SIWE.Statement, cfg.Wallet.InitialFreeCredits, freeLimits
 	m.Server = &httpapi.Server{
 		Ledger:          m.Ledger,
 		Keys:            m.keyAuth,
 		KeyStore:        m.Keys,
-		Sessions:        m.Keys,
+		Sessions:        m.Ledger,
 		Wallets:         wallets,
 		SignIn:          signIn,
 		SignInPerMinute: cfg.SIWE.RateLimitPerMinute,
@@ -306,9 +307,6 @@ func (m *Main) Close() error {
 	if m.Ledger != nil {
 		errs = append(errs, m.Ledger.Close())
 	}
-	if m.DB != nil {
-		errs = append(errs, m.DB.Close())
-	}
 	return errors.Join(errs...)
 }
 
@@ -348,7 +346,18 @@ func (m *Main) flushLastUsed(ctx context.Context) {
 	}
 }
 
-// openLedger opens the database file and a ledger on it.
+// openStore opens the storage engine the database setting names: the one
+// place that builds a concrete one. Everything else depends on meter.Store.
+func openStore(database string, logger *slog.Logger) (meter.Store, error) {
+	s, err := sqlite.OpenStore(database, logger)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// openLedger opens the SQLite database file and a ledger on it, for what
+// reads or prepares a file directly (tests).
 func openLedger(path string, logger *slog.Logger) (*sqlite.DB, *sqlite.Ledger, error) {
 	db := sqlite.NewDB(path)
 	if err := db.Open(); err != nil {
