@@ -31,8 +31,10 @@ type op struct {
 	charge    meter.Charge
 	entryKind meter.EntryKind
 	ref       string
-	now       int64 // Unix ms
-	expiresAt int64 // Unix ms
+	now       int64      // Unix ms
+	expiresAt int64      // Unix ms
+	budget    *budgetKey // a hold's budget, if any, and its cap
+	cap       meter.Amount
 
 	// Results: refused is the op's answer (insufficient credits, not
 	// found, a conflict) when the batch went through; err is a failure of
@@ -66,13 +68,28 @@ type batch struct {
 	gone     []string // holds settled (captured, released, expired)
 	entries  []entryRow
 	refs     map[[2]string]bool // the (kind, ref) of entries, booked once per batch
+	budgets  map[budgetKey]*budgetRow
 }
 
 type heldRow struct {
 	accountID int64
 	amount    meter.Amount
-	expiresAt int64 // Unix ms
-	settled   bool  // by an earlier op of this batch
+	expiresAt int64     // Unix ms
+	budget    budgetKey // subject "" for a hold within no budget
+	settled   bool      // by an earlier op of this batch
+}
+
+// budgetKey names a budget: its account, subject and start (Unix ms).
+type budgetKey struct {
+	accountID int64
+	subject   string
+	since     int64
+}
+
+// budgetRow is what a budget's subject has spent and holds, as of the
+// batch's ops so far.
+type budgetRow struct {
+	spent, held meter.Amount
 }
 
 type accountRow struct {
@@ -85,6 +102,7 @@ type newHold struct {
 	accountID          int64
 	amount             meter.Amount
 	created, expiresAt int64
+	budget             budgetKey
 }
 
 type entryRow struct {
@@ -131,10 +149,11 @@ func (b *batch) lockHolds(ids []string, expireBefore int64) error {
 		return nil
 	}
 	slices.Sort(ids)
-	query := `SELECT id, account_id, amount, expires_at FROM holds WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+	query := `SELECT id, account_id, amount, expires_at, subject, budget_since FROM holds WHERE id = ANY($1) ORDER BY id FOR UPDATE`
 	args := []any{ids}
 	if expireBefore >= 0 { // the expiry scans the table of in-flight holds, which has no index on expires_at
-		query = `SELECT id, account_id, amount, expires_at FROM holds WHERE id = ANY($1) OR expires_at <= $2 ORDER BY id FOR UPDATE`
+		query = `SELECT id, account_id, amount, expires_at, subject, budget_since FROM holds
+			WHERE id = ANY($1) OR expires_at <= $2 ORDER BY id FOR UPDATE`
 		args = append(args, expireBefore)
 	}
 	rows, err := b.tx.Query(b.ctx, query, args...)
@@ -144,13 +163,17 @@ func (b *batch) lockHolds(ids []string, expireBefore int64) error {
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id                    string
-			acct, amount, expires int64
+			id, subject                  string
+			acct, amount, expires, since int64
 		)
-		if err := rows.Scan(&id, &acct, &amount, &expires); err != nil {
+		if err := rows.Scan(&id, &acct, &amount, &expires, &subject, &since); err != nil {
 			return fmt.Errorf("lock holds: %w", err)
 		}
-		b.holds[id] = &heldRow{accountID: acct, amount: meter.Amount(amount), expiresAt: expires}
+		h := &heldRow{accountID: acct, amount: meter.Amount(amount), expiresAt: expires}
+		if subject != "" {
+			h.budget = budgetKey{accountID: acct, subject: subject, since: since}
+		}
+		b.holds[id] = h
 	}
 	return rows.Err()
 }
@@ -161,6 +184,7 @@ func (b *batch) lockHolds(ids []string, expireBefore int64) error {
 // kind in one order, so no two batches wait on each other in a cycle.
 func (b *batch) lock(ops []*op) error {
 	b.holds, b.accounts, b.refs = map[string]*heldRow{}, map[int64]*accountRow{}, map[[2]string]bool{}
+	b.budgets = map[budgetKey]*budgetRow{}
 	var holdIDs []string
 	var expireBefore int64 = -1
 	for _, o := range ops {
@@ -213,14 +237,54 @@ func (b *batch) hold(o *op) error {
 	if a == nil {
 		return accountNotFound(o.accountID)
 	}
+	var bud *budgetRow
+	if o.budget != nil {
+		var err error
+		if bud, err = b.budget(*o.budget); err != nil {
+			return err
+		}
+		if bud.spent+bud.held+o.amount > o.cap {
+			left := max(0, o.cap-bud.spent-bud.held)
+			return meter.Errorf(meter.ECodeSpendCapExceeded, "spend cap reached: this request may cost up to %s, %s of the cap of %s is left", o.amount, left, o.cap).
+				WithDetail("cap", o.cap.String()).WithDetail("spent", bud.spent.String()).
+				WithDetail("held", bud.held.String()).WithDetail("required", o.amount.String())
+		}
+	}
 	if available := a.balance - a.held; available < o.amount {
-		return meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: %s available, %s needed", available, o.amount).
-			WithDetail("available", available.String()).WithDetail("required", o.amount.String())
+		if o.budget != nil {
+			// A budget's subject (a JWT user, a session token) is not told
+			// the balance of the account that pays for it.
+			return meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s", o.amount).
+				WithDetail("required", o.amount.String())
+		}
+		return meter.Errorf(meter.ECodeInsufficientCredit, "insufficient credits: this request may cost up to %s, %s available", o.amount, available).
+			WithDetail("required", o.amount.String()).WithDetail("available", available.String())
 	}
 	a.held += o.amount
 	a.dirty = true
-	b.newHolds = append(b.newHolds, newHold{id: o.holdID, accountID: o.accountID, amount: o.amount, created: o.now, expiresAt: o.expiresAt})
+	h := newHold{id: o.holdID, accountID: o.accountID, amount: o.amount, created: o.now, expiresAt: o.expiresAt}
+	if o.budget != nil {
+		bud.held += o.amount
+		h.budget = *o.budget
+	}
+	b.newHolds = append(b.newHolds, h)
 	return nil
+}
+
+// budget returns a budget's figures as of the batch's ops so far, reading
+// them the first time (under the account's lock, taken by every hold on
+// it, so no other instance changes them before this batch commits).
+func (b *batch) budget(k budgetKey) (*budgetRow, error) {
+	if r := b.budgets[k]; r != nil {
+		return r, nil
+	}
+	var spent, held int64
+	if err := b.tx.QueryRow(b.ctx, budgetUseSQL, k.accountID, k.subject, k.since).Scan(&spent, &held); err != nil {
+		return nil, fmt.Errorf("read budget of %s: %w", k.subject, err)
+	}
+	r := &budgetRow{spent: meter.Amount(spent), held: meter.Amount(held)}
+	b.budgets[k] = r
+	return r, nil
 }
 
 // capture charges the cost, never more than the hold plus what the
@@ -246,6 +310,13 @@ func (b *batch) capture(o *op) error {
 	a.balance -= charged
 	a.dirty = true
 	o.charged = charged
+	if c.Subject != "" { // the budgets of its subject read in this batch spent it too
+		for k, r := range b.budgets {
+			if k.accountID == accountID && k.subject == c.Subject && o.now >= k.since {
+				r.spent += charged
+			}
+		}
+	}
 	// A second capture of the same hold, here or already booked, is
 	// refused by the journal's unique (kind, ref).
 	b.book(entryRow{accountID: accountID, kind: meter.EntryUsage, amount: -charged, ref: c.HoldID, charge: *c, at: o.now})
@@ -303,6 +374,9 @@ func (b *batch) settle(id string, h *heldRow, a *accountRow) {
 		a.held -= h.amount
 		a.dirty = true
 	}
+	if r := b.budgets[h.budget]; r != nil && h.budget.subject != "" {
+		r.held -= h.amount
+	}
 }
 
 // write sends the batch's outcome in one round trip: holds inserted and
@@ -311,13 +385,16 @@ func (b *batch) settle(id string, h *heldRow, a *accountRow) {
 func (b *batch) write(nops int) error {
 	pb := &pgx.Batch{}
 	if len(b.newHolds) > 0 {
-		ids, accts, amounts, created, expires := make([]string, len(b.newHolds)), make([]int64, len(b.newHolds)),
-			make([]int64, len(b.newHolds)), make([]int64, len(b.newHolds)), make([]int64, len(b.newHolds))
+		n := len(b.newHolds)
+		ids, subjects := make([]string, n), make([]string, n)
+		accts, amounts, created, expires, since := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		for i, h := range b.newHolds {
 			ids[i], accts[i], amounts[i], created[i], expires[i] = h.id, h.accountID, int64(h.amount), h.created, h.expiresAt
+			subjects[i], since[i] = h.budget.subject, h.budget.since
 		}
-		pb.Queue(`INSERT INTO holds (id, account_id, amount, created_at, expires_at)
-			SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])`, ids, accts, amounts, created, expires)
+		pb.Queue(`INSERT INTO holds (id, account_id, amount, created_at, expires_at, subject, budget_since)
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[])`,
+			ids, accts, amounts, created, expires, subjects, since)
 	}
 	if len(b.gone) > 0 {
 		pb.Queue(`DELETE FROM holds WHERE id = ANY($1)`, b.gone)

@@ -258,16 +258,47 @@ func (l *Ledger) Hold(ctx context.Context, accountID int64, amount meter.Amount,
 	return &meter.Hold{ID: o.holdID, AccountID: accountID, Amount: amount, ExpiresAt: time.UnixMilli(o.expiresAt)}, nil
 }
 
-// HoldWithin is not built on PostgreSQL yet: budgets need the holds of a
-// subject in the database (docs/design.md §4).
+// HoldWithin is Hold that also keeps the budget's subject within its cap:
+// its usage entries since budget.Since plus its active holds within the
+// budget, this one included, of every instance. Both are read under the
+// account's lock, which every hold on the account takes, so concurrent
+// holds cannot overspend the cap.
 func (l *Ledger) HoldWithin(ctx context.Context, accountID int64, amount meter.Amount, ttl time.Duration, budget meter.Budget) (*meter.Hold, error) {
-	return nil, errors.New("hold within a budget: not available on PostgreSQL yet")
+	if budget.Subject == "" {
+		return nil, fmt.Errorf("hold: budget without a subject")
+	}
+	if amount < 0 {
+		return nil, fmt.Errorf("hold: negative amount %s", amount)
+	}
+	now := l.Now()
+	o := newOp(opHold)
+	o.accountID, o.amount, o.holdID = accountID, amount, newHoldID()
+	o.now, o.expiresAt = now.UnixMilli(), now.Add(ttl).UnixMilli()
+	o.budget = &budgetKey{accountID: accountID, subject: budget.Subject, since: budget.Since.UnixMilli()}
+	o.cap = budget.Cap
+	if err := l.submit(o); err != nil {
+		return nil, err
+	}
+	return &meter.Hold{ID: o.holdID, AccountID: accountID, Amount: amount, ExpiresAt: time.UnixMilli(o.expiresAt)}, nil
 }
 
-// FindBudgetUse: see HoldWithin.
+// FindBudgetUse returns what the budget's subject has spent since
+// budget.Since and holds within it now, as HoldWithin counts them.
 func (l *Ledger) FindBudgetUse(ctx context.Context, accountID int64, budget meter.Budget) (meter.BudgetUse, error) {
-	return meter.BudgetUse{}, errors.New("budget use: not available on PostgreSQL yet")
+	var spent, held int64
+	err := l.pool.QueryRow(ctx, budgetUseSQL, accountID, budget.Subject, budget.Since.UnixMilli()).Scan(&spent, &held)
+	if err != nil {
+		return meter.BudgetUse{}, fmt.Errorf("read budget of %s: %w", budget.Subject, err)
+	}
+	return meter.BudgetUse{Spent: meter.Amount(spent), Held: meter.Amount(held)}, nil
 }
+
+// budgetUseSQL reads a budget ($1 account, $2 subject, $3 since): what
+// its subject's usage entries since then charged, and its active holds.
+const budgetUseSQL = `SELECT
+	(SELECT COALESCE(-SUM(amount), 0)::bigint FROM entries
+		WHERE account_id = $1 AND subject = $2 AND created_at >= $3 AND subject != '' AND kind = 'usage'),
+	(SELECT COALESCE(SUM(amount), 0)::bigint FROM holds WHERE account_id = $1 AND subject = $2 AND budget_since = $3)`
 
 // Capture charges c.Cost against its hold and releases the rest; a cost
 // above the hold is charged as far as the account's available balance
@@ -336,4 +367,28 @@ func newHoldID() string {
 
 func accountNotFound(id int64) error {
 	return meter.Errorf(meter.ECodeNotFound, "account %d not found", id)
+}
+
+// Ping checks that the database answers.
+func (l *Ledger) Ping(ctx context.Context) error { return l.pool.Ping(ctx) }
+
+// Maintain releases expired holds now and every expiryInterval until ctx
+// ends: the holds of requests that died with their instance must not keep
+// credit locked. Every instance runs it; a batch locks the holds it
+// releases, so two instances never release one twice.
+func (l *Ledger) Maintain(ctx context.Context, expiryInterval time.Duration) {
+	t := time.NewTicker(expiryInterval)
+	defer t.Stop()
+	for {
+		if n, err := l.ReleaseExpired(ctx, l.Now()); err != nil && !errors.Is(err, ErrClosed) {
+			l.logger.Error("release expired holds", "err", err)
+		} else if n > 0 {
+			l.logger.Info("released expired holds", "holds", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -222,3 +222,64 @@ func TestLedger_ExpiredHoldsReleasedByAnyInstance(t *testing.T) {
 	}
 	mustVerify(t, alive)
 }
+
+// A budget's cap holds across instances: 40 holds of 0.25 under a cap of
+// 1, spread over two ledgers on one database, grant exactly 4; once one is
+// captured at 0.5, the subject has 0.5 spent and 0.75 held, and a fifth
+// hold is refused.
+func TestLedger_BudgetAcrossInstances(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	l1, l2 := postgres.NewLedger(pool, quiet), postgres.NewLedger(pool, quiet)
+	defer l1.Close()
+	defer l2.Close()
+	acct := mustApp(t, l1, 10*meter.Credit)
+	quarter := meter.Credit / 4
+	budget := meter.Budget{Subject: "session-1", Since: time.Now().Add(-time.Hour), Cap: meter.Credit}
+	var (
+		mu    sync.Mutex
+		holds []*meter.Hold
+		short atomic.Int64
+		wg    sync.WaitGroup
+	)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := l1
+			if i%2 == 1 {
+				l = l2
+			}
+			h, err := l.HoldWithin(ctx, acct.ID, quarter, time.Minute, budget)
+			switch meter.ErrorCode(err) {
+			case "":
+				mu.Lock()
+				holds = append(holds, h)
+				mu.Unlock()
+			case meter.ECodeSpendCapExceeded:
+				short.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(holds) != 4 || short.Load() != 36 {
+		t.Fatalf("budget holds granted %d, refused %d; want 4 and 36", len(holds), short.Load())
+	}
+	if _, err := l2.Capture(ctx, meter.Charge{HoldID: holds[0].ID, Cost: 2 * quarter, Subject: "session-1"}); err != nil {
+		t.Fatal(err)
+	}
+	use, err := l1.FindBudgetUse(ctx, acct.ID, budget)
+	if err != nil || use.Spent != 2*quarter || use.Held != 3*quarter {
+		t.Fatalf("budget use %+v %v, want spent 0.5 held 0.75", use, err)
+	}
+	if _, err := l1.HoldWithin(ctx, acct.ID, 1, time.Minute, budget); meter.ErrorCode(err) != meter.ECodeSpendCapExceeded {
+		t.Fatalf("a hold past the cap: %v, want spend_cap_exceeded", err)
+	}
+	// Outside the budget the account's credit is still there.
+	if _, err := l2.Hold(ctx, acct.ID, 8*meter.Credit, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, l1)
+}
