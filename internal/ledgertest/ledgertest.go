@@ -50,6 +50,17 @@ func Run(t *testing.T, e Engine) {
 	}
 }
 
+// RunLedger runs the conformance tests of credit, holds and captures
+// alone, for an engine whose other stores are still being built.
+func RunLedger(t *testing.T, e Engine) {
+	for _, tt := range ledgerTests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &db{engine: e, name: e.Fresh(t)}
+			tt.run(t, d)
+		})
+	}
+}
+
 // db is the database a test runs on.
 type db struct {
 	engine Engine

@@ -1,0 +1,285 @@
+package postgres_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/pgtest"
+	"github.com/paymeter/paymeter/internal/postgres"
+)
+
+// testPool is the pool of a fresh, migrated database.
+func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	return mustOpen(t, pgtest.DSN(t)).Pool()
+}
+
+func mustApp(t *testing.T, l *postgres.Ledger, credit meter.Amount) *meter.Account {
+	t.Helper()
+	ctx := context.Background()
+	a := &meter.Account{Kind: meter.AccountApp, Name: "app"}
+	if err := l.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if credit > 0 {
+		if _, err := l.Credit(ctx, a.ID, meter.EntryGrant, credit, "seed"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
+}
+
+func mustVerify(t *testing.T, l *postgres.Ledger) {
+	t.Helper()
+	v, err := l.Verify(context.Background())
+	if err != nil || len(v) != 0 {
+		t.Fatalf("verify: %q %v", v, err)
+	}
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// Two ledgers on one database stand for two instances: 500 concurrent
+// holds of one credit against 100 credits, spread over both, leave
+// exactly 100 held, whatever the interleaving, and never less than zero
+// available.
+func TestLedger_HoldsAcrossInstancesNeverOverspend(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	a1, a2 := postgres.NewLedger(pool, quiet), postgres.NewLedger(pool, quiet)
+	defer a1.Close()
+	defer a2.Close()
+	acct := mustApp(t, a1, 100*meter.Credit)
+	var ok, short atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 500 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := a1
+			if i%2 == 1 {
+				l = a2
+			}
+			_, err := l.Hold(ctx, acct.ID, meter.Credit, time.Minute)
+			switch meter.ErrorCode(err) {
+			case "":
+				ok.Add(1)
+			case meter.ECodeInsufficientCredit:
+				short.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 100 || short.Load() != 400 {
+		t.Fatalf("holds granted %d, refused %d; want 100 and 400", ok.Load(), short.Load())
+	}
+	got, err := a2.FindAccountByID(ctx, acct.ID)
+	if err != nil || got.Balance != 100*meter.Credit || got.Held != 100*meter.Credit {
+		t.Fatalf("account %+v %v, want balance 100 held 100", got, err)
+	}
+	if av, _ := a1.Available(ctx, acct.ID); av != 0 {
+		t.Fatalf("available %s, want 0", av)
+	}
+	mustVerify(t, a1)
+}
+
+func TestLedger_CaptureAndRelease(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	l := postgres.NewLedger(pool, quiet)
+	defer l.Close()
+	acct := mustApp(t, l, 10*meter.Credit)
+
+	h, err := l.Hold(ctx, acct.ID, 2*meter.Credit, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage := meter.Usage{InputTokens: 3, OutputTokens: 4, CachedInputTokens: 5, ReasoningTokens: 1, Images: 2}
+	charged, err := l.Capture(ctx, meter.Charge{HoldID: h.ID, Cost: meter.Credit, RequestID: "req_1", Model: "m", Usage: usage})
+	if err != nil || charged != meter.Credit {
+		t.Fatalf("capture below the hold: %s %v, want 1", charged, err)
+	}
+	if _, err := l.Capture(ctx, meter.Charge{HoldID: h.ID, AccountID: acct.ID, Cost: meter.Credit}); meter.ErrorCode(err) != meter.ECodeConflict {
+		t.Fatalf("second capture: %v, want conflict", err)
+	}
+	entries, err := l.FindEntries(ctx, meter.EntryFilter{AccountID: acct.ID})
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("entries %+v %v", entries, err)
+	}
+	if e := entries[0]; e.Kind != meter.EntryUsage || e.Amount != -meter.Credit || e.Ref != h.ID || e.RequestID != "req_1" ||
+		e.Model != "m" || e.Usage != usage {
+		t.Fatalf("usage entry %+v", e)
+	}
+
+	// Above its hold, a cost is charged as far as the balance reaches.
+	big, err := l.Hold(ctx, acct.ID, meter.Credit, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := l.Hold(ctx, acct.ID, 3*meter.Credit, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charged, err = l.Capture(ctx, meter.Charge{HoldID: big.ID, Cost: 100 * meter.Credit})
+	// 9 left, 3 held by the other hold: at most 6 can be charged.
+	if err != nil || charged != 6*meter.Credit {
+		t.Fatalf("capture above the hold: %s %v, want 6", charged, err)
+	}
+	if err := l.Release(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(ctx, other.ID); meter.ErrorCode(err) != meter.ECodeNotFound {
+		t.Fatalf("second release: %v, want not_found", err)
+	}
+	got, _ := l.FindAccountByID(ctx, acct.ID)
+	if got.Balance != 3*meter.Credit || got.Held != 0 {
+		t.Fatalf("account %+v, want balance 3 held 0", got)
+	}
+	// A hold gone (released here) charges the account from what it has.
+	charged, err = l.Capture(ctx, meter.Charge{HoldID: other.ID, AccountID: acct.ID, Cost: 5 * meter.Credit})
+	if err != nil || charged != 3*meter.Credit {
+		t.Fatalf("capture of a released hold: %s %v, want 3 (all there is)", charged, err)
+	}
+	mustVerify(t, l)
+}
+
+func TestLedger_CreditOncePerReference(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	l1, l2 := postgres.NewLedger(pool, quiet), postgres.NewLedger(pool, quiet)
+	defer l1.Close()
+	defer l2.Close()
+	acct := mustApp(t, l1, 0)
+	var ok, conflict atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := l1
+			if i%2 == 1 {
+				l = l2
+			}
+			_, err := l.Credit(ctx, acct.ID, meter.EntryTopup, meter.Credit, "topup-1")
+			switch meter.ErrorCode(err) {
+			case "":
+				ok.Add(1)
+			case meter.ECodeConflict:
+				conflict.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || conflict.Load() != 49 {
+		t.Fatalf("credits booked %d, refused %d; want 1 and 49", ok.Load(), conflict.Load())
+	}
+	got, _ := l2.FindAccountByID(ctx, acct.ID)
+	if got.Balance != meter.Credit {
+		t.Fatalf("balance %s, want 1", got.Balance)
+	}
+	mustVerify(t, l1)
+}
+
+// A hold of an instance that died is released by another once expired.
+func TestLedger_ExpiredHoldsReleasedByAnyInstance(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	dead, alive := postgres.NewLedger(pool, quiet), postgres.NewLedger(pool, quiet)
+	defer alive.Close()
+	acct := mustApp(t, alive, 5*meter.Credit)
+	if _, err := dead.Hold(ctx, acct.ID, 2*meter.Credit, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	keep, err := alive.Hold(ctx, acct.ID, meter.Credit, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead.Close()
+	if n, err := alive.ReleaseExpired(ctx, time.Now()); err != nil || n != 0 {
+		t.Fatalf("released %d %v before expiry, want 0", n, err)
+	}
+	if n, err := alive.ReleaseExpired(ctx, time.Now().Add(2*time.Second)); err != nil || n != 1 {
+		t.Fatalf("released %d %v after expiry, want 1", n, err)
+	}
+	got, _ := alive.FindAccountByID(ctx, acct.ID)
+	if got.Held != meter.Credit {
+		t.Fatalf("held %s, want the live hold's 1", got.Held)
+	}
+	if _, err := alive.Capture(ctx, meter.Charge{HoldID: keep.ID, Cost: meter.Credit}); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, alive)
+}
+
+// A budget's cap holds across instances: 40 holds of 0.25 under a cap of
+// 1, spread over two ledgers on one database, grant exactly 4; once one is
+// captured at 0.5, the subject has 0.5 spent and 0.75 held, and a fifth
+// hold is refused.
+func TestLedger_BudgetAcrossInstances(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	l1, l2 := postgres.NewLedger(pool, quiet), postgres.NewLedger(pool, quiet)
+	defer l1.Close()
+	defer l2.Close()
+	acct := mustApp(t, l1, 10*meter.Credit)
+	quarter := meter.Credit / 4
+	budget := meter.Budget{Subject: "session-1", Since: time.Now().Add(-time.Hour), Cap: meter.Credit}
+	var (
+		mu    sync.Mutex
+		holds []*meter.Hold
+		short atomic.Int64
+		wg    sync.WaitGroup
+	)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := l1
+			if i%2 == 1 {
+				l = l2
+			}
+			h, err := l.HoldWithin(ctx, acct.ID, quarter, time.Minute, budget)
+			switch meter.ErrorCode(err) {
+			case "":
+				mu.Lock()
+				holds = append(holds, h)
+				mu.Unlock()
+			case meter.ECodeSpendCapExceeded:
+				short.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(holds) != 4 || short.Load() != 36 {
+		t.Fatalf("budget holds granted %d, refused %d; want 4 and 36", len(holds), short.Load())
+	}
+	if _, err := l2.Capture(ctx, meter.Charge{HoldID: holds[0].ID, Cost: 2 * quarter, Subject: "session-1"}); err != nil {
+		t.Fatal(err)
+	}
+	use, err := l1.FindBudgetUse(ctx, acct.ID, budget)
+	if err != nil || use.Spent != 2*quarter || use.Held != 3*quarter {
+		t.Fatalf("budget use %+v %v, want spent 0.5 held 0.75", use, err)
+	}
+	if _, err := l1.HoldWithin(ctx, acct.ID, 1, time.Minute, budget); meter.ErrorCode(err) != meter.ECodeSpendCapExceeded {
+		t.Fatalf("a hold past the cap: %v, want spend_cap_exceeded", err)
+	}
+	// Outside the budget the account's credit is still there.
+	if _, err := l2.Hold(ctx, acct.ID, 8*meter.Credit, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, l1)
+}
