@@ -17,7 +17,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // mustOpen opens a fresh database, closed when the test ends.
-func mustOpen(t *testing.T, dsn string) *postgres.DB {
+func mustOpen(t testing.TB, dsn string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), dsn)
 	if err != nil {

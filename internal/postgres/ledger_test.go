@@ -17,12 +17,12 @@ import (
 )
 
 // testPool is the pool of a fresh, migrated database.
-func testPool(t *testing.T) *pgxpool.Pool {
+func testPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	return mustOpen(t, pgtest.DSN(t)).Pool()
 }
 
-func mustApp(t *testing.T, l *postgres.Ledger, credit meter.Amount) *meter.Account {
+func mustApp(t testing.TB, l *postgres.Ledger, credit meter.Amount) *meter.Account {
 	t.Helper()
 	ctx := context.Background()
 	a := &meter.Account{Kind: meter.AccountApp, Name: "app"}
@@ -37,7 +37,7 @@ func mustApp(t *testing.T, l *postgres.Ledger, credit meter.Amount) *meter.Accou
 	return a
 }
 
-func mustVerify(t *testing.T, l *postgres.Ledger) {
+func mustVerify(t testing.TB, l *postgres.Ledger) {
 	t.Helper()
 	v, err := l.Verify(context.Background())
 	if err != nil || len(v) != 0 {
