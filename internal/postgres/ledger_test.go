@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -30,7 +31,7 @@ func mustApp(t testing.TB, l *postgres.Ledger, credit meter.Amount) *meter.Accou
 		t.Fatal(err)
 	}
 	if credit > 0 {
-		if _, err := l.Credit(ctx, a.ID, meter.EntryGrant, credit, "seed"); err != nil {
+		if _, err := l.Credit(ctx, a.ID, meter.EntryGrant, credit, fmt.Sprintf("seed-%d", a.ID)); err != nil {
 			t.Fatal(err)
 		}
 	}
