@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,6 +43,10 @@ type Ledger struct {
 	closed bool
 	ops    chan *op
 	done   chan struct{}
+
+	inFlight    *meter.InFlight
+	activeHolds atomic.Int64
+	observe     atomic.Pointer[func(ops int, took time.Duration)]
 }
 
 var _ meter.Ledger = (*Ledger)(nil)
@@ -108,7 +113,11 @@ func (l *Ledger) run() {
 // failure) is retried op by op, so that one op cannot take its neighbours
 // down with it; an op that fails alone gets the error.
 func (l *Ledger) commit(ops []*op) {
+	start := time.Now()
 	err := l.commitBatch(ops)
+	if observe := l.observe.Load(); observe != nil {
+		(*observe)(len(ops), time.Since(start))
+	}
 	if err != nil && len(ops) > 1 {
 		if !errors.Is(err, errConflictInBatch) {
 			l.logger.Warn("ledger batch failed; retrying its ops one by one", "ops", len(ops), "err", err)
@@ -384,6 +393,10 @@ func (l *Ledger) Maintain(ctx context.Context, expiryInterval time.Duration) {
 			l.logger.Error("release expired holds", "err", err)
 		} else if n > 0 {
 			l.logger.Info("released expired holds", "holds", n)
+		}
+		var active int64
+		if err := l.pool.QueryRow(ctx, `SELECT count(*) FROM holds`).Scan(&active); err == nil {
+			l.activeHolds.Store(active)
 		}
 		select {
 		case <-ctx.Done():
