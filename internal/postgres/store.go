@@ -138,4 +138,6 @@ func (l *Ledger) ActiveHolds() int { return int(l.activeHolds.Load()) }
 
 // SetCommitObserver has observe called after every batch the writer
 // commits, with its number of ops and the time it took.
-func (l *Ledger) SetCommitObserver(observe func(ops int, took time.Duration)) { l.observe.Store(&observe) }
+func (l *Ledger) SetCommitObserver(observe func(ops int, took time.Duration)) {
+	l.observe.Store(&observe)
+}
