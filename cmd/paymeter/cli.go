@@ -35,6 +35,7 @@ Usage:
   paymeter ledger verify
   paymeter migrate [--database FILE|postgres://…] [--status]
                                                       apply pending schema migrations (--status: show only)
+  paymeter db copy --from FILE --to postgres://…      move a SQLite ledger to a new PostgreSQL database, exactly
   paymeter ledger reconcile [--config FILE]           check every x402 credit against its chain (rpc_url)
   paymeter config check [--config FILE]
   paymeter pay [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE] [-N] [-i] [--max CREDITS] [--x402 1|2] [--wallet] URL
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLedger(ctx, rest, stdout)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout)
+	case "db":
+		return runDB(ctx, rest, stdout)
 	case "config":
 		return runConfig(rest, stdout)
 	case "pay":

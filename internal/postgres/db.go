@@ -139,3 +139,17 @@ func Redact(dsn string) string {
 
 // ErrNewerSchema means the database was migrated by a later paymeter.
 var ErrNewerSchema = errors.New("database schema is newer than this binary")
+
+// Scrub returns err with the password of dsn removed from its text, in
+// the spellings a URL gives it (errors.Is and errors.As still see err):
+// for errors of code that holds the URL but not a DB.
+func Scrub(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	cfg, perr := pgxpool.ParseConfig(dsn)
+	if perr != nil || cfg.ConnConfig.Password == "" {
+		return err
+	}
+	return &scrubbed{err: err, secret: cfg.ConnConfig.Password}
+}

@@ -2,16 +2,30 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
 // Verify checks every ledger invariant (docs/design.md §4) against what is
 // stored and returns one line per violation; an empty result means the
 // ledger is sound. An error means the check itself could not run.
-func (l *Ledger) Verify(ctx context.Context) ([]string, error) {
+func (l *Ledger) Verify(ctx context.Context) ([]string, error) { return verifyOn(ctx, l.db.read) }
+
+// VerifyFile is Verify on the ledger file at path, opened read-only: it
+// neither migrates nor writes it (paymeter db copy checks its source so).
+func VerifyFile(ctx context.Context, path string) ([]string, error) {
+	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer conn.Close()
+	return verifyOn(ctx, conn)
+}
+
+func verifyOn(ctx context.Context, conn *sql.DB) ([]string, error) {
 	var violations []string
 	for _, c := range append(verifyChecks, uptoChecks...) {
-		rows, err := l.db.read.QueryContext(ctx, c.sql)
+		rows, err := conn.QueryContext(ctx, c.sql)
 		if err != nil {
 			return nil, fmt.Errorf("verify %q: %w", c.what, err)
 		}
@@ -29,7 +43,7 @@ func (l *Ledger) Verify(ctx context.Context) ([]string, error) {
 		}
 	}
 	var integrity string
-	if err := l.db.read.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&integrity); err != nil {
+	if err := conn.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&integrity); err != nil {
 		return nil, fmt.Errorf("quick_check: %w", err)
 	}
 	if integrity != "ok" {
