@@ -70,3 +70,12 @@ func sqliteOnly(value string) error {
 	}
 	return nil
 }
+
+// shownDatabase is a database setting as logs show it: a PostgreSQL URL
+// without its credentials (a SQLite path as it is).
+func shownDatabase(value string) string {
+	if postgres.IsDSN(value) {
+		return postgres.Redact(value)
+	}
+	return value
+}

@@ -265,7 +265,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.serving = make(chan error, 1)
 	go func() { m.serving <- m.Server.Serve(m.ln) }()
 	m.Logger.Info("paymeter listening", "addr", m.ln.Addr().String(), "upstream", x402.RedactURL(cfg.Upstream.URL),
-		"database", cfg.Database, "version", version)
+		"database", shownDatabase(cfg.Database), "version", version)
 	return nil
 }
 
