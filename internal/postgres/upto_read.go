@@ -91,7 +91,7 @@ func (l *Ledger) DueUpto(ctx context.Context, staleBefore, retryBefore, now time
 		ORDER BY updated_at, id LIMIT $4`,
 		staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
 	for _, a := range due {
-		uptoListed.Store(uptoListing{l, a.ID}, a.Attempts)
+		uptoListed.Store(uptoListing{l, a.ID}, int64(a.Attempts))
 	}
 	return due, err
 }
