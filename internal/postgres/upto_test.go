@@ -26,7 +26,11 @@ var uptoRoomy = meter.UptoLimits{PerPayer: 1_000_000_000, Total: 1_000_000_000, 
 // uptoStores opens n stores on one fresh database.
 func uptoStores(t *testing.T, n int) []*postgres.Store {
 	t.Helper()
-	dsn := pgtest.DSN(t)
+	return uptoStoresOn(t, pgtest.DSN(t), n)
+}
+
+func uptoStoresOn(t *testing.T, dsn string, n int) []*postgres.Store {
+	t.Helper()
 	ss := make([]*postgres.Store, n)
 	for i := range ss {
 		s, err := postgres.OpenStore(context.Background(), dsn, quiet)
