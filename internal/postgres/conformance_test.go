@@ -32,7 +32,6 @@ func TestConformance(t *testing.T) {
 			"SIWENonceConsumedOnce":        "SIWE nonces",
 			"WalletMessageAcceptedOnce":    "wallets",
 			"SIWXNonceClaimedOnce":         "SIWX nonces",
-			"UptoClaimedOnce":              "x402 upto",
 			"RevokedKeyRefused":            "keys",
 			"AcknowledgedIsDurable":        "every write (it makes one of each)",
 		},
