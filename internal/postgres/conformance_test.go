@@ -29,10 +29,6 @@ func TestConformance(t *testing.T) {
 			"RequestPaymentAppliedOnce":    "x402 exact payments",
 			"PaymentIdentifierClaimedOnce": "payment identifiers",
 			"LazySettlementAppliedOnce":    "x402 exact payments",
-			"SIWENonceConsumedOnce":        "SIWE nonces",
-			"WalletMessageAcceptedOnce":    "wallets",
-			"SIWXNonceClaimedOnce":         "SIWX nonces",
-			"RevokedKeyRefused":            "keys",
 			"AcknowledgedIsDurable":        "every write (it makes one of each)",
 		},
 	})

@@ -17,50 +17,6 @@ func errNotBuilt(method string) error {
 	return fmt.Errorf("postgres: %s is not available on PostgreSQL yet", method)
 }
 
-// Keys, sessions, wallets, SIWE and SIWX nonces.
-
-func (s *Store) CreateKey(ctx context.Context, k *meter.Key) error { return errNotBuilt("CreateKey") }
-func (s *Store) FindKeyByHash(ctx context.Context, hash [32]byte) (*meter.Key, error) {
-	return nil, errNotBuilt("FindKeyByHash")
-}
-func (s *Store) FindKeyByID(ctx context.Context, id int64) (*meter.Key, error) {
-	return nil, errNotBuilt("FindKeyByID")
-}
-func (s *Store) FindKeys(ctx context.Context, accountID int64) ([]*meter.Key, error) {
-	return nil, errNotBuilt("FindKeys")
-}
-func (s *Store) RevokeKey(ctx context.Context, id int64, at time.Time) error {
-	return errNotBuilt("RevokeKey")
-}
-func (s *Store) RotateKey(ctx context.Context, oldID int64, replacement *meter.Key, at time.Time) error {
-	return errNotBuilt("RotateKey")
-}
-func (s *Store) TouchKeys(ctx context.Context, used map[int64]time.Time) error {
-	return errNotBuilt("TouchKeys")
-}
-func (s *Store) CreateSession(ctx context.Context, se *meter.Session) error {
-	return errNotBuilt("CreateSession")
-}
-func (s *Store) FindSessionByHash(ctx context.Context, hash [32]byte) (*meter.Session, error) {
-	return nil, errNotBuilt("FindSessionByHash")
-}
-func (s *Store) EnsureWallet(ctx context.Context, address string, free meter.FreeGrant) (*meter.Account, bool, error) {
-	return nil, false, errNotBuilt("EnsureWallet")
-}
-func (s *Store) AcceptWalletMessage(ctx context.Context, address string, hash [32]byte, signedAt, until time.Time, free meter.FreeGrant) (*meter.Account, error) {
-	return nil, errNotBuilt("AcceptWalletMessage")
-}
-func (s *Store) CreateNonce(ctx context.Context, nonce string, expires time.Time) error {
-	return errNotBuilt("CreateNonce")
-}
-func (s *Store) ConsumeNonce(ctx context.Context, nonce string, now time.Time) (bool, error) {
-	return false, errNotBuilt("ConsumeNonce")
-}
-func (s *Store) AcceptSIWXNonce(ctx context.Context, nonce, address string, issuedAt, until time.Time, free meter.FreeGrant) (*meter.Account, error) {
-	return nil, errNotBuilt("AcceptSIWXNonce")
-}
-func (s *Store) SIWXKey(ctx context.Context) ([]byte, error) { return nil, errNotBuilt("SIWXKey") }
-
 // x402 exact payments, their identifiers, and their reconciliation.
 
 func (s *Store) ClaimPayment(ctx context.Context, p *meter.Payment) error {
