@@ -398,10 +398,42 @@ func (l *Ledger) Maintain(ctx context.Context, expiryInterval time.Duration) {
 		if err := l.pool.QueryRow(ctx, `SELECT count(*) FROM holds`).Scan(&active); err == nil {
 			l.activeHolds.Store(active)
 		}
+		if err := l.purge(ctx, l.Now()); err != nil && ctx.Err() == nil {
+			l.logger.Error("purge expired records", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// sessionRetention is how long an expired session is kept (to answer
+// "expired" rather than "unknown"), as on SQLite.
+const sessionRetention = 24 * time.Hour
+
+// purge deletes what no longer protects anything, as SQLite's expiry does:
+// replay records and sign-in-with-x claims past their window, free-grant
+// counts of days before yesterday, sessions expired a day ago. Each delete
+// is idempotent, so every instance may run it.
+func (l *Ledger) purge(ctx context.Context, now time.Time) error {
+	ms := now.UnixMilli()
+	for _, q := range []struct {
+		sql string
+		arg int64
+	}{
+		{`DELETE FROM wallet_messages WHERE expires_at <= $1`, ms},
+		{`DELETE FROM seen_messages WHERE expires_at <= $1`, ms},
+		{`DELETE FROM siwx_claims WHERE expires_at <= $1`, ms},
+		{`DELETE FROM siwx_nonces WHERE expires_at <= $1`, ms},
+		{`DELETE FROM siwe_nonces WHERE expires_at <= $1`, ms},
+		{`DELETE FROM free_grants WHERE day < $1`, ms/(24*60*60*1000) - 1},
+		{`DELETE FROM sessions WHERE expires_at <= $1`, ms - sessionRetention.Milliseconds()},
+	} {
+		if _, err := l.pool.Exec(ctx, q.sql, q.arg); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -284,3 +284,46 @@ func TestLedger_BudgetAcrossInstances(t *testing.T) {
 	}
 	mustVerify(t, l1)
 }
+
+// Maintain's purge deletes replay records, claims and nonces past their
+// window, and keeps those still in it.
+func TestLedger_PurgeExpired(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	l := postgres.NewLedger(pool, quiet)
+	defer l.Close()
+	now := time.Now()
+	past, future := now.Add(-time.Minute).UnixMilli(), now.Add(time.Hour).UnixMilli()
+	for _, q := range []string{
+		`INSERT INTO wallet_messages (signed_at, key, expires_at) VALUES (1, decode(repeat('aa', 32), 'hex'), $1), (2, decode(repeat('bb', 32), 'hex'), $2)`,
+		`INSERT INTO siwx_claims (issued_at, nonce, address, expires_at) VALUES (1, 'old', 'a', $1), (2, 'new', 'a', $2)`,
+		`INSERT INTO siwe_nonces (nonce, expires_at) VALUES ('old', $1), ('new', $2)`,
+	} {
+		if _, err := pool.Exec(ctx, q, past, future); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { l.Maintain(lctx, time.Hour); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM wallet_messages) + (SELECT count(*) FROM siwx_claims) + (SELECT count(*) FROM siwe_nonces)`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records left, want the 3 still in their window", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	var key []byte
+	if err := pool.QueryRow(ctx, `SELECT key FROM wallet_messages`).Scan(&key); err != nil || key[0] != 0xbb {
+		t.Fatalf("kept %x %v, want the unexpired message", key, err)
+	}
+}
