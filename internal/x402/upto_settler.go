@@ -117,7 +117,11 @@ func (u *Upto) settleOne(ctx context.Context, a *meter.UptoAuthorization) (bool,
 	if a.State == meter.UptoFailed {
 		state, reason = meter.UptoFailed, a.Reason
 	}
-	if err := u.Ledger.BeginUpto(ctx, a.ID); err != nil {
+	if err := u.Ledger.BeginUpto(ctx, a.ID); meter.ErrorCode(err) == meter.ECodeConflict {
+		// Another settler (another instance on the same database) began it
+		// since it was listed: it is that one's to settle.
+		return false, nil
+	} else if err != nil {
 		return false, err
 	}
 	var res Result
