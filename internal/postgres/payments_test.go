@@ -240,3 +240,55 @@ func TestPayments_MarkAndFail(t *testing.T) {
 	}
 	mustClean(t, s)
 }
+
+// Verify's payment checks: a settled, applied payment whose credits do
+// not add up to its amount, and a payment credited before it was settled
+// and applied, are reported; entries under the key (the legacy form)
+// count as well as under pay:<id>.
+func TestPayments_VerifyChecks(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	s, err := postgres.OpenStore(ctx, dsn, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pool := mustOpen(t, dsn).Pool()
+	legacy := payment("k-legacy", meter.PurposeRequest, 2500)
+	short := payment("k-short", meter.PurposeRequest, 2500)
+	early := payment("k-early", meter.PurposeRequest, 2500)
+	for _, p := range []*meter.Payment{legacy, short, early} {
+		if err := s.ClaimPayment(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []*meter.Payment{legacy, short} {
+		if _, err := s.SettlePayment(ctx, p.ID, "0x1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := s.FindPayment(ctx, legacy.ID)
+	wallet := got.AccountID
+	// The legacy payment booked under its key, whole (2.5e6 nano): sound.
+	if _, err := s.Credit(ctx, wallet, meter.EntryChange, 2_500_000, "k-legacy"); err != nil {
+		t.Fatal(err)
+	}
+	// The short one booked 1e6 of its 2.5e6; the early one credited while claimed.
+	if _, err := s.Credit(ctx, wallet, meter.EntryChange, 1_000_000, fmt.Sprintf("pay:%016d", short.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Credit(ctx, wallet, meter.EntryChange, 7, fmt.Sprintf("pay:%016d", early.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE payments SET applied_at = 1 WHERE id IN ($1, $2)`, legacy.ID, short.ID); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Verify(ctx)
+	want := []string{
+		fmt.Sprintf("account %d: applied payment's credits differ from its amount (payment id, credits): %d, 1000000", wallet, short.ID),
+		fmt.Sprintf("account 0: payment credited before it was settled and applied (payment id, credits): %d, 1", early.ID),
+	}
+	if err != nil || fmt.Sprint(v) != fmt.Sprint(want) {
+		t.Fatalf("verify %q (%v), want %q", v, err, want)
+	}
+}
