@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/paymeter/paymeter/internal/meter"
@@ -73,6 +74,49 @@ func TestPaymentIdentifiers_ClaimedOnceAcrossInstances(t *testing.T) {
 	}
 	if c, metered, err := ss[0].PaymentCharge(ctx, firstID); err != nil || metered || c != 0 {
 		t.Fatalf("charge of an unapplied payment: %s %v %v, want 0, not metered", c, metered, err)
+	}
+	mustClean(t, ss[0])
+}
+
+// Exact payments and upto permits racing for one identifier of one payer
+// over 4 instances (one namespace, both claims under the identifier's
+// advisory lock): exactly one of the 50 wins, the rest conflict.
+func TestPaymentIdentifiers_OneNamespaceWithUpto(t *testing.T) {
+	ss := stores(t, instances)
+	ctx := context.Background()
+	const id = "pay_shared_0123456789"
+	var exactWon, uptoWon int
+	var mu sync.Mutex
+	codes := race(t, ss, func(s *postgres.Store, i int) error {
+		var err error
+		if i%2 == 0 {
+			p := payment(fmt.Sprintf("k-exact-%d", i), meter.PurposeRequest, 2500)
+			p.Identifier = id
+			err = s.ClaimPayment(ctx, p)
+		} else {
+			u := uptoPermit(payer, i, 400)
+			u.Identifier = id
+			err = s.ClaimUpto(ctx, u, uptoRoomy)
+		}
+		if err == nil {
+			mu.Lock()
+			if i%2 == 0 {
+				exactWon++
+			} else {
+				uptoWon++
+			}
+			mu.Unlock()
+		}
+		return err
+	})
+	mustCodes(t, "50 exact and upto claims of one identifier", codes, map[string]int{"": 1, meter.ECodePaymentIDConflict: callers - 1})
+	exact, err := ss[1].FindPaymentByIdentifier(ctx, payer, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upto, err := ss[2].FindUptoByIdentifier(ctx, payer, id)
+	if err != nil || (exact != nil) != (exactWon == 1) || (upto != nil) != (uptoWon == 1) {
+		t.Fatalf("found exact %v upto %v (%v), want the one that won (exact %d, upto %d)", exact != nil, upto != nil, err, exactWon, uptoWon)
 	}
 	mustClean(t, ss[0])
 }
