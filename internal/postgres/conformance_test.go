@@ -25,11 +25,7 @@ func TestConformance(t *testing.T) {
 		},
 		SharedHolds: true,
 		NotBuilt: map[string]string{
-			"PaymentClaimedOnce":           "x402 exact payments",
-			"RequestPaymentAppliedOnce":    "x402 exact payments",
-			"PaymentIdentifierClaimedOnce": "payment identifiers",
-			"LazySettlementAppliedOnce":    "x402 exact payments",
-			"AcknowledgedIsDurable":        "every write (it makes one of each)",
+			"AcknowledgedIsDurable": "holds still active at Close are not released on PostgreSQL yet (the ledger); the writes before that step pass",
 		},
 	})
 }

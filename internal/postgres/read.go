@@ -88,7 +88,7 @@ func (l *Ledger) Verify(ctx context.Context) ([]string, error) {
 }
 
 // verifyChecks are Verify's queries, SQLite's (internal/sqlite/verify.go)
-// for what this ledger writes so far: each lists the violations of one
+// for what this engine writes so far: each lists the violations of one
 // invariant as (account, a, b).
 var verifyChecks = []struct {
 	what string
@@ -108,6 +108,16 @@ var verifyChecks = []struct {
 		`SELECT account_id, id, amount FROM entries WHERE kind = 'usage' AND amount > 0`},
 	{"credit entry is not positive (entry id, amount)",
 		`SELECT account_id, id, amount FROM entries WHERE kind IN ('grant', 'topup', 'payment', 'change') AND amount <= 0`},
+	{"applied payment's credits differ from its amount (payment id, credits)",
+		`SELECT COALESCE(p.account_id, 0), p.id, s FROM payments p,
+			LATERAL (SELECT COALESCE(SUM(e.amount), 0)::bigint AS s FROM entries e
+				WHERE e.kind IN ('payment', 'topup', 'change') AND e.ref IN (p.key, ` + requestRefSQL + `) AND e.account_id = p.account_id) t
+			WHERE p.state = 'settled' AND p.applied_at IS NOT NULL AND s != p.amount * 1000`},
+	{"payment credited before it was settled and applied (payment id, credits)",
+		`SELECT COALESCE(p.account_id, 0), p.id, n FROM payments p,
+			LATERAL (SELECT count(*) AS n FROM entries e WHERE e.kind IN ('payment', 'topup', 'change')
+				AND e.ref IN (p.key, ` + requestRefSQL + `)) t
+			WHERE (p.state != 'settled' OR p.applied_at IS NULL) AND n != 0`},
 	{"hold has a negative amount (amount, expires)",
 		`SELECT account_id, amount, expires_at FROM holds WHERE amount < 0`},
 }

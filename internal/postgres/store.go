@@ -18,6 +18,10 @@ import (
 type Store struct {
 	*Ledger
 	db *DB
+	// PersistAfter is how long a settlement noted by SettleLater waits
+	// for its application before it is written on its own.
+	PersistAfter time.Duration
+	unrecorded   unrecorded
 }
 
 var _ meter.Store = (*Store)(nil)
@@ -29,11 +33,13 @@ func OpenStore(ctx context.Context, dsn string, logger *slog.Logger) (*Store, er
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Ledger: NewLedger(db.Pool(), logger), db: db}, nil
+	return &Store{Ledger: NewLedger(db.Pool(), logger), db: db, PersistAfter: defaultPersistAfter}, nil
 }
 
-// Close stops the ledger's writer, then closes the database.
+// Close writes the settlements still unrecorded, stops the ledger's
+// writer, then closes the database.
 func (s *Store) Close() error {
+	s.persistAll()
 	s.Ledger.Close()
 	s.db.Close()
 	return nil
