@@ -19,6 +19,7 @@ const (
 	opRelease
 	opCredit
 	opExpire
+	opReleaseMany // the holds named in holdIDs, those still active
 )
 
 // op is one write for the writer. Its inputs are set by the method that
@@ -33,6 +34,7 @@ type op struct {
 	ref       string
 	now       int64      // Unix ms
 	expiresAt int64      // Unix ms
+	holdIDs   []string   // opReleaseMany's
 	budget    *budgetKey // a hold's budget, if any, and its cap
 	cap       meter.Amount
 
@@ -136,6 +138,13 @@ func (b *batch) run(ops []*op) error {
 			o.refused = b.credit(o)
 		case opExpire:
 			b.expire(o)
+		case opReleaseMany:
+			for _, id := range o.holdIDs {
+				if h := b.holds[id]; h != nil && !h.settled {
+					b.settle(id, h, b.accounts[h.accountID])
+					o.n++
+				}
+			}
 		}
 	}
 	return b.write(len(ops))
@@ -193,6 +202,8 @@ func (b *batch) lock(ops []*op) error {
 			holdIDs = append(holdIDs, o.charge.HoldID)
 		case opRelease:
 			holdIDs = append(holdIDs, o.holdID)
+		case opReleaseMany:
+			holdIDs = append(holdIDs, o.holdIDs...)
 		case opExpire:
 			expireBefore = max(expireBefore, o.now)
 		}

@@ -11,8 +11,7 @@ import (
 )
 
 // The engines' conformance suite (internal/ledgertest) on PostgreSQL,
-// holds shared by the stores on one database. The parts not built yet
-// (internal/postgres/notbuilt.go) have their tests skipped, by name.
+// holds shared by the stores on one database.
 func TestConformance(t *testing.T) {
 	ledgertest.Run(t, ledgertest.Engine{
 		Fresh: func(t *testing.T) string { return pgtest.DSN(t) },
@@ -24,8 +23,5 @@ func TestConformance(t *testing.T) {
 			return s
 		},
 		SharedHolds: true,
-		NotBuilt: map[string]string{
-			"AcknowledgedIsDurable": "holds still active at Close are not released on PostgreSQL yet (the ledger); the writes before that step pass",
-		},
 	})
 }

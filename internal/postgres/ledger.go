@@ -46,7 +46,12 @@ type Ledger struct {
 
 	inFlight    *meter.InFlight
 	activeHolds atomic.Int64
-	observe     atomic.Pointer[func(ops int, took time.Duration)]
+
+	// mine are the holds this instance took and has not settled yet: its
+	// close releases them, as their requests die with it.
+	mineMu  sync.Mutex
+	mine    map[string]struct{}
+	observe atomic.Pointer[func(ops int, took time.Duration)]
 }
 
 var _ meter.Ledger = (*Ledger)(nil)
@@ -61,6 +66,7 @@ func NewLedger(pool *pgxpool.Pool, logger *slog.Logger) *Ledger {
 
 // Close commits what was submitted and stops the writer.
 func (l *Ledger) Close() error {
+	l.releaseMine()
 	l.mu.Lock()
 	if !l.closed {
 		l.closed = true
@@ -69,6 +75,45 @@ func (l *Ledger) Close() error {
 	l.mu.Unlock()
 	<-l.done
 	return nil
+}
+
+// Close releases the holds this instance still has: the requests they
+// were taken for are being abandoned and can no longer be charged (the
+// server charged the streams among them for what they delivered before
+// this), so no hold outlives its process. Another instance's holds are
+// its own.
+func (l *Ledger) releaseMine() {
+	l.mineMu.Lock()
+	ids := make([]string, 0, len(l.mine))
+	for id := range l.mine {
+		ids = append(ids, id)
+	}
+	l.mine = nil
+	l.mineMu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	o := newOp(opReleaseMany)
+	o.holdIDs = ids
+	if err := l.submit(o); err != nil && !errors.Is(err, ErrClosed) {
+		l.logger.Error("release this instance's holds at close", "holds", len(ids), "err", err)
+	}
+}
+
+// took and settled keep l.mine.
+func (l *Ledger) took(id string) {
+	l.mineMu.Lock()
+	if l.mine == nil {
+		l.mine = make(map[string]struct{})
+	}
+	l.mine[id] = struct{}{}
+	l.mineMu.Unlock()
+}
+
+func (l *Ledger) settled(id string) {
+	l.mineMu.Lock()
+	delete(l.mine, id)
+	l.mineMu.Unlock()
 }
 
 // submit hands o to the writer and waits for its answer.
@@ -264,6 +309,7 @@ func (l *Ledger) Hold(ctx context.Context, accountID int64, amount meter.Amount,
 	if err := l.submit(o); err != nil {
 		return nil, err
 	}
+	l.took(o.holdID)
 	return &meter.Hold{ID: o.holdID, AccountID: accountID, Amount: amount, ExpiresAt: time.UnixMilli(o.expiresAt)}, nil
 }
 
@@ -288,6 +334,7 @@ func (l *Ledger) HoldWithin(ctx context.Context, accountID int64, amount meter.A
 	if err := l.submit(o); err != nil {
 		return nil, err
 	}
+	l.took(o.holdID)
 	return &meter.Hold{ID: o.holdID, AccountID: accountID, Amount: amount, ExpiresAt: time.UnixMilli(o.expiresAt)}, nil
 }
 
@@ -322,6 +369,7 @@ func (l *Ledger) Capture(ctx context.Context, c meter.Charge) (meter.Amount, err
 	if err := l.submit(o); err != nil {
 		return 0, err
 	}
+	l.settled(c.HoldID)
 	return o.charged, nil
 }
 
@@ -329,7 +377,11 @@ func (l *Ledger) Capture(ctx context.Context, c meter.Charge) (meter.Amount, err
 func (l *Ledger) Release(ctx context.Context, holdID string) error {
 	o := newOp(opRelease)
 	o.holdID = holdID
-	return l.submit(o)
+	err := l.submit(o)
+	if err == nil || meter.ErrorCode(err) == meter.ECodeNotFound {
+		l.settled(holdID)
+	}
+	return err
 }
 
 // Credit books a positive amount to the account.

@@ -327,3 +327,38 @@ func TestLedger_PurgeExpired(t *testing.T) {
 		t.Fatalf("kept %x %v, want the unexpired message", key, err)
 	}
 }
+
+// An instance's close releases the holds it still has, and only those:
+// another instance's running requests keep theirs.
+func TestLedger_CloseReleasesItsOwnHolds(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	leaving, staying := postgres.NewLedger(pool, quiet), postgres.NewLedger(pool, quiet)
+	defer staying.Close()
+	acct := mustApp(t, staying, 10*meter.Credit)
+	for range 3 {
+		if _, err := leaving.Hold(ctx, acct.ID, meter.Credit, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	captured, err := leaving.Hold(ctx, acct.ID, meter.Credit, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaving.Capture(ctx, meter.Charge{HoldID: captured.ID, Cost: meter.Credit / 2}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := staying.Hold(ctx, acct.ID, 2*meter.Credit, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaving.Close()
+	got, _ := staying.FindAccountByID(ctx, acct.ID)
+	if got.Held != 2*meter.Credit || got.Balance != 10*meter.Credit-meter.Credit/2 {
+		t.Fatalf("after one instance closed: balance %s held %s, want 9.5 and the other's 2", got.Balance, got.Held)
+	}
+	if _, err := staying.Capture(ctx, meter.Charge{HoldID: kept.ID, Cost: meter.Credit}); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, staying)
+}
