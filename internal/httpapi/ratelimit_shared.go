@@ -133,3 +133,23 @@ func (s *Server) newBucketLimiter(prefix string) bucketLimiter {
 	}
 	return &sharedLimiter{shared: s.SharedRateLimiter, prefix: prefix, local: local, health: s.sharedHealth}
 }
+
+// LocalRateLimiter is the in-process limiter seen as a SharedRateLimiter:
+// the reference a shared implementation's answers are tested against.
+type LocalRateLimiter struct{ l *limiter }
+
+// NewLocalRateLimiter is an empty in-process limiter.
+func NewLocalRateLimiter() *LocalRateLimiter {
+	return &LocalRateLimiter{l: newLimiter(defaultMaxBuckets)}
+}
+
+// Take spends one request of key's perMinute budget at now.
+func (l *LocalRateLimiter) Take(_ context.Context, key string, perMinute int, now time.Time) (RateState, error) {
+	st := l.l.take(key, perMinute, now)
+	return RateState{Limit: st.limit, Remaining: st.remaining, Reset: st.reset, RetryAfter: st.retryAfter}, nil
+}
+
+// Wait is how long key's bucket needs to hold a whole request again.
+func (l *LocalRateLimiter) Wait(_ context.Context, key string, _ int, now time.Time) (time.Duration, error) {
+	return l.l.wait([]byte(key), now), nil
+}

@@ -1,0 +1,4 @@
+package postgres
+
+// PurgeRateBuckets is purgeRateBuckets, for the tests of the rate limiter.
+var PurgeRateBuckets = purgeRateBuckets
