@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/pgtest"
+	"github.com/paymeter/paymeter/internal/postgres"
+)
+
+// instance is one `paymeter serve` process of a multi-instance test.
+type instance struct {
+	url string
+	cmd *exec.Cmd
+}
+
+// startInstances starts n `paymeter serve` processes of the built binary
+// on the PostgreSQL database dsn, in front of upstreamURL, and waits until
+// each answers /readyz. They are killed when the test ends.
+func startInstances(t *testing.T, n int, dsn, upstreamURL string, env ...string) []*instance {
+	t.Helper()
+	bin := paymeterBinary(t)
+	var out []*instance
+	for range n {
+		port := freePort(t)
+		cmd := exec.Command(bin, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port))
+		cmd.Env = append(os.Environ(),
+			"PAYMETER_DATABASE="+dsn,
+			"PAYMETER_UPSTREAM_URL="+upstreamURL,
+			"PAYMETER_UPSTREAM_API_KEY="+upstreamKey,
+			"PAYMETER_METRICS_LISTEN=off",
+			"PAYMETER_SERVER_MAX_CONNECTIONS_PER_IP=0",
+		)
+		cmd.Env = append(cmd.Env, env...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		in := &instance{url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+		t.Cleanup(func() { in.kill() })
+		out = append(out, in)
+	}
+	for _, in := range out {
+		waitReady(t, in.url)
+	}
+	return out
+}
+
+func (in *instance) kill() {
+	if in.cmd.Process != nil {
+		in.cmd.Process.Signal(syscall.SIGKILL)
+		in.cmd.Wait()
+	}
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never became ready", url)
+}
+
+// postTo sends a chat request with an API key to one instance.
+func postTo(url, key, body string) (int, http.Header, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b, err
+}
+
+// heldPerRequest is what one request of body holds: the "required" of the 402
+// an app without credit gets.
+func heldPerRequest(t *testing.T, url, key, body string) meter.Amount {
+	t.Helper()
+	status, _, b, err := postTo(url, key, body)
+	if err != nil || status != http.StatusPaymentRequired {
+		t.Fatalf("a request without credit: %d %v %s", status, err, b)
+	}
+	var e struct {
+		Error struct {
+			Details struct {
+				Required string `json:"required"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	w, err := meter.ParseAmount(e.Error.Details.Required)
+	if err != nil || w <= 0 {
+		t.Fatalf("required %q: %v", e.Error.Details.Required, err)
+	}
+	return w
+}
+
+// Four serve processes on one database, 500 concurrent requests spread
+// over them against credit for exactly 100 held at once: 100 are served,
+// 400 refused insufficient_credits, available never below zero, and
+// ledger verify is clean after.
+func TestInstances_HoldsNeverOverspendAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	dsn := pgtest.DSN(t)
+	up := newFixtureUpstream(t)
+	up.Gate = make(chan struct{})
+	mustCLI(t, "apps", "create", "--name", "acme", "--db", dsn)
+	key := keyPattern.FindString(mustCLI(t, "keys", "create", "--db", dsn, "--app", "1", "--name", "load"))
+	ins := startInstances(t, 4, dsn, up.URL(), "PAYMETER_RATE_LIMITS_API_KEY=1000000", "PAYMETER_RATE_LIMITS_IP=1000000")
+	w := heldPerRequest(t, ins[0].url, key, helloChat)
+	mustCLI(t, "credits", "grant", "--db", dsn, "--account", "1", "--amount", (100 * w).String(), "--ref", "credit-for-100")
+
+	var served, refused, other atomic.Int64
+	var wg, answered sync.WaitGroup
+	for i := range 500 {
+		wg.Add(1)
+		answered.Add(1)
+		go func() {
+			defer wg.Done()
+			status, _, b, err := postTo(ins[i%len(ins)].url, key, helloChat)
+			switch {
+			case err == nil && status == http.StatusOK:
+				served.Add(1)
+			case err == nil && status == http.StatusPaymentRequired && strings.Contains(string(b), `"insufficient_credits"`):
+				refused.Add(1)
+				answered.Done()
+			default:
+				other.Add(1)
+				answered.Done()
+				t.Errorf("request %d: %d %v %s", i, status, err, b)
+			}
+		}()
+	}
+	// The refusals come back while the served requests are held at the
+	// upstream: wait for the 400, then let the 100 finish.
+	waitFor(t, 60*time.Second, func() bool { return refused.Load()+other.Load() >= 400 })
+	close(up.Gate)
+	wg.Wait()
+	if served.Load() != 100 || refused.Load() != 400 {
+		t.Fatalf("served %d, refused %d, other %d; want 100 and 400", served.Load(), refused.Load(), other.Load())
+	}
+	s, err := postgres.OpenStore(context.Background(), dsn, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, err := s.FindAccountByID(context.Background(), 1)
+	if err != nil || a.Available() < 0 || a.Held != 0 {
+		t.Fatalf("account after: %+v %v", a, err)
+	}
+	if v, err := s.Verify(context.Background()); err != nil || len(v) != 0 {
+		t.Fatalf("verify: %q %v", v, err)
+	}
+}
+
+// A key revoked through one instance is refused by all four within a
+// second (keys are cached 500 ms).
+func TestInstances_RevocationSeenByAllWithinASecond(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	dsn := pgtest.DSN(t)
+	up := newFixtureUpstream(t)
+	mustCLI(t, "apps", "create", "--name", "acme", "--db", dsn)
+	mustCLI(t, "credits", "grant", "--db", dsn, "--account", "1", "--amount", "10", "--ref", "seed")
+	key := keyPattern.FindString(mustCLI(t, "keys", "create", "--db", dsn, "--app", "1", "--name", "soon-revoked"))
+	ins := startInstances(t, 4, dsn, up.URL())
+	for _, in := range ins { // each has the key cached now
+		if status, _, b, err := postTo(in.url, key, helloChat); err != nil || status != http.StatusOK {
+			t.Fatalf("before the revocation: %d %v %s", status, err, b)
+		}
+	}
+	revoked := time.Now()
+	mustCLI(t, "keys", "revoke", "--db", dsn, "1")
+	for _, in := range ins {
+		waitFor(t, time.Second-time.Since(revoked), func() bool {
+			status, _, b, err := postTo(in.url, key, helloChat)
+			return err == nil && status == http.StatusUnauthorized && strings.Contains(string(b), `"revoked_api_key"`)
+		})
+	}
+	if took := time.Since(revoked); took > time.Second {
+		t.Fatalf("the revocation took %s to reach every instance, want under 1 s", took)
+	}
+}
+
+// waitFor polls cond until it holds or d has passed.
+func waitFor(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s", d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
