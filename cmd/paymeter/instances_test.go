@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
+
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/pgtest"
 	"github.com/paymeter/paymeter/internal/postgres"
@@ -221,5 +223,127 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 			t.Fatalf("not within %s", d)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// One x402 payment sent 50 times at once, spread over four instances:
+// served once, settled once, the 49 others refused payment_already_used.
+func TestInstances_PaymentClaimedOnceAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	dsn := pgtest.DSN(t)
+	up := newFixtureUpstream(t)
+	fac := newFacilitatorStub(t)
+	ins := startInstances(t, 4, dsn, up.URL(),
+		"PAYMETER_X402_FACILITATOR_URL="+fac.URL,
+		fmt.Sprintf("PAYMETER_X402_NETWORKS=[{name: base-sepolia, asset: %q, token_name: USDC, token_version: \"2\", pay_to: %q, settlement: facilitator}]",
+			testAsset.Hex(), testPayTo.Hex()))
+	resp, err := http.Post(ins[0].url+"/v1/chat/completions", "application/json", strings.NewReader(chatBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := crypto.GenerateKey()
+	h, v, a := payment(t, key, mustChallenge(t, resp, meter.ECodePaymentRequired), 2)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		codes = map[string]int{}
+	)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, ins[i%len(ins)].url+"/v1/chat/completions", strings.NewReader(chatBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(h, v)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var e apiError
+			json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			mu.Lock()
+			codes[fmt.Sprintf("%d %s", resp.StatusCode, e.Error.Code)]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes["200 "] != 1 || codes["409 "+meter.ECodePaymentUsed] != 49 {
+		t.Fatalf("answers %v, want one 200 and 49 × 409 payment_already_used", codes)
+	}
+	if n := fac.settlements(fmt.Sprintf("0x%x", a.Nonce)); n != 1 {
+		t.Fatalf("settled %d times, want once", n)
+	}
+	if n := len(up.seen()); n != 1 {
+		t.Fatalf("the upstream served %d requests, want 1", n)
+	}
+}
+
+// One signed wallet request sent 50 times at once over four instances:
+// served once, the others signature_replayed; the new wallet has one
+// account and one grant.
+func TestInstances_WalletMessageAcceptedOnceAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	dsn := pgtest.DSN(t)
+	up := newFixtureUpstream(t)
+	ins := startInstances(t, 4, dsn, up.URL(), "PAYMETER_RATE_LIMITS_WALLET=1000000", "PAYMETER_RATE_LIMITS_IP=1000000",
+		"PAYMETER_RATE_LIMITS_WALLET_PER_IP=1000000")
+	key, _ := crypto.GenerateKey()
+	addr := crypto.PubkeyToAddress(key.PublicKey)
+	headers := walletHeaders(t, key, addr)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		codes = map[string]int{}
+	)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, ins[i%len(ins)].url+"/v1/chat/completions", strings.NewReader(helloChat))
+			req.Header.Set("Content-Type", "application/json")
+			for j := 0; j+1 < len(headers); j += 2 {
+				req.Header.Set(headers[j], headers[j+1])
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var e apiError
+			json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			mu.Lock()
+			codes[fmt.Sprintf("%d %s", resp.StatusCode, e.Error.Code)]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes["200 "] != 1 || codes["401 "+meter.ECodeSignatureReplayed] != 49 {
+		t.Fatalf("answers %v, want one 200 and 49 × 401 signature_replayed", codes)
+	}
+	s, err := postgres.OpenStore(context.Background(), dsn, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	accts, err := s.FindAccounts(context.Background(), meter.AccountWallet)
+	if err != nil || len(accts) != 1 || accts[0].Address != addr.Hex() {
+		t.Fatalf("wallet accounts %v %v, want one for %s", accts, err, addr.Hex())
+	}
+	entries, err := s.FindEntries(context.Background(), meter.EntryFilter{AccountID: accts[0].ID})
+	grants := 0
+	for _, e := range entries {
+		if e.Kind == meter.EntryGrant {
+			grants++
+		}
+	}
+	if err != nil || grants != 1 {
+		t.Fatalf("grants %d %v, want one", grants, err)
 	}
 }
