@@ -347,3 +347,133 @@ func TestInstances_WalletMessageAcceptedOnceAcrossProcesses(t *testing.T) {
 		t.Fatalf("grants %d %v, want one", grants, err)
 	}
 }
+
+// kill -9 of instances, one after another, under load spread over four
+// of them: every charge a client was answered with is in the journal
+// (its request's usage entry, of exactly that cost), nothing is booked
+// twice, and ledger verify is clean once the holds of the killed
+// instances have expired.
+func TestInstances_KillNineUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	dsn := pgtest.DSN(t)
+	up := newFixtureUpstream(t)
+	up.Delay = 20 * time.Millisecond
+	mustCLI(t, "apps", "create", "--name", "acme", "--db", dsn)
+	mustCLI(t, "credits", "grant", "--db", dsn, "--account", "1", "--amount", "1000", "--ref", "seed")
+	key := keyPattern.FindString(mustCLI(t, "keys", "create", "--db", dsn, "--app", "1", "--name", "load"))
+	env := []string{"PAYMETER_RATE_LIMITS_API_KEY=1000000", "PAYMETER_RATE_LIMITS_IP=1000000",
+		"PAYMETER_LEDGER_HOLD_TTL=2s", "PAYMETER_UPSTREAM_TIMEOUT=1s", "PAYMETER_LIMITS_MAX_REQUEST_DURATION=1s"}
+	ins := startInstances(t, 4, dsn, up.URL(), env...)
+	urls := make([]string, len(ins))
+	for i, in := range ins {
+		urls[i] = in.url
+	}
+
+	type ack struct {
+		id   string
+		cost meter.Amount
+	}
+	var (
+		mu    sync.Mutex
+		acks  []ack
+		seq   atomic.Int64
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+		fails atomic.Int64
+	)
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("kill9-%d", seq.Add(1))
+				req, _ := http.NewRequest(http.MethodPost, urls[(w+int(seq.Load()))%len(urls)]+"/v1/chat/completions", strings.NewReader(helloChat))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("X-Request-Id", id)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					fails.Add(1) // the instance died under it: no answer, no charge promised
+					time.Sleep(5 * time.Millisecond)
+					continue
+				}
+				_, rerr := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK && rerr == nil {
+					cost, err := meter.ParseAmount(resp.Header.Get("X-Paymeter-Cost"))
+					if err != nil {
+						t.Errorf("request %s: cost %q: %v", id, resp.Header.Get("X-Paymeter-Cost"), err)
+						continue
+					}
+					mu.Lock()
+					acks = append(acks, ack{id, cost})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Kill one instance every 400 ms and start it again on its port.
+	bin := paymeterBinary(t)
+	for round := range 8 {
+		time.Sleep(400 * time.Millisecond)
+		victim := ins[round%len(ins)]
+		victim.kill()
+		cmd := exec.Command(bin, "serve", "--listen", strings.TrimPrefix(victim.url, "http://"))
+		cmd.Env = victim.cmd.Env
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		victim.cmd = cmd
+		waitReady(t, victim.url)
+	}
+	close(stop)
+	wg.Wait()
+	for _, in := range ins {
+		in.kill()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(acks) < 100 {
+		t.Fatalf("only %d requests were answered; the load did not run", len(acks))
+	}
+
+	s, err := postgres.OpenStore(context.Background(), dsn, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pool := s.Pool()
+	for _, a := range acks {
+		var n int
+		var amount int64
+		if err := pool.QueryRow(context.Background(), `SELECT count(*), COALESCE(-SUM(amount), 0)::bigint FROM entries
+			WHERE kind = 'usage' AND request_id = $1`, a.id).Scan(&n, &amount); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || meter.Amount(amount) != a.cost {
+			t.Fatalf("request %s was answered with cost %s; the journal has %d usage entries of %s", a.id, a.cost, n, meter.Amount(amount))
+		}
+	}
+	// The killed instances' holds expire (ttl 2 s) and any instance, or
+	// this one, releases them: then the ledger verifies clean.
+	time.Sleep(2100 * time.Millisecond)
+	if _, err := s.ReleaseExpired(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Verify(context.Background()); err != nil || len(v) != 0 {
+		t.Fatalf("verify: %q %v", v, err)
+	}
+	a, _ := s.FindAccountByID(context.Background(), 1)
+	if a.Held != 0 || a.Available() < 0 {
+		t.Fatalf("account after: %+v", a)
+	}
+	t.Logf("%d answered charges checked, %d requests cut by kills", len(acks), fails.Load())
+}
