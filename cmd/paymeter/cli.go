@@ -123,12 +123,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // dbFlags are the flags of every command that opens the database.
 type dbFlags struct {
 	config, db string
-	anyEngine  bool // the command runs on PostgreSQL too (migrate)
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "config file (YAML)")
-	fs.StringVar(&f.db, "db", "", "SQLite database file")
+	fs.StringVar(&f.db, "db", "", "the database: a SQLite file or a postgres:// URL")
 }
 
 // load resolves the configuration for an operator command: it needs only
@@ -141,10 +140,8 @@ func (f *dbFlags) load() (*Config, error) {
 	if f.db != "" {
 		cfg.Database = f.db
 	}
-	if !f.anyEngine {
-		if err := sqliteOnly(cfg.Database); err != nil {
-			return nil, err
-		}
+	if err := checkDatabase(cfg.Database); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

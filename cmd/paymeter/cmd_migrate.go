@@ -36,7 +36,6 @@ func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("migrate: unexpected argument %q", fs.Arg(0))
 	}
-	f.anyEngine = true
 	cfg, err := f.load()
 	if err != nil {
 		return err

@@ -312,8 +312,8 @@ func (c *Config) Validate() error {
 		bad("shutdown_timeout", "%s is outside 1s … 1h", d)
 	}
 	if c.Database == "" {
-		bad("database", "required: the SQLite file")
-	} else if err := sqliteOnly(c.Database); err != nil {
+		bad("database", "required: a SQLite file or a postgres:// URL")
+	} else if err := checkDatabase(c.Database); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Upstream.URL == "" {

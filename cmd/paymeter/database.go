@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/paymeter/paymeter/internal/postgres"
@@ -53,22 +52,11 @@ func looksLikeKeywordDSN(s string) bool {
 	return false
 }
 
-// errNoPostgresLedger is why serve and the ledger commands refuse a
-// PostgreSQL database for now: only its schema is there (`paymeter
-// migrate`), and falling back to a SQLite file would split the ledger.
-var errNoPostgresLedger = errors.New("the PostgreSQL ledger is not available yet in this paymeter; use a SQLite file, or `paymeter migrate` to prepare the database")
-
-// sqliteOnly checks a database setting for the commands that run on the
-// SQLite ledger only.
-func sqliteOnly(value string) error {
-	d, err := parseDatabase(value)
-	if err != nil {
-		return err
-	}
-	if d.postgres {
-		return fmt.Errorf("database %s: %w", d, errNoPostgresLedger)
-	}
-	return nil
+// checkDatabase checks a database setting: a SQLite file, or a
+// postgres:// URL (never a libpq key=value string).
+func checkDatabase(value string) error {
+	_, err := parseDatabase(value)
+	return err
 }
 
 // shownDatabase is a database setting as logs show it: a PostgreSQL URL

@@ -22,6 +22,7 @@ import (
 	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/httpapi"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/postgres"
 	"github.com/paymeter/paymeter/internal/sqlite"
 	"github.com/paymeter/paymeter/internal/upstream"
 	"github.com/paymeter/paymeter/internal/x402"
@@ -350,6 +351,13 @@ func (m *Main) flushLastUsed(ctx context.Context) {
 // openStore opens the storage engine the database setting names: the one
 // place that builds a concrete one. Everything else depends on meter.Store.
 func openStore(database string, logger *slog.Logger) (meter.Store, error) {
+	if postgres.IsDSN(database) {
+		s, err := postgres.OpenStore(context.Background(), database, logger)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	s, err := sqlite.OpenStore(database, logger)
 	if err != nil {
 		return nil, err

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/pgtest"
 	"github.com/paymeter/paymeter/internal/postgres"
 	"github.com/paymeter/paymeter/internal/sqlite"
@@ -138,28 +140,52 @@ func TestDatabasePasswordNeverShown(t *testing.T) {
 	}
 }
 
-// Until the PostgreSQL ledger exists, serve (and every command on the
-// SQLite ledger) refuses a PostgreSQL database at startup, and never falls
-// back to a SQLite file of that name.
-func TestServeRefusesPostgres(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	dsn := "postgres://meter:pw@127.0.0.1:5432/pm"
-	cfg := testConfig(t, "http://127.0.0.1:1/v1")
-	cfg.Database = dsn
-	err := NewMain(cfg, discardLogger()).Run(context.Background())
-	want := "database postgres://127.0.0.1:5432/pm: the PostgreSQL ledger is not available yet in this paymeter"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("serve on PostgreSQL: %v, want %q", err, want)
-	}
-	for _, args := range [][]string{{"keys", "list"}, {"credits", "balance", "--account", "1"}, {"apps", "list"}, {"ledger", "verify"}} {
-		_, err := cli(t, append(args, "--db", dsn)...)
-		if !errors.Is(err, errNoPostgresLedger) {
-			t.Errorf("%s on PostgreSQL: %v, want the refusal", strings.Join(args, " "), err)
+// serve and the operator commands run on PostgreSQL: an app, its key and
+// its credit made by the commands, a request paid by the key through
+// serve, the balance and ledger verify read by the commands; nothing is
+// ever a file named after the URL, and its password is never shown.
+func TestServeOnPostgres(t *testing.T) {
+	const pw = "hunter2-Secret"
+	dsn := withPassword(pgtest.DSN(t), "postgres:"+pw)
+	for _, args := range [][]string{
+		{"apps", "create", "--name", "acme"},
+		{"credits", "grant", "--account", "1", "--amount", "2.5", "--ref", "invoice-7"},
+	} {
+		if out := mustCLI(t, append(args, "--db", dsn)...); strings.Contains(out, pw) {
+			t.Fatalf("%s showed the password: %s", args[0], out)
 		}
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-		t.Fatalf("a file was created for the PostgreSQL URL: %v", ents[0].Name())
+	key := keyPattern.FindString(mustCLI(t, "keys", "create", "--db", dsn, "--app", "1", "--name", "ci"))
+	if key == "" {
+		t.Fatal("keys create printed no key")
+	}
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	cfg.Database = dsn
+	m := MustRunMain(t, cfg)
+	resp := post(t, m, "/v1/chat/completions", key, helloChat)
+	body := readAll(t, resp)
+	cost, err := meter.ParseAmount(resp.Header.Get("X-Paymeter-Cost"))
+	if resp.StatusCode != http.StatusOK || err != nil || cost <= 0 {
+		t.Fatalf("a request on PostgreSQL: %d cost %q %v\n%s", resp.StatusCode, resp.Header.Get("X-Paymeter-Cost"), err, body)
+	}
+	ready, err := http.Get(m.URL() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := readAll(t, ready); ready.StatusCode != http.StatusOK || !strings.Contains(string(b), `"database":"ok"`) {
+		t.Fatalf("/readyz on PostgreSQL: %d %s", ready.StatusCode, b)
+	}
+	want := fmt.Sprintf("balance %s, held 0, available %s", amt(t, "2.5")-cost, amt(t, "2.5")-cost)
+	if out := mustCLI(t, "credits", "balance", "--db", dsn, "--account", "1"); !strings.Contains(out, want) {
+		t.Fatalf("credits balance: %q, want %q", out, want)
+	}
+	if out := mustCLI(t, "ledger", "verify", "--db", dsn); !strings.Contains(out, "ledger ok") {
+		t.Fatalf("ledger verify: %q", out)
+	}
+	// A SQLite file at the URL would be in ./postgres:/…
+	if _, err := os.Stat("postgres:"); !os.IsNotExist(err) {
+		t.Fatalf("a file was created for the PostgreSQL URL: %v", err)
 	}
 	// A libpq key=value string is not taken for a file name either.
 	_, err = cli(t, "migrate", "--database", "host=db password=pw dbname=pm")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -147,3 +148,7 @@ func (l *Ledger) ActiveHolds() int { return int(l.activeHolds.Load()) }
 func (l *Ledger) SetCommitObserver(observe func(ops int, took time.Duration)) {
 	l.observe.Store(&observe)
 }
+
+// Pool is the database's connection pool, for operator tools and tests
+// that read it directly.
+func (s *Store) Pool() *pgxpool.Pool { return s.db.Pool() }
