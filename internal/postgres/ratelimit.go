@@ -76,10 +76,11 @@ SELECT false, tat FROM rate_buckets WHERE key = $1::text AND NOT EXISTS (SELECT 
 // Take spends one request of key's perMinute budget at now, or refuses
 // it (RetryAfter > 0) spending nothing. perMinute must be positive.
 //
-// A refused request's Retry-After comes from the statement's snapshot:
-// when instances race for one bucket it may show a later spend than it
-// missed, and so be early by the time of those spends; the decision
-// itself is made on the locked row and is exact.
+// The decision is made on the locked row and is exact. A refused
+// request's Retry-After and Reset come from the statement's snapshot;
+// when instances race for one bucket the snapshot may predate the spends
+// that emptied it, and the answer is then the full-spent bucket's (retry
+// in one interval), never an earlier one.
 func (r *RateLimiter) Take(ctx context.Context, key string, perMinute int, now time.Time) (Bucket, error) {
 	if perMinute <= 0 {
 		return Bucket{}, errors.New("rate limit: perMinute must be positive")
@@ -102,14 +103,14 @@ func (r *RateLimiter) Take(ctx context.Context, key string, perMinute int, now t
 		b.Remaining = int((window - (tat - nowNs)) / every)
 		return b, nil
 	}
-	spent := max(tat, nowNs) - nowNs
-	b.Remaining = int(max(0, window-spent) / every)
-	b.RetryAfter = time.Duration(spent + every - window)
-	if b.RetryAfter <= 0 {
-		// Refused under a lower window (another instance's rounding of
-		// a changed limit): as soon as possible.
-		b.RetryAfter = time.Nanosecond
+	if tat-nowNs <= window-every {
+		// The snapshot is older than the row the refusal was decided
+		// on (instances racing for the bucket): the bucket is at most
+		// full-spent, so a token is back within one interval.
+		tat = nowNs + window
+		b.Reset = time.Unix(0, tat)
 	}
+	b.RetryAfter = time.Duration(tat - nowNs + every - window)
 	return b, nil
 }
 

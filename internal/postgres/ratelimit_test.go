@@ -103,6 +103,11 @@ func TestRateLimiter_SharedAcrossInstances(t *testing.T) {
 			case err != nil:
 				t.Error(err)
 			case b.RetryAfter > 0:
+				// Whatever snapshot a refusal read: the full-spent
+				// bucket's answer, a token back in one interval.
+				if b.RetryAfter != time.Second || b.Remaining != 0 || !b.Reset.Equal(rateEpoch.Add(time.Minute)) {
+					t.Errorf("refused: %+v, want retry in 1s, 0 remaining, full at +60s", b)
+				}
 				refused.Add(1)
 			default:
 				allowed.Add(1)

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paymeter/paymeter/internal/pgtest"
+	"github.com/paymeter/paymeter/internal/postgres"
+	"github.com/paymeter/paymeter/internal/sqlite"
+)
+
+// Four serve processes on one database share one bucket per key: 200
+// concurrent requests of one key at 60 per minute, spread over them, are
+// served 60 times in total (not 60 per instance, 240), the others refused
+// 429 rate_limited with a Retry-After; the headers show the one bucket.
+func TestInstances_RateLimitHoldsInTotal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	dsn := pgtest.DSN(t)
+	up := newFixtureUpstream(t)
+	mustCLI(t, "apps", "create", "--name", "acme", "--db", dsn)
+	mustCLI(t, "credits", "grant", "--db", dsn, "--account", "1", "--amount", "10", "--ref", "seed")
+	key := keyPattern.FindString(mustCLI(t, "keys", "create", "--db", dsn, "--app", "1", "--name", "limited"))
+	warm := keyPattern.FindString(mustCLI(t, "keys", "create", "--db", dsn, "--app", "1", "--name", "warm-up"))
+	ins := startInstances(t, 4, dsn, up.URL(), "PAYMETER_RATE_LIMITS_API_KEY=60")
+	for _, in := range ins { // connections open, caches warm, the limited key's bucket untouched
+		if status, _, b, err := postTo(in.url, warm, helloChat); err != nil || status != http.StatusOK {
+			t.Fatalf("warm-up: %d %v %s", status, err, b)
+		}
+	}
+
+	var served, limited atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, h, b, err := postTo(ins[i%len(ins)].url, key, helloChat)
+			switch {
+			case err == nil && status == http.StatusOK && h.Get("X-RateLimit-Limit") == "60":
+				served.Add(1)
+			case err == nil && status == http.StatusTooManyRequests && strings.Contains(string(b), `"rate_limited"`) &&
+				h.Get("Retry-After") == "1" && h.Get("X-RateLimit-Remaining") == "0":
+				limited.Add(1)
+			default:
+				t.Errorf("request %d: %d %v %v %s", i, status, err, h, b)
+			}
+		}()
+	}
+	wg.Wait()
+	// The bucket refills one request a second: the burst is exact while
+	// the 200 are answered within that second.
+	took := time.Since(start)
+	if served.Load() != 60 || limited.Load() != 140 {
+		t.Fatalf("served %d, limited %d in %s; want 60 and 140", served.Load(), limited.Load(), took)
+	}
+}
+
+// The shared limiter is PostgreSQL's on a PostgreSQL store, and none
+// (the in-process buckets) on SQLite.
+func TestSharedRateLimiter_ByEngine(t *testing.T) {
+	lite, err := sqlite.OpenStore(t.TempDir()+"/paymeter.db", discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	if l := sharedRateLimiter(lite); l != nil {
+		t.Fatalf("SQLite: shared limiter %T, want none", l)
+	}
+	pg, err := postgres.OpenStore(context.Background(), pgtest.DSN(t), discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	l := sharedRateLimiter(pg)
+	if l == nil {
+		t.Fatal("PostgreSQL: no shared limiter")
+	}
+	now := time.Unix(1_800_000_000, 0)
+	ctx := context.Background()
+	if st, err := l.Take(ctx, "r:k", 1, now); err != nil || st.Limit != 1 || st.Remaining != 0 || st.RetryAfter != 0 || !st.Reset.Equal(now.Add(time.Minute)) {
+		t.Fatalf("first take: %+v %v", st, err)
+	}
+	if st, err := l.Take(ctx, "r:k", 1, now); err != nil || st.RetryAfter != time.Minute {
+		t.Fatalf("second take: %+v %v, want refused for a minute", st, err)
+	}
+	if d, err := l.Wait(ctx, "r:k", 1, now.Add(15*time.Second)); err != nil || d != 45*time.Second {
+		t.Fatalf("wait: %v %v, want 45s", d, err)
+	}
+}
