@@ -23,11 +23,16 @@ import (
 // of now, and then moves tat there. A changed limit keeps the time the
 // bucket needs to refill, so the tokens spent scale with the limit.
 type RateLimiter struct {
-	pool *pgxpool.Pool
+	db querier
+}
+
+// querier is a pool, or (tests) a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // NewRateLimiter is a shared rate limiter on pool's database (migrated).
-func NewRateLimiter(pool *pgxpool.Pool) *RateLimiter { return &RateLimiter{pool: pool} }
+func NewRateLimiter(pool *pgxpool.Pool) *RateLimiter { return &RateLimiter{db: pool} }
 
 // RateLimiter is the shared rate limiter on the store's database.
 func (s *Store) RateLimiter() *RateLimiter { return NewRateLimiter(s.pool) }
@@ -89,7 +94,7 @@ func (r *RateLimiter) Take(ctx context.Context, key string, perMinute int, now t
 	nowNs := now.UnixNano()
 	var allowed bool
 	var tat int64
-	err := r.pool.QueryRow(ctx, takeSQL, bucketKey(key), nowNs, every, window).Scan(&allowed, &tat)
+	err := r.db.QueryRow(ctx, takeSQL, bucketKey(key), nowNs, every, window).Scan(&allowed, &tat)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Refused, by a bucket created after the snapshot: the race of its
 		// first requests. It is at most full-spent.
@@ -121,7 +126,7 @@ func (r *RateLimiter) Wait(ctx context.Context, key string, perMinute int, now t
 		return 0, nil
 	}
 	var tat int64
-	err := r.pool.QueryRow(ctx, `SELECT tat FROM rate_buckets WHERE key = $1`, bucketKey(key)).Scan(&tat)
+	err := r.db.QueryRow(ctx, `SELECT tat FROM rate_buckets WHERE key = $1`, bucketKey(key)).Scan(&tat)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}

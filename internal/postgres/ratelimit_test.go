@@ -201,3 +201,35 @@ func TestRateLimiter_DatabaseDown(t *testing.T) {
 		t.Fatalf("wait with the database down: %v %v, want an error", d, err)
 	}
 }
+
+// A take turns synchronous_commit off for its own transaction only (SET
+// LOCAL's effect): inside the transaction it ran in, off; after, as it was.
+func TestRateLimiter_SynchronousCommitOffLocally(t *testing.T) {
+	ctx := context.Background()
+	pool := testPool(t)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postgres.NewRateLimiterOn(tx).Take(ctx, "k", 60, rateEpoch); err != nil {
+		t.Fatal(err)
+	}
+	var inside, after string
+	if err := tx.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&inside); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if inside != "off" || after != "on" {
+		t.Fatalf("synchronous_commit %q in the take's transaction, %q after; want off and on", inside, after)
+	}
+}
