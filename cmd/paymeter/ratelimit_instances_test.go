@@ -95,3 +95,28 @@ func TestSharedRateLimiter_ByEngine(t *testing.T) {
 		t.Fatalf("wait: %v %v, want 45s", d, err)
 	}
 }
+
+// Guessed credentials are limited per client address across instances
+// too: 8 guesses per minute allowed in total over four processes, then
+// every instance refuses the address before checking a credential.
+func TestInstances_FailedAuthLimitedInTotal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	dsn := pgtest.DSN(t)
+	up := newFixtureUpstream(t)
+	ins := startInstances(t, 4, dsn, up.URL(), "PAYMETER_RATE_LIMITS_FAILED_AUTH_PER_IP=8")
+	guess := "pm_live_" + strings.Repeat("a", 40)
+	for i := range 8 {
+		status, _, b, err := postTo(ins[i%len(ins)].url, guess, helloChat)
+		if err != nil || status != http.StatusUnauthorized || !strings.Contains(string(b), `"invalid_api_key"`) {
+			t.Fatalf("guess %d: %d %v %s, want 401 invalid_api_key", i, status, err, b)
+		}
+	}
+	for i, in := range ins {
+		status, h, b, err := postTo(in.url, guess, helloChat)
+		if err != nil || status != http.StatusTooManyRequests || !strings.Contains(string(b), `"rate_limited"`) || h.Get("Retry-After") == "" {
+			t.Fatalf("instance %d after 8 guesses in total: %d %v %v %s, want 429 rate_limited", i, status, err, h, b)
+		}
+	}
+}
