@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/pgtest"
 	"github.com/paymeter/paymeter/internal/postgres"
 	"github.com/paymeter/paymeter/internal/sqlite"
@@ -119,4 +121,62 @@ func TestInstances_FailedAuthLimitedInTotal(t *testing.T) {
 			t.Fatalf("instance %d after 8 guesses in total: %d %v %v %s, want 429 rate_limited", i, status, err, h, b)
 		}
 	}
+}
+
+// When the shared buckets fail (here their table is gone) while the
+// ledger still answers, serve fails open to each instance's own buckets:
+// paid requests are served, still limited per instance, the error logged
+// once per second and counted in paymeter_ratelimit_shared_errors_total;
+// once the table is back, its buckets count again.
+func TestServeOnPostgres_RateLimitFailsOpenPerInstance(t *testing.T) {
+	up := newFixtureUpstream(t)
+	cfg := testConfig(t, up.URL())
+	cfg.Database = pgtest.DSN(t)
+	cfg.RateLimits.APIKey = 3
+	logs := &syncBuffer{}
+	m := MustRunMain(t, cfg, func(m *Main) { m.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
+	_, key := mustApp(t, m, "1", meter.DefaultKeyScopes)
+	pool := m.Ledger.(*postgres.Store).Pool()
+	if _, err := pool.Exec(context.Background(), `ALTER TABLE rate_buckets RENAME TO rate_buckets_away`); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		resp := post(t, m, "/v1/chat/completions", key, helloChat)
+		if readAll(t, resp); resp.StatusCode != want || resp.Header.Get("X-RateLimit-Limit") != "3" {
+			t.Fatalf("request %d with the buckets' table gone: %d (limit %q), want %d", i, resp.StatusCode, resp.Header.Get("X-RateLimit-Limit"), want)
+		}
+	}
+	if n := sharedErrors(t, m); n != 1 {
+		t.Fatalf("shared limiter errors counted: %v, want 1 (then a second of local buckets)", n)
+	}
+	if n := strings.Count(logs.String(), "shared rate limiter failed"); n != 1 {
+		t.Fatalf("logged %d times, want once:\n%s", n, logs.String())
+	}
+	if _, err := pool.Exec(context.Background(), `ALTER TABLE rate_buckets_away RENAME TO rate_buckets`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the backoff
+	resp := post(t, m, "/v1/chat/completions", key, helloChat)
+	if readAll(t, resp); resp.StatusCode != http.StatusOK || resp.Header.Get("X-RateLimit-Remaining") != "2" {
+		t.Fatalf("the table back: %d, remaining %q; want 200 and the shared bucket's 2", resp.StatusCode, resp.Header.Get("X-RateLimit-Remaining"))
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM rate_buckets`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d shared buckets %v, want the key's one", n, err)
+	}
+}
+
+func sharedErrors(t *testing.T, m *Main) float64 {
+	t.Helper()
+	families, err := m.Server.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "paymeter_ratelimit_shared_errors_total" {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatal("no paymeter_ratelimit_shared_errors_total series")
+	return 0
 }
