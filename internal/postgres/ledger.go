@@ -430,8 +430,18 @@ func accountNotFound(id int64) error {
 	return meter.Errorf(meter.ECodeNotFound, "account %d not found", id)
 }
 
-// Ping checks that the database answers.
-func (l *Ledger) Ping(ctx context.Context) error { return l.pool.Ping(ctx) }
+// Ping checks that the database answers and takes writes: a standby (in
+// recovery) answers reads only, and a ledger there could not charge.
+func (l *Ledger) Ping(ctx context.Context) error {
+	var standby bool
+	if err := l.pool.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&standby); err != nil {
+		return err
+	}
+	if standby {
+		return errors.New("the database is a standby (read-only)")
+	}
+	return nil
+}
 
 // Maintain releases expired holds now and every expiryInterval until ctx
 // ends: the holds of requests that died with their instance must not keep
