@@ -225,7 +225,12 @@ func (pr *Processor) settleTimeout() time.Duration {
 // the same: it becomes balance of the payer's wallet. It returns how many
 // reached a final state.
 func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, error) {
-	open, err := pr.Ledger.OpenPayments(ctx, before)
+	unlock, ok, err := pr.lockSweep(ctx)
+	if err != nil || !ok {
+		return 0, err // another instance is sweeping (sweeplock.go)
+	}
+	defer unlock()
+	open, err := pr.Ledger.OpenPayments(ctx, pr.sharedCutoff(before, 2*pr.settleTimeout()))
 	if err != nil {
 		return 0, err
 	}
@@ -293,7 +298,12 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 // it change under it would serve the request for free. It returns how
 // many it applied.
 func (pr *Processor) ApplyStale(ctx context.Context, before time.Time) (int, error) {
-	stale, err := pr.Ledger.UnappliedPayments(ctx, before)
+	unlock, ok, err := pr.lockSweep(ctx)
+	if err != nil || !ok {
+		return 0, err // another instance is sweeping (sweeplock.go)
+	}
+	defer unlock()
+	stale, err := pr.Ledger.UnappliedPayments(ctx, pr.sharedCutoff(before, pr.applyAfter()))
 	if err != nil {
 		return 0, err
 	}
