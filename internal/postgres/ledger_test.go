@@ -199,6 +199,9 @@ func TestLedger_ExpiredHoldsReleasedByAnyInstance(t *testing.T) {
 	ctx := context.Background()
 	dead, alive := postgres.NewLedger(pool, quiet), postgres.NewLedger(pool, quiet)
 	defer alive.Close()
+	// It dies: it never closes (a close would release its holds itself)
+	// nor runs its expiry again; its writer stops with the test.
+	defer dead.Close()
 	acct := mustApp(t, alive, 5*meter.Credit)
 	if _, err := dead.Hold(ctx, acct.ID, 2*meter.Credit, time.Second); err != nil {
 		t.Fatal(err)
@@ -207,7 +210,6 @@ func TestLedger_ExpiredHoldsReleasedByAnyInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead.Close()
 	if n, err := alive.ReleaseExpired(ctx, time.Now()); err != nil || n != 0 {
 		t.Fatalf("released %d %v before expiry, want 0", n, err)
 	}
