@@ -200,9 +200,6 @@ func TestLedger_ExpiredHoldsReleasedByAnyInstance(t *testing.T) {
 	ctx := context.Background()
 	alive := postgres.NewLedger(pool, quiet)
 	defer alive.Close()
-	// It dies: it never closes (a close would release its holds itself)
-	// nor runs its expiry again; its writer stops with the test.
-	defer dead.Close()
 	acct := mustApp(t, alive, 5*meter.Credit)
 	// The dead instance's hold, as its batch left it.
 	if _, err := pool.Exec(ctx, `INSERT INTO holds (id, account_id, amount, created_at, expires_at) VALUES ('h_dead', $1, $2, $3, $4)`,
