@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED = 1
 
-.PHONY: build test lint bench bench-ledger bench-load bench-stream bench-demo-start demo fuzz clean contracts
+.PHONY: build test lint bench bench-ledger bench-load bench-load-postgres bench-stream bench-demo-start demo fuzz clean contracts
 
 build: ## the paymeter binary in bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/paymeter ./cmd/paymeter
@@ -42,13 +42,16 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-bench: bench-ledger bench-load bench-stream bench-demo-start ## every benchmark docs/design.md §8 names
+bench: bench-ledger bench-load bench-load-postgres bench-stream bench-demo-start ## every benchmark docs/design.md §8 names
 
 bench-ledger:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/auth ./internal/httpapi ./internal/upstream ./internal/demo ./internal/x402
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/sqlite ./internal/postgres ./internal/auth ./internal/httpapi ./internal/upstream ./internal/demo ./internal/x402
 
 bench-load:
 	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 1x -timeout 20m ./cmd/paymeter
+
+bench-load-postgres: ## the load bench's API-key path with paymeter on PostgreSQL (a throwaway cluster), beside the bare hop
+	PMBENCH_DATABASE=postgres PMBENCH_ONLY=direct,barehop,paymeter $(GO) test -run '^$$' -bench 'BenchmarkLoad$$' -benchtime 1x -timeout 20m ./cmd/paymeter
 
 bench-stream: ## streamed answers on each API: added time to first event and CPU per event against a bare streaming hop
 	$(GO) test -run '^$$' -bench BenchmarkStreamRelay -benchtime 1x -timeout 20m ./cmd/paymeter

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/pgtest"
 	"github.com/paymeter/paymeter/internal/postgres"
@@ -476,4 +479,63 @@ func TestInstances_KillNineUnderLoad(t *testing.T) {
 		t.Fatalf("account after: %+v", a)
 	}
 	t.Logf("%d answered charges checked, %d requests cut by kills", len(acks), fails.Load())
+}
+
+// One Sign-In with Ethereum message, its nonce issued by one instance,
+// sent 50 times at once over four: one sign-in, the 49 others refused.
+func TestInstances_SIWENonceUsedOnceAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	dsn := pgtest.DSN(t)
+	up := newFixtureUpstream(t)
+	// One site behind a balancer: every instance takes messages for it.
+	ins := startInstances(t, 4, dsn, up.URL(), "PAYMETER_SIWE_DOMAIN=paymeter.example", "PAYMETER_SIWE_URI=https://paymeter.example",
+		"PAYMETER_SIWE_RATE_LIMIT_PER_MINUTE=1000", "PAYMETER_RATE_LIMITS_IP=1000000")
+	resp, err := http.Get(ins[0].url + "/api/auth/siwe/nonce")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nonce struct {
+		Nonce, Domain, URI, Statement string
+		ChainID                       int64
+	}
+	if err := json.Unmarshal(readAll(t, resp), &nonce); err != nil || nonce.Domain != "paymeter.example" {
+		t.Fatalf("nonce %+v %v", nonce, err)
+	}
+	key, _ := crypto.GenerateKey()
+	msg := (&auth.SIWEMessage{Domain: nonce.Domain, Address: crypto.PubkeyToAddress(key.PublicKey), Statement: nonce.Statement,
+		URI: nonce.URI, Version: "1", ChainID: nonce.ChainID, Nonce: nonce.Nonce, IssuedAt: time.Now().UTC().Truncate(time.Second)}).String()
+	sig, err := crypto.Sign(accounts.TextHash([]byte(msg)), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[64] += 27
+	body, _ := json.Marshal(map[string]string{"message": msg, "signature": "0x" + hex.EncodeToString(sig)})
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		codes = map[string]int{}
+	)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Post(ins[i%len(ins)].url+"/api/auth/siwe/verify", "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var e apiError
+			json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			mu.Lock()
+			codes[fmt.Sprintf("%d %s", resp.StatusCode, e.Error.Code)]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes["200 "] != 1 || codes["401 "+meter.ECodeInvalidNonce] != 49 {
+		t.Fatalf("answers %v, want one sign-in and 49 × 401 invalid_nonce", codes)
+	}
 }

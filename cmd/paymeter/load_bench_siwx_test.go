@@ -24,11 +24,10 @@ import (
 // the database the paymeter process will serve, as a top-up would: what
 // the "siwx" target spends.
 func seedWallet(b *testing.B, path string, key *ecdsa.PrivateKey) {
-	db, l, err := openLedger(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l, err := openStore(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
 	defer l.Close()
 	ctx := context.Background()
 	a := &meter.Account{Kind: meter.AccountWallet, Address: crypto.PubkeyToAddress(key.PublicKey).Hex()}

@@ -29,15 +29,14 @@ import (
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/paymeter/paymeter/internal/auth"
-	"github.com/paymeter/paymeter/internal/pgtest"
-	"github.com/paymeter/paymeter/internal/sqlite"
+	"github.com/prometheus/common/expfmt"
 
+	"github.com/paymeter/paymeter/internal/auth"
 	"github.com/paymeter/paymeter/internal/demo"
 	"github.com/paymeter/paymeter/internal/loadtest"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/pgtest"
 	"github.com/paymeter/paymeter/internal/x402"
-	"github.com/prometheus/common/expfmt"
 )
 
 // BenchmarkLoad is the load comparison of docs/design.md §8, in one run on one
@@ -78,7 +77,12 @@ func BenchmarkLoad(b *testing.B) {
 
 	facilitatorAddr := startRole(b, "facilitator", nil)
 
+	// PMBENCH_DATABASE=postgres runs paymeter on a fresh PostgreSQL
+	// database (internal/pgtest) instead of a SQLite file.
 	dbPath := filepath.Join(b.TempDir(), "load.db")
+	if os.Getenv("PMBENCH_DATABASE") == "postgres" {
+		dbPath = pgtest.DSN(b)
+	}
 	accountID, key := seedLoadDB(b, dbPath)
 	siwxKey, err := crypto.GenerateKey()
 	if err != nil {
@@ -548,11 +552,10 @@ func stopRoles(b *testing.B) {
 // seedLoadDB creates the database the paymeter process will serve: one
 // app with plenty of credit and a key.
 func seedLoadDB(b *testing.B, path string) (int64, string) {
-	db, l, err := openLedger(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l, err := openStore(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
 	defer l.Close()
 	ctx := context.Background()
 	a := &meter.Account{Kind: meter.AccountApp, Name: "load"}
@@ -562,7 +565,7 @@ func seedLoadDB(b *testing.B, path string) (int64, string) {
 	if _, err := l.Credit(ctx, a.ID, meter.EntryGrant, amt(b, "1000000"), "load"); err != nil {
 		b.Fatal(err)
 	}
-	key, err := auth.IssueKey(ctx, sqlite.NewKeyStore(db), &meter.Key{AccountID: a.ID, Name: "load", Scopes: meter.DefaultKeyScopes}, false)
+	key, err := auth.IssueKey(ctx, l, &meter.Key{AccountID: a.ID, Name: "load", Scopes: meter.DefaultKeyScopes}, false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -572,11 +575,10 @@ func seedLoadDB(b *testing.B, path string) (int64, string) {
 // checkLoadDB proves the ledger is sound and, when the API-key target ran
 // (keyed), that its requests were charged.
 func checkLoadDB(b *testing.B, path string, accountID int64, keyed bool) {
-	db, l, err := openLedger(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l, err := openStore(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
 	defer l.Close()
 	if v, err := l.Verify(context.Background()); err != nil || len(v) > 0 {
 		b.Fatalf("ledger verify: %v %q", err, v)

@@ -1,10 +1,9 @@
 package postgres
 
-import "github.com/jackc/pgx/v5"
+import "context"
 
-// PurgeRateBuckets is purgeRateBuckets, for the tests of the rate limiter.
-var PurgeRateBuckets = purgeRateBuckets
-
-// NewRateLimiterOn is a rate limiter that runs in tx, to see what its
-// statements leave in their transaction.
-func NewRateLimiterOn(tx pgx.Tx) *RateLimiter { return &RateLimiter{db: tx} }
+// Exec runs sql on the store's database: tests age rows with it.
+func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
+	_, err := s.pool.Exec(ctx, sql, args...)
+	return err
+}

@@ -44,13 +44,14 @@ type Ledger struct {
 	ops    chan *op
 	done   chan struct{}
 
-	inFlight    *meter.InFlight
+	inFlight    atomic.Pointer[meter.InFlight]
 	activeHolds atomic.Int64
 
-	// mine are the holds this instance took and has not settled yet: its
-	// close releases them, as their requests die with it.
+	// mine are the holds this instance took and has not settled yet, with
+	// their lifetimes (ms): its close releases them, as their requests die
+	// with it, and its expiry renews those still running (renew.go).
 	mineMu  sync.Mutex
-	mine    map[string]struct{}
+	mine    map[string]int64
 	observe atomic.Pointer[func(ops int, took time.Duration)]
 }
 
@@ -101,12 +102,12 @@ func (l *Ledger) releaseMine() {
 }
 
 // took and settled keep l.mine.
-func (l *Ledger) took(id string) {
+func (l *Ledger) took(id string, ttl time.Duration) {
 	l.mineMu.Lock()
 	if l.mine == nil {
-		l.mine = make(map[string]struct{})
+		l.mine = make(map[string]int64)
 	}
-	l.mine[id] = struct{}{}
+	l.mine[id] = ttl.Milliseconds()
 	l.mineMu.Unlock()
 }
 
@@ -309,7 +310,7 @@ func (l *Ledger) Hold(ctx context.Context, accountID int64, amount meter.Amount,
 	if err := l.submit(o); err != nil {
 		return nil, err
 	}
-	l.took(o.holdID)
+	l.took(o.holdID, ttl)
 	return &meter.Hold{ID: o.holdID, AccountID: accountID, Amount: amount, ExpiresAt: time.UnixMilli(o.expiresAt)}, nil
 }
 
@@ -334,7 +335,7 @@ func (l *Ledger) HoldWithin(ctx context.Context, accountID int64, amount meter.A
 	if err := l.submit(o); err != nil {
 		return nil, err
 	}
-	l.took(o.holdID)
+	l.took(o.holdID, ttl)
 	return &meter.Hold{ID: o.holdID, AccountID: accountID, Amount: amount, ExpiresAt: time.UnixMilli(o.expiresAt)}, nil
 }
 
@@ -408,6 +409,15 @@ func (l *Ledger) Credit(ctx context.Context, accountID int64, kind meter.EntryKi
 // whichever instance took it: a hold of an instance that died is released
 // by the others (its TTL is the lease).
 func (l *Ledger) ReleaseExpired(ctx context.Context, now time.Time) (int, error) {
+	return l.expire(ctx, now, 0)
+}
+
+// expire is ReleaseExpired that first renews, ahead of time, the holds of
+// this instance's running requests that expire within ahead (renew.go).
+func (l *Ledger) expire(ctx context.Context, now time.Time, ahead time.Duration) (int, error) {
+	if err := l.renew(ctx, now, ahead); err != nil {
+		l.logger.Error("renew the holds of running requests", "err", err)
+	}
 	o := newOp(opExpire)
 	o.now = now.UnixMilli()
 	if err := l.submit(o); err != nil {
@@ -430,8 +440,18 @@ func accountNotFound(id int64) error {
 	return meter.Errorf(meter.ECodeNotFound, "account %d not found", id)
 }
 
-// Ping checks that the database answers.
-func (l *Ledger) Ping(ctx context.Context) error { return l.pool.Ping(ctx) }
+// Ping checks that the database answers and takes writes: a standby (in
+// recovery) answers reads only, and a ledger there could not charge.
+func (l *Ledger) Ping(ctx context.Context) error {
+	var standby bool
+	if err := l.pool.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&standby); err != nil {
+		return err
+	}
+	if standby {
+		return errors.New("the database is a standby (read-only)")
+	}
+	return nil
+}
 
 // Maintain releases expired holds now and every expiryInterval until ctx
 // ends: the holds of requests that died with their instance must not keep
@@ -440,8 +460,12 @@ func (l *Ledger) Ping(ctx context.Context) error { return l.pool.Ping(ctx) }
 func (l *Ledger) Maintain(ctx context.Context, expiryInterval time.Duration) {
 	t := time.NewTicker(expiryInterval)
 	defer t.Stop()
+	// Holds of running requests are renewed two rounds ahead, as on
+	// SQLite, so that their stored expiry never passes while they run,
+	// whichever instance's expiry looks at them (renew.go).
+	ahead := 2 * expiryInterval
 	for {
-		if n, err := l.ReleaseExpired(ctx, l.Now()); err != nil && !errors.Is(err, ErrClosed) {
+		if n, err := l.expire(ctx, l.Now(), ahead); err != nil && !errors.Is(err, ErrClosed) {
 			l.logger.Error("release expired holds", "err", err)
 		} else if n > 0 {
 			l.logger.Info("released expired holds", "holds", n)

@@ -135,9 +135,10 @@ func saveAccount(ctx context.Context, tx pgx.Tx, id int64, a *accountRow) error 
 
 // Engine: what the server sets up and reads about its ledger.
 
-// SetInFlight is kept for the interface: holds are renewed by the expiry
-// of PostgreSQL holds only through their TTL so far (see docs/design.md §4).
-func (l *Ledger) SetInFlight(f *meter.InFlight) { l.inFlight = f }
+// SetInFlight names the holds whose requests are still running in this
+// instance: its expiry renews them ahead of time (renew.go), so that no
+// instance's expiry releases them under their requests.
+func (l *Ledger) SetInFlight(f *meter.InFlight) { l.inFlight.Store(f) }
 
 // ActiveHolds is the number of holds reserving credit now, of every
 // instance, as last counted by Maintain.

@@ -223,9 +223,16 @@ func (pr *Processor) settleTimeout() time.Duration {
 // again — with the transaction it already sent, if any — and credited once
 // settled. A payment for a request that was never served is credited all
 // the same: it becomes balance of the payer's wallet. It returns how many
-// reached a final state.
+// reached a final state. On a ledger several instances share
+// (SweepLocker) it runs in one instance at a time, and returns 0 at once
+// in the others (sweeplock.go).
 func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, error) {
-	open, err := pr.Ledger.OpenPayments(ctx, before)
+	unlock, ok, err := pr.lockSweep(ctx)
+	if err != nil || !ok {
+		return 0, err // another instance is sweeping (sweeplock.go)
+	}
+	defer unlock()
+	open, err := pr.Ledger.OpenPayments(ctx, pr.sharedCutoff(before, 2*pr.settleTimeout()))
 	if err != nil {
 		return 0, err
 	}
@@ -291,9 +298,14 @@ func (pr *Processor) RetryOpen(ctx context.Context, before time.Time) (int, erro
 // before `before`. A payment whose request is still running here
 // (InFlight) is not stale: its request books it when it ends, and making
 // it change under it would serve the request for free. It returns how
-// many it applied.
+// many it applied. On a shared ledger it runs under RetryOpen's lock.
 func (pr *Processor) ApplyStale(ctx context.Context, before time.Time) (int, error) {
-	stale, err := pr.Ledger.UnappliedPayments(ctx, before)
+	unlock, ok, err := pr.lockSweep(ctx)
+	if err != nil || !ok {
+		return 0, err // another instance is sweeping (sweeplock.go)
+	}
+	defer unlock()
+	stale, err := pr.Ledger.UnappliedPayments(ctx, pr.sharedCutoff(before, pr.applyAfter()))
 	if err != nil {
 		return 0, err
 	}
