@@ -174,6 +174,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Server.ReadyChecks = append(m.Server.ReadyChecks, httpapi.ReadyCheck{Name: "upstream " + name, Check: m.upstreams[name].Ping})
 	}
 	m.serverLimits()
+	m.Server.SharedRateLimiter = sharedRateLimiter(m.Ledger) // PostgreSQL: one bucket per principal across instances
 	m.Ledger.SetCommitObserver(m.Server.Metrics.ObserveCommit)
 	m.Server.Metrics.HoldsActive(m.Ledger.ActiveHolds)
 	if m.Server.JWT, err = m.setupJWT(ctx); err != nil {

@@ -227,7 +227,7 @@ func (s *Server) limitFailedAuth(c *fiber.Ctx) error {
 	}
 	var buf [48]byte // an IPv6 /64 prefix fits: every request checks, few fail
 	key := appendIPKey(buf[:0], s.clientIP(c))
-	if wait := s.failedAuth.wait(key, time.Now()); wait > 0 {
+	if wait := s.failedAuth.waitAt(key, perMinute, time.Now()); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
 		return meter.Errorf(meter.ECodeRateLimited, "too many failed authentications from this address; retry in %d s", secs).

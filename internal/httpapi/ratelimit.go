@@ -190,9 +190,10 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 }
 
 // limitIP limits requests per client IP at perMinute, in a limiter of
-// its own: for routes such as sign-in, open to anyone.
-func (s *Server) limitIP(perMinute int) fiber.Handler {
-	l := newLimiter(defaultMaxBuckets)
+// its own (prefix names it among the shared ones): for routes such as
+// sign-in, open to anyone.
+func (s *Server) limitIP(prefix string, perMinute int) fiber.Handler {
+	l := s.newBucketLimiter(prefix)
 	return func(c *fiber.Ctx) error { return s.limitBy(c, l, s.clientKey(c), perMinute) }
 }
 
@@ -212,7 +213,7 @@ func (s *Server) limitSession(c *fiber.Ctx, p *meter.Principal) error {
 	return spend(c, s.limiter, "s"+strconv.FormatInt(p.SessionID, 10), limit)
 }
 
-func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
+func (s *Server) limitBy(c *fiber.Ctx, l bucketLimiter, key string, perMinute int) error {
 	if err := spend(c, l, key, perMinute); err != nil {
 		return err
 	}
@@ -221,7 +222,7 @@ func (s *Server) limitBy(c *fiber.Ctx, l *limiter, key string, perMinute int) er
 
 // spend takes one request from key's bucket, or returns 429 rate_limited.
 // The X-RateLimit-* headers show the tightest bucket the request spent from.
-func spend(c *fiber.Ctx, l *limiter, key string, perMinute int) error {
+func spend(c *fiber.Ctx, l bucketLimiter, key string, perMinute int) error {
 	if perMinute <= 0 {
 		return nil
 	}

@@ -92,12 +92,17 @@ type Server struct {
 	// "Authorization: Bearer <MetricsToken>"; without it /metrics is not
 	// served here (Main serves it on a listener of its own).
 	MetricsToken string
+	// SharedRateLimiter, when set, keeps the rate limits' buckets for
+	// every instance on one database (several instances on PostgreSQL);
+	// nil keeps them in this process, as one instance on SQLite needs.
+	SharedRateLimiter SharedRateLimiter
 
-	app        *fiber.App
-	limiter    *limiter
-	failedAuth *limiter
-	walletIPs  *limiter
-	inFlight   chan struct{}
+	app          *fiber.App
+	limiter      bucketLimiter
+	failedAuth   bucketLimiter
+	walletIPs    bucketLimiter
+	sharedHealth *sharedHealth
+	inFlight     chan struct{}
 	// inFlightOwners shares inFlight among its holders.
 	inFlightOwners *inFlightOwners
 	ready          readyCache
@@ -140,9 +145,9 @@ func (s *Server) Init() {
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
 	})
-	s.limiter = newLimiter(defaultMaxBuckets)
-	s.failedAuth = newLimiter(defaultMaxBuckets)
-	s.walletIPs = newLimiter(defaultMaxBuckets)
+	s.limiter = s.newBucketLimiter("r:")
+	s.failedAuth = s.newBucketLimiter("f:")
+	s.walletIPs = s.newBucketLimiter("w:")
 	if s.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, s.MaxInFlight)
 		if s.MaxInFlightPerOwner > 0 {
@@ -168,10 +173,10 @@ func (s *Server) Init() {
 	if s.SignInPerMinute == 0 {
 		s.SignInPerMinute = 30
 	}
-	siwe := s.app.Group("/api/auth/siwe", s.siweEnabled, s.limitIP(s.SignInPerMinute))
+	siwe := s.app.Group("/api/auth/siwe", s.siweEnabled, s.limitIP("siwe:", s.SignInPerMinute))
 	siwe.Get("/nonce", s.siweNonce)
 	siwe.Post("/verify", s.siweVerify)
-	s.app.Post("/api/v1/topup/:amount", s.limitIP(s.RateLimits.IP), s.topup)
+	s.app.Post("/api/v1/topup/:amount", s.limitIP("topup:", s.RateLimits.IP), s.topup)
 	api := s.app.Group("/api/v1", s.authenticate, s.rateLimit)
 	api.Get("/account", s.getAccount)
 	api.Get("/usage", s.getUsage)

@@ -6,5 +6,6 @@
 // start at the same time.
 //
 // Money is BIGINT nano-credits, as meter.Amount is an int64; times are
-// BIGINT Unix milliseconds, as in SQLite.
+// BIGINT Unix milliseconds, as in SQLite (but rate_buckets.tat: Unix
+// nanoseconds, the in-process rate limiter's resolution).
 package postgres

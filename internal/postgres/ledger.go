@@ -511,5 +511,5 @@ func (l *Ledger) purge(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	return nil
+	return purgeRateBuckets(ctx, l.pool, now)
 }

@@ -152,8 +152,8 @@ func TestSchemaParity(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if len(names) != 19 {
-		t.Fatalf("SQLite schema has %d tables, want 19: %v", len(names), names)
+	if len(names) != 20 {
+		t.Fatalf("SQLite schema has %d tables, want 20: %v", len(names), names)
 	}
 	for _, n := range names {
 		if !reflect.DeepEqual(normal(got[n]), want[n]) {
