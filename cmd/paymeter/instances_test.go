@@ -491,7 +491,9 @@ func TestInstances_SIWENonceUsedOnceAcrossProcesses(t *testing.T) {
 	up := newFixtureUpstream(t)
 	// One site behind a balancer: every instance takes messages for it.
 	ins := startInstances(t, 4, dsn, up.URL(), "PAYMETER_SIWE_DOMAIN=paymeter.example", "PAYMETER_SIWE_URI=https://paymeter.example",
-		"PAYMETER_SIWE_RATE_LIMIT_PER_MINUTE=1000", "PAYMETER_RATE_LIMITS_IP=1000000")
+		"PAYMETER_SIWE_RATE_LIMIT_PER_MINUTE=1000", "PAYMETER_RATE_LIMITS_IP=1000000",
+		// 49 refusals from one address: more failed sign-ins than the default allows.
+		"PAYMETER_RATE_LIMITS_FAILED_AUTH_PER_IP=1000")
 	resp, err := http.Get(ins[0].url + "/api/auth/siwe/nonce")
 	if err != nil {
 		t.Fatal(err)
