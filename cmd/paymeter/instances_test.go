@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -351,11 +352,12 @@ func TestInstances_WalletMessageAcceptedOnceAcrossProcesses(t *testing.T) {
 	}
 }
 
-// kill -9 of instances, one after another, under load spread over four
-// of them: every charge a client was answered with is in the journal
-// (its request's usage entry, of exactly that cost), nothing is booked
-// twice, and ledger verify is clean once the holds of the killed
-// instances have expired.
+// kill -9 of instances, one after another, under a mixed load spread
+// over four of them (API keys, signed wallet requests, x402 payments):
+// every charge a client was answered with is in the journal (its
+// request's usage entry, of exactly that cost), nothing is booked twice,
+// and ledger verify is clean once the holds of the killed instances have
+// expired.
 func TestInstances_KillNineUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs four processes")
@@ -366,9 +368,23 @@ func TestInstances_KillNineUnderLoad(t *testing.T) {
 	mustCLI(t, "apps", "create", "--name", "acme", "--db", dsn)
 	mustCLI(t, "credits", "grant", "--db", dsn, "--account", "1", "--amount", "1000", "--ref", "seed")
 	key := keyPattern.FindString(mustCLI(t, "keys", "create", "--db", dsn, "--app", "1", "--name", "load"))
+	fac := newFacilitatorStub(t)
 	env := []string{"PAYMETER_RATE_LIMITS_API_KEY=1000000", "PAYMETER_RATE_LIMITS_IP=1000000",
-		"PAYMETER_LEDGER_HOLD_TTL=2s", "PAYMETER_UPSTREAM_TIMEOUT=1s", "PAYMETER_LIMITS_MAX_REQUEST_DURATION=1s"}
+		"PAYMETER_RATE_LIMITS_WALLET=1000000", "PAYMETER_RATE_LIMITS_WALLET_PER_IP=1000000",
+		"PAYMETER_LEDGER_HOLD_TTL=2s", "PAYMETER_UPSTREAM_TIMEOUT=1s", "PAYMETER_LIMITS_MAX_REQUEST_DURATION=1s",
+		"PAYMETER_X402_FACILITATOR_URL=" + fac.URL,
+		fmt.Sprintf("PAYMETER_X402_NETWORKS=[{name: base-sepolia, asset: %q, token_name: USDC, token_version: \"2\", pay_to: %q, settlement: facilitator}]",
+			testAsset.Hex(), testPayTo.Hex())}
 	ins := startInstances(t, 4, dsn, up.URL(), env...)
+	resp, err := http.Post(ins[0].url+"/v1/chat/completions", "application/json", strings.NewReader(chatBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	challenge := mustChallenge(t, resp, meter.ECodePaymentRequired)
+	walletKey, _ := crypto.GenerateKey()
+	payerKey, _ := crypto.GenerateKey()
+	var signedAt atomic.Int64
+	signedAt.Store(time.Now().UnixMilli())
 	urls := make([]string, len(ins))
 	for i, in := range ins {
 		urls[i] = in.url
@@ -397,10 +413,28 @@ func TestInstances_KillNineUnderLoad(t *testing.T) {
 				default:
 				}
 				id := fmt.Sprintf("kill9-%d", seq.Add(1))
-				req, _ := http.NewRequest(http.MethodPost, urls[(w+int(seq.Load()))%len(urls)]+"/v1/chat/completions", strings.NewReader(helloChat))
+				body := helloChat
+				if w%8 == 7 {
+					body = chatBody
+				}
+				req, _ := http.NewRequest(http.MethodPost, urls[(w+int(seq.Load()))%len(urls)]+"/v1/chat/completions", strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+key)
 				req.Header.Set("X-Request-Id", id)
+				switch w % 8 {
+				case 6: // a wallet's signed request, each message new
+					ts := strconv.FormatInt(signedAt.Add(1), 10)
+					msg := auth.WalletMessage(auth.DefaultRealm, ts, http.MethodPost, "/v1/chat/completions", "")
+					sig, _ := crypto.Sign(accounts.TextHash([]byte(msg)), walletKey)
+					sig[64] += 27
+					req.Header.Set(auth.HeaderWalletAddress, crypto.PubkeyToAddress(walletKey.PublicKey).Hex())
+					req.Header.Set(auth.HeaderTimestamp, ts)
+					req.Header.Set(auth.HeaderWalletSignature, "0x"+hex.EncodeToString(sig))
+				case 7: // an x402 payment, each authorization new
+					h, v, _ := payment(t, payerKey, challenge, 2)
+					req.Header.Set(h, v)
+				default:
+					req.Header.Set("Authorization", "Bearer "+key)
+				}
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					fails.Add(1) // the instance died under it: no answer, no charge promised
@@ -447,6 +481,7 @@ func TestInstances_KillNineUnderLoad(t *testing.T) {
 	if len(acks) < 100 {
 		t.Fatalf("only %d requests were answered; the load did not run", len(acks))
 	}
+	kinds := map[string]int{}
 
 	s, err := postgres.OpenStore(context.Background(), dsn, discardLogger())
 	if err != nil {
@@ -464,6 +499,15 @@ func TestInstances_KillNineUnderLoad(t *testing.T) {
 		if n != 1 || meter.Amount(amount) != a.cost {
 			t.Fatalf("request %s was answered with cost %s; the journal has %d usage entries of %s", a.id, a.cost, n, meter.Amount(amount))
 		}
+		var kind string
+		if err := pool.QueryRow(context.Background(), `SELECT a.kind || CASE WHEN e.ref LIKE 'x402:%' THEN '/x402' ELSE '' END
+			FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.kind = 'usage' AND e.request_id = $1`, a.id).Scan(&kind); err != nil {
+			t.Fatal(err)
+		}
+		kinds[kind]++
+	}
+	if kinds["app"] == 0 || kinds["wallet"] == 0 || kinds["wallet/x402"] == 0 {
+		t.Fatalf("answered charges by kind %v: the load was not mixed", kinds)
 	}
 	// The killed instances' holds expire (ttl 2 s) and any instance, or
 	// this one, releases them: then the ledger verifies clean.
@@ -478,7 +522,7 @@ func TestInstances_KillNineUnderLoad(t *testing.T) {
 	if a.Held != 0 || a.Available() < 0 {
 		t.Fatalf("account after: %+v", a)
 	}
-	t.Logf("%d answered charges checked, %d requests cut by kills", len(acks), fails.Load())
+	t.Logf("%d answered charges checked (%v), %d requests cut by kills", len(acks), kinds, fails.Load())
 }
 
 // One Sign-In with Ethereum message, its nonce issued by one instance,
