@@ -22,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/meter"
+	"github.com/paymeter/paymeter/internal/pgtest"
 	"github.com/paymeter/paymeter/internal/x402"
 )
 
@@ -134,9 +135,19 @@ func TestChain_SpentNonceIsNoProofOfPayment(t *testing.T) {
 // "settled" by the worthless transaction that spent its nonce), written as
 // it wrote it, beside a top-up that really paid.
 func TestReconcile_ReportsCreditWithoutTransfer(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testReconcileReportsCreditWithoutTransfer(t, "") })
+	t.Run("postgres", func(t *testing.T) { testReconcileReportsCreditWithoutTransfer(t, pgtest.DSN(t)) })
+}
+
+// testReconcileReportsCreditWithoutTransfer runs on database, or on the
+// test's SQLite file for "".
+func testReconcileReportsCreditWithoutTransfer(t *testing.T, database string) {
 	c := newSimChain(t)
 	up := newFixtureUpstream(t)
 	cfg := chainConfig(t, up.URL(), c)
+	if database != "" {
+		cfg.Database = database
+	}
 	m := mustRunChainMain(t, cfg, c)
 	ctx := context.Background()
 	payerKey, payer, named := c.newPayer(t, 20_000_000)
