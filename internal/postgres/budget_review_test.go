@@ -23,7 +23,7 @@ func TestReview_BudgetCapOverspentWithinOneBatch(t *testing.T) {
 	l := postgres.NewLedger(pool, quiet)
 	defer l.Close()
 	a := mustApp(t, l, 1000*meter.Credit)
-	bud := meter.Budget{Subject: "user-1", Since: time.Now().Add(-time.Hour), Cap: 60*meter.Credit}
+	bud := meter.Budget{Subject: "user-1", Since: time.Now().Add(-time.Hour), Cap: 60 * meter.Credit}
 
 	h1, err := l.HoldWithin(ctx, a.ID, 10*meter.Credit, time.Minute, bud)
 	if err != nil {
@@ -45,7 +45,7 @@ func TestReview_BudgetCapOverspentWithinOneBatch(t *testing.T) {
 
 	captured := make(chan error, 1)
 	go func() {
-		_, err := l.Capture(ctx, meter.Charge{HoldID: h1.ID, AccountID: a.ID, Cost: 50*meter.Credit, Subject: bud.Subject})
+		_, err := l.Capture(ctx, meter.Charge{HoldID: h1.ID, AccountID: a.ID, Cost: 50 * meter.Credit, Subject: bud.Subject})
 		captured <- err
 	}()
 	time.Sleep(200 * time.Millisecond)
