@@ -232,15 +232,31 @@ func (b *batch) lock(ops []*op) error {
 	if err != nil {
 		return fmt.Errorf("lock accounts: %w", err)
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var id, balance, held int64
 		if err := rows.Scan(&id, &balance, &held); err != nil {
+			rows.Close()
 			return fmt.Errorf("lock accounts: %w", err)
 		}
 		b.accounts[id] = &accountRow{balance: meter.Amount(balance), held: meter.Amount(held)}
 	}
-	return rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Every budget a hold of the batch is taken within is read now, under
+	// its account's lock and before any op is decided: an earlier capture
+	// or release of the batch, decided in memory but not written yet, then
+	// moves it (capture, settle) instead of being missed by a read made
+	// after it (a cap overspent by what it charged above its hold).
+	for _, o := range ops {
+		if o.kind == opHold && o.budget != nil {
+			if _, err := b.budget(*o.budget); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (b *batch) hold(o *op) error {
