@@ -36,6 +36,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
+// defaultMaxConns is each instance's pool size unless the URL sets
+// pool_max_conns.
+const defaultMaxConns = 32
+
 // Connect connects to the database at dsn and checks that it answers,
 // without touching its schema (`paymeter migrate --status` reads it).
 func Connect(ctx context.Context, dsn string) (*DB, error) {
@@ -45,6 +49,12 @@ func Connect(ctx context.Context, dsn string) (*DB, error) {
 		// Not wrapped: the driver's message quotes the DSN, and its
 		// password redaction is best effort.
 		return nil, fmt.Errorf("database %s: not a valid PostgreSQL connection URL", display)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgx's default (4, or one per CPU) is shared by the writer, the
+		// payments, the shared rate limiter and a sweep that keeps one for
+		// its run: a flood would wait on it (docs/deploy.md).
+		cfg.MaxConns = defaultMaxConns
 	}
 	db := &DB{Now: time.Now, display: display, password: cfg.ConnConfig.Password}
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
