@@ -237,6 +237,37 @@ func TestInstances_RevocationSeenByAllWithinASecond(t *testing.T) {
 	}
 }
 
+// fanOut sends n requests at once, the i-th built by newReq(i) (spread
+// over the instances by the caller), and counts their answers by
+// "status code", the code being the error's ("" for a success).
+func fanOut(t *testing.T, n int, newReq func(i int) *http.Request) map[string]int {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		codes = map[string]int{}
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.DefaultClient.Do(newReq(i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var e apiError
+			json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			mu.Lock()
+			codes[fmt.Sprintf("%d %s", resp.StatusCode, e.Error.Code)]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return codes
+}
+
 // waitFor polls cond until it holds or d has passed.
 func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 	t.Helper()
@@ -268,32 +299,12 @@ func TestInstances_PaymentClaimedOnceAcrossProcesses(t *testing.T) {
 	}
 	key, _ := crypto.GenerateKey()
 	h, v, a := payment(t, key, mustChallenge(t, resp, meter.ECodePaymentRequired), 2)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		codes = map[string]int{}
-	)
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodPost, ins[i%len(ins)].url+"/v1/chat/completions", strings.NewReader(chatBody))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set(h, v)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			var e apiError
-			json.NewDecoder(resp.Body).Decode(&e)
-			resp.Body.Close()
-			mu.Lock()
-			codes[fmt.Sprintf("%d %s", resp.StatusCode, e.Error.Code)]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	codes := fanOut(t, 50, func(i int) *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, ins[i%len(ins)].url+"/v1/chat/completions", strings.NewReader(chatBody))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(h, v)
+		return req
+	})
 	if codes["200 "] != 1 || codes["409 "+meter.ECodePaymentUsed] != 49 {
 		t.Fatalf("answers %v, want one 200 and 49 × 409 payment_already_used", codes)
 	}
@@ -319,34 +330,14 @@ func TestInstances_WalletMessageAcceptedOnceAcrossProcesses(t *testing.T) {
 	key, _ := crypto.GenerateKey()
 	addr := crypto.PubkeyToAddress(key.PublicKey)
 	headers := walletHeaders(t, key, addr)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		codes = map[string]int{}
-	)
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodPost, ins[i%len(ins)].url+"/v1/chat/completions", strings.NewReader(helloChat))
-			req.Header.Set("Content-Type", "application/json")
-			for j := 0; j+1 < len(headers); j += 2 {
-				req.Header.Set(headers[j], headers[j+1])
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			var e apiError
-			json.NewDecoder(resp.Body).Decode(&e)
-			resp.Body.Close()
-			mu.Lock()
-			codes[fmt.Sprintf("%d %s", resp.StatusCode, e.Error.Code)]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	codes := fanOut(t, 50, func(i int) *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, ins[i%len(ins)].url+"/v1/chat/completions", strings.NewReader(helloChat))
+		req.Header.Set("Content-Type", "application/json")
+		for j := 0; j+1 < len(headers); j += 2 {
+			req.Header.Set(headers[j], headers[j+1])
+		}
+		return req
+	})
 	if codes["200 "] != 1 || codes["401 "+meter.ECodeSignatureReplayed] != 49 {
 		t.Fatalf("answers %v, want one 200 and 49 × 401 signature_replayed", codes)
 	}
@@ -577,29 +568,11 @@ func TestInstances_SIWENonceUsedOnceAcrossProcesses(t *testing.T) {
 	}
 	sig[64] += 27
 	body, _ := json.Marshal(map[string]string{"message": msg, "signature": "0x" + hex.EncodeToString(sig)})
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		codes = map[string]int{}
-	)
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := http.Post(ins[i%len(ins)].url+"/api/auth/siwe/verify", "application/json", strings.NewReader(string(body)))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			var e apiError
-			json.NewDecoder(resp.Body).Decode(&e)
-			resp.Body.Close()
-			mu.Lock()
-			codes[fmt.Sprintf("%d %s", resp.StatusCode, e.Error.Code)]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	codes := fanOut(t, 50, func(i int) *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, ins[i%len(ins)].url+"/api/auth/siwe/verify", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	})
 	if codes["200 "] != 1 || codes["401 "+meter.ECodeInvalidNonce] != 49 {
 		t.Fatalf("answers %v, want one sign-in and 49 × 401 invalid_nonce", codes)
 	}
