@@ -28,9 +28,6 @@ type Engine struct {
 	// Without it holds are decided in one store's memory, and only one
 	// store may take them (SQLite: one instance).
 	SharedHolds bool
-	// NotBuilt names the tests of parts the engine does not have yet, with
-	// why: they are skipped, and listed as such.
-	NotBuilt map[string]string
 }
 
 // test is one named invariant and the scenario that proves it.
@@ -47,9 +44,6 @@ func Run(t *testing.T, e Engine) {
 	all = append(all, durabilityTests...)
 	for _, tt := range all {
 		t.Run(tt.name, func(t *testing.T) {
-			if why, ok := e.NotBuilt[tt.name]; ok {
-				t.Skip("not built yet: " + why)
-			}
 			d := &db{engine: e, name: e.Fresh(t)}
 			tt.run(t, d)
 		})
