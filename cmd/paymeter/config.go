@@ -164,6 +164,9 @@ type RateLimitConfig struct {
 	// WalletPerIP bounds wallet-signed requests per client IP per minute,
 	// counted before their signatures are checked.
 	WalletPerIP int `yaml:"wallet_per_ip"`
+	// SharedTimeout bounds one call to the buckets every instance shares
+	// (PostgreSQL); past it, an instance limits with its own for a second.
+	SharedTimeout Duration `yaml:"shared_timeout"`
 }
 
 // LogConfig selects the log level and format.
@@ -391,6 +394,9 @@ func (c *Config) Validate() error {
 		if n < 0 || n > 1_000_000 {
 			bad(path, "%d is outside 0 (off) … 1000000 requests per minute", n)
 		}
+	}
+	if d := time.Duration(c.RateLimits.SharedTimeout); d < 10*time.Millisecond || d > 10*time.Second {
+		bad("rate_limits.shared_timeout", "%s is outside 10ms … 10s", d)
 	}
 	c.validateModels(bad)
 	sortErrors(errs)

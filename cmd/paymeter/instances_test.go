@@ -48,6 +48,10 @@ func startInstances(t *testing.T, n int, dsn, upstreamURL string, env ...string)
 			"PAYMETER_UPSTREAM_API_KEY="+upstreamKey,
 			"PAYMETER_METRICS_LISTEN=off",
 			"PAYMETER_SERVER_MAX_CONNECTIONS_PER_IP=0",
+			// The shared buckets' answers are what these tests count: a
+			// machine busy with the suite must not make an instance fall
+			// back to its own (rate_limits.shared_timeout).
+			"PAYMETER_RATE_LIMITS_SHARED_TIMEOUT=5s",
 		)
 		cmd.Env = append(cmd.Env, env...)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard

@@ -175,6 +175,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.serverLimits()
 	m.Server.SharedRateLimiter = sharedRateLimiter(m.Ledger) // PostgreSQL: one bucket per principal across instances
+	m.Server.SharedRateTimeout = time.Duration(m.Config.RateLimits.SharedTimeout)
 	m.Ledger.SetCommitObserver(m.Server.Metrics.ObserveCommit)
 	m.Server.Metrics.HoldsActive(m.Ledger.ActiveHolds)
 	if m.Server.JWT, err = m.setupJWT(ctx); err != nil {

@@ -46,9 +46,10 @@ type SharedRateLimiter interface {
 	Wait(ctx context.Context, key string, perMinute int, now time.Time) (time.Duration, error)
 }
 
-// sharedTimeout bounds one call to the shared limiter; sharedBackoff is
-// how long the local buckets stand in after an error, so that a database
-// that hangs costs one request in many that timeout, not every request.
+// sharedTimeout bounds one call to the shared limiter unless the server
+// sets its own (SharedRateTimeout); sharedBackoff is how long the local
+// buckets stand in after an error, so that a database that hangs costs
+// one request in many that timeout, not every request.
 const (
 	sharedTimeout = 250 * time.Millisecond
 	sharedBackoff = time.Second
@@ -62,10 +63,11 @@ const (
 // is refused because of a table that only protects capacity. Money does
 // not depend on it: holds are decided by the ledger, which fails closed.
 type sharedLimiter struct {
-	shared SharedRateLimiter
-	prefix string
-	local  *limiter
-	health *sharedHealth
+	shared  SharedRateLimiter
+	prefix  string
+	local   *limiter
+	health  *sharedHealth
+	timeout time.Duration
 }
 
 // sharedHealth is the state the namespaces of one server share: when
@@ -89,7 +91,7 @@ func (h *sharedHealth) down(now time.Time) bool { return now.UnixNano() < h.down
 
 func (l *sharedLimiter) take(key string, perMinute int, now time.Time) rateState {
 	if !l.health.down(now) {
-		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
 		st, err := l.shared.Take(ctx, l.prefix+key, perMinute, now)
 		cancel()
 		if err == nil {
@@ -102,7 +104,7 @@ func (l *sharedLimiter) take(key string, perMinute int, now time.Time) rateState
 
 func (l *sharedLimiter) waitAt(key []byte, perMinute int, now time.Time) time.Duration {
 	if !l.health.down(now) {
-		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
 		d, err := l.shared.Wait(ctx, l.prefix+string(key), perMinute, now)
 		cancel()
 		if err == nil {
@@ -131,7 +133,11 @@ func (s *Server) newBucketLimiter(prefix string) bucketLimiter {
 			s.sharedHealth.errors = c
 		}
 	}
-	return &sharedLimiter{shared: s.SharedRateLimiter, prefix: prefix, local: local, health: s.sharedHealth}
+	timeout := s.SharedRateTimeout
+	if timeout <= 0 {
+		timeout = sharedTimeout
+	}
+	return &sharedLimiter{shared: s.SharedRateLimiter, prefix: prefix, local: local, health: s.sharedHealth, timeout: timeout}
 }
 
 // LocalRateLimiter is the in-process limiter seen as a SharedRateLimiter:

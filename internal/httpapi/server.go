@@ -96,6 +96,8 @@ type Server struct {
 	// every instance on one database (several instances on PostgreSQL);
 	// nil keeps them in this process, as one instance on SQLite needs.
 	SharedRateLimiter SharedRateLimiter
+	// SharedRateTimeout bounds one call to it (0: 250 ms).
+	SharedRateTimeout time.Duration
 
 	app          *fiber.App
 	limiter      bucketLimiter
