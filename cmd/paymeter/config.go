@@ -166,6 +166,7 @@ type RateLimitConfig struct {
 	WalletPerIP int `yaml:"wallet_per_ip"`
 	// SharedTimeout bounds one call to the buckets every instance shares
 	// (PostgreSQL); past it, an instance limits with its own for a second.
+	// 0 is 250 ms.
 	SharedTimeout Duration `yaml:"shared_timeout"`
 }
 
@@ -395,8 +396,8 @@ func (c *Config) Validate() error {
 			bad(path, "%d is outside 0 (off) … 1000000 requests per minute", n)
 		}
 	}
-	if d := time.Duration(c.RateLimits.SharedTimeout); d < 10*time.Millisecond || d > 10*time.Second {
-		bad("rate_limits.shared_timeout", "%s is outside 10ms … 10s", d)
+	if d := time.Duration(c.RateLimits.SharedTimeout); d != 0 && (d < 10*time.Millisecond || d > 10*time.Second) {
+		bad("rate_limits.shared_timeout", "%s is outside 10ms … 10s (0: 250ms)", d)
 	}
 	c.validateModels(bad)
 	sortErrors(errs)
