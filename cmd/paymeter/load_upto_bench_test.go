@@ -40,7 +40,8 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkLoadUpto -benchtime 1x ./cmd/paymeter
 //
-// PMBENCH_SECONDS sets the measured seconds per target (default 5).
+// PMBENCH_SECONDS sets the measured seconds per target (default 5);
+// PMBENCH_ONLY=paymeter or upto runs only that target.
 func BenchmarkLoadUpto(b *testing.B) {
 	seconds := 5
 	if s := os.Getenv("PMBENCH_SECONDS"); s != "" {
@@ -94,6 +95,9 @@ func BenchmarkLoadUpto(b *testing.B) {
 	for _, conns := range []int{64, 256} {
 		rps, cpuPer := map[string]float64{}, map[string]float64{}
 		for _, name := range []string{"paymeter", "upto"} {
+			if only := os.Getenv("PMBENCH_ONLY"); only != "" && !slices.Contains(strings.Split(only, ","), name) {
+				continue
+			}
 			t := loadtest.Target{URL: url, Body: body, Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + key}}
 			opts := loadtest.Options{Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second}
 			if name == "upto" {

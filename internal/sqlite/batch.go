@@ -119,6 +119,8 @@ type batch struct {
 	live *meter.InFlight
 	// wallets are the wallet accounts known by address (walletcache.go).
 	wallets *walletIDs
+	// exposures are the upto_exposure rows the batch read or moved.
+	exposures map[string]*exposure
 	// late are the captures whose holds were gone, for the budgets in the
 	// book once the batch is committed.
 	late []lateCharge
@@ -166,6 +168,9 @@ func (b *batch) run(ops []*op) error {
 		o.err = outcome
 	}
 	if err := b.insertUsage(); err != nil {
+		return err
+	}
+	if err := b.flushExposure(); err != nil {
 		return err
 	}
 	for id, a := range b.accounts {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/paymeter/paymeter/internal/meter"
 )
 
@@ -17,11 +18,11 @@ const uptoTotal = "*"
 
 // uptoStmtSQL are the writer's statements of upto (migration 0010).
 var uptoStmtSQL = map[string]string{
-	"uptoKeyUsed":  `SELECT 1 FROM upto_authorizations WHERE key = ?`,
 	"uptoExposure": `SELECT open, failed FROM upto_exposure WHERE payer = ?`,
-	// An upsert would check the CHECKs on the row it did not insert.
-	"uptoExpose":    `UPDATE upto_exposure SET open = open + ?, failed = failed + ? WHERE payer = ?`,
-	"uptoExposeNew": `INSERT INTO upto_exposure (payer, open, failed) VALUES (?, ?, ?)`,
+	// The batch's final figures (flushExposure); the writer's transaction
+	// is the only one writing.
+	"uptoExposeSet": `UPDATE upto_exposure SET open = ?, failed = ? WHERE payer = ?`,
+	"uptoExposeNew": `INSERT INTO upto_exposure (open, failed, payer) VALUES (?, ?, ?)`,
 	"uptoClaim": `INSERT INTO upto_authorizations (key, network, token, payer, account_id, max, state, request_id,
 		deadline, payload, requirement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?, ?, ?)`,
 	"uptoSelect": `SELECT key, state, payer, account_id, max, amount, ` + uptoChargeColumn + ` FROM upto_authorizations WHERE id = ?`,
@@ -54,13 +55,42 @@ func (b *batch) uptoRow(id int64) (*uptoRow, error) {
 	return &r, nil
 }
 
+// exposure is an upto_exposure row as the current batch sees it: read
+// once per batch, moved in memory by the batch's ops, and written once at
+// its end (flushExposure), as accounts are. A batch's claims and captures
+// of one payer then cost one read and one write of its row and of the
+// total's, not one of each per op.
+type exposure struct {
+	open, failed  int64
+	stored, dirty bool
+}
+
 // uptoExposure reads what a payer (or uptoTotal) has at risk.
 func (b *batch) uptoExposure(payer string) (open, failed int64, err error) {
-	err = b.stmt("uptoExposure").QueryRowContext(b.ctx, payer).Scan(&open, &failed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, nil
+	x, err := b.exposureOf(payer)
+	if err != nil {
+		return 0, 0, err
 	}
-	return open, failed, err
+	return x.open, x.failed, nil
+}
+
+func (b *batch) exposureOf(payer string) (*exposure, error) {
+	if x, ok := b.exposures[payer]; ok {
+		return x, nil
+	}
+	x := &exposure{stored: true}
+	err := b.stmt("uptoExposure").QueryRowContext(b.ctx, payer).Scan(&x.open, &x.failed)
+	if errors.Is(err, sql.ErrNoRows) {
+		x.stored, err = false, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("upto exposure of %s: %w", payer, err)
+	}
+	if b.exposures == nil {
+		b.exposures = make(map[string]*exposure, 2)
+	}
+	b.exposures[payer] = x
+	return x, nil
 }
 
 // uptoExpose moves what payer, and all payers, have at risk.
@@ -74,9 +104,6 @@ func (b *batch) uptoExpose(payer string, open, failed int64) error {
 // total's until it settles, so that max_unsettled bounds what payers
 // cycling fresh addresses can be served and never pay (docs/security.md).
 func (b *batch) uptoExposeSplit(payer string, open, totalOpen, failed int64) error {
-	if open == 0 && totalOpen == 0 && failed == 0 {
-		return nil
-	}
 	for _, p := range []string{payer, uptoTotal} {
 		o := open
 		if p == uptoTotal {
@@ -85,22 +112,40 @@ func (b *batch) uptoExposeSplit(payer string, open, totalOpen, failed int64) err
 		if o == 0 && failed == 0 {
 			continue
 		}
-		res, err := b.stmt("uptoExpose").ExecContext(b.ctx, o, failed, p)
-		if err == nil {
-			if n, _ := res.RowsAffected(); n == 0 {
-				_, err = b.stmt("uptoExposeNew").ExecContext(b.ctx, p, o, failed)
-			}
-		}
+		x, err := b.exposureOf(p)
 		if err != nil {
-			return fmt.Errorf("upto exposure of %s: %w", p, err)
+			return err
+		}
+		x.open += o
+		x.failed += failed
+		x.dirty = true
+	}
+	return nil
+}
+
+// flushExposure writes the exposure rows the batch moved; the table's
+// CHECKs (nothing below zero) fail the batch, whose ops are then retried
+// one by one.
+func (b *batch) flushExposure() error {
+	for payer, x := range b.exposures {
+		if !x.dirty {
+			continue
+		}
+		name := "uptoExposeSet"
+		if !x.stored {
+			name = "uptoExposeNew"
+		}
+		if _, err := b.stmt(name).ExecContext(b.ctx, x.open, x.failed, payer); err != nil {
+			return fmt.Errorf("upto exposure of %s: %w", payer, err)
 		}
 	}
 	return nil
 }
 
 // ClaimUpto records a verified authorization, within its limits. Every
-// check reads before anything is written: an answer leaves no write
-// behind in the batch.
+// check reads before anything is written, and the last, a nonce used
+// before, is the insert's own unique index refusing it: an answer leaves
+// no write behind in the batch.
 func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim meter.UptoLimits) error {
 	if a.Key == "" || a.Payer == "" || a.Network == "" || a.Max <= 0 {
 		return fmt.Errorf("claim upto: key, payer, network and a positive max are required")
@@ -112,13 +157,6 @@ func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim 
 				return o, err
 			}
 		}
-		var used int
-		switch err := b.stmt("uptoKeyUsed").QueryRowContext(b.ctx, a.Key).Scan(&used); {
-		case err == nil:
-			return meter.Errorf(meter.ECodePaymentUsed, "this permit's nonce was already used; sign a new one"), nil
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, fmt.Errorf("claim upto: %w", err)
-		}
 		if refused, err := b.uptoLimits(a, lim); refused != nil || err != nil {
 			return refused, err
 		}
@@ -126,8 +164,15 @@ func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim 
 		if err != nil {
 			return nil, err
 		}
+		// The key's unique index finds a used nonce, in the insert's own
+		// descent of it: a failed statement writes nothing, and the
+		// payer's account, if looked up, existed before (its first claim
+		// made it).
 		res, err := b.stmt("uptoClaim").ExecContext(b.ctx, a.Key, a.Network, a.Token, a.Payer, acct, int64(a.Max),
 			a.RequestID, a.Deadline.Unix(), string(a.Payload), string(a.Requirement), now.UnixMilli(), now.UnixMilli())
+		if isConstraint(err, sqlite3.ErrConstraintUnique) {
+			return meter.Errorf(meter.ECodePaymentUsed, "this permit's nonce was already used; sign a new one"), nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("claim upto: %w", err)
 		}
