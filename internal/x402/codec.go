@@ -102,24 +102,26 @@ func DecodePaymentJSON(raw []byte) (*Payment, error) {
 }
 
 func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
-	valid := json.Valid(raw)
-	if !valid || !cleanKeys(raw) { // codec_fast.go
-		if err := checkKeys(raw); err != nil {
-			return nil, Invalid(ReasonInvalidPayload, "payment: %v", err)
-		}
-	}
-	decode := strictJSON
-	if valid { // one JSON value and nothing after it: what strictJSON checks, in one pass
-		decode = json.Unmarshal
-	}
+	return decodePaymentWith(version, raw, true)
+}
+
+// decodePaymentWith is decodePaymentJSON, trying the one-pass decoder of
+// the plain shape first when fast (codec_exact_fast.go).
+func decodePaymentWith(version int, raw []byte, fast bool) (*Payment, error) {
 	p := &Payment{Version: version}
 	var payload ExactPayload
 	var canonical any
 	switch version {
 	case 1:
 		var v PaymentPayloadV1
-		if err := decode(raw, &v); err != nil {
-			return nil, Invalid(ReasonInvalidPayload, "payment header is not an x402 v1 payment: %v", err)
+		if !fast || !fastExactV1(raw, &v) {
+			keys, err := decodeGeneral(raw, &v)
+			if keys != nil {
+				return nil, Invalid(ReasonInvalidPayload, "payment: %v", keys)
+			}
+			if err != nil {
+				return nil, Invalid(ReasonInvalidPayload, "payment header is not an x402 v1 payment: %v", err)
+			}
 		}
 		if v.X402Version != 1 {
 			return nil, Invalid(ReasonInvalidVersion, "%s carries x402Version %d; it must be 1", HeaderPaymentV1, v.X402Version)
@@ -132,8 +134,14 @@ func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 		p.ChainID = id
 	case 2:
 		var v PaymentPayloadV2
-		if err := decode(raw, &v); err != nil {
-			return nil, Invalid(ReasonInvalidPayload, "payment header is not an x402 v2 payment: %v", err)
+		if !fast || !fastExactV2(raw, &v) {
+			keys, err := decodeGeneral(raw, &v)
+			if keys != nil {
+				return nil, Invalid(ReasonInvalidPayload, "payment: %v", keys)
+			}
+			if err != nil {
+				return nil, Invalid(ReasonInvalidPayload, "payment header is not an x402 v2 payment: %v", err)
+			}
 		}
 		if v.X402Version != 2 {
 			return nil, Invalid(ReasonInvalidVersion, "%s carries x402Version %d; it must be 2", HeaderPaymentV2, v.X402Version)
@@ -162,6 +170,22 @@ func decodePaymentJSON(version int, raw []byte) (*Payment, error) {
 	}
 	p.JSON = b
 	return p, nil
+}
+
+// decodeGeneral decodes one JSON object into v. Keys that differ only in
+// case, or repeat, are refused first (keys; cleanKeys, checkKeys), then
+// anything json.Unmarshal refuses and trailing data (err).
+func decodeGeneral(raw []byte, v any) (keys, err error) {
+	valid := json.Valid(raw)
+	if !valid || !cleanKeys(raw) { // codec_fast.go
+		if err := checkKeys(raw); err != nil {
+			return err, nil
+		}
+	}
+	if valid { // one JSON value and nothing after it: what strictJSON checks, in one pass
+		return nil, json.Unmarshal(raw, v)
+	}
+	return nil, strictJSON(raw, v)
 }
 
 func (p *Payment) setAuthorization(e *ExactPayload) error {
