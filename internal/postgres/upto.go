@@ -237,7 +237,9 @@ func (l *Ledger) CaptureUpto(ctx context.Context, id int64, c meter.Charge, amou
 		if amount == 0 {
 			state = meter.UptoReleased
 		}
-		if _, err := tx.Exec(ctx, `UPDATE upto_authorizations SET state = $1, cost = $2, amount = $3, updated_at = $4 WHERE id = $5`,
+		// closed_at marks the final states (migration 0016).
+		if _, err := tx.Exec(ctx, `UPDATE upto_authorizations SET state = $1, cost = $2, amount = $3, updated_at = $4,
+			closed_at = CASE WHEN $1 = 'released' THEN $4::bigint END WHERE id = $5`,
 			string(state), int64(c.Cost), int64(amount), now, id); err != nil {
 			return fmt.Errorf("capture upto %d: %w", id, err)
 		}
@@ -271,7 +273,8 @@ func (l *Ledger) ReleaseUpto(ctx context.Context, id int64) error {
 // hash when txHash is "".
 func setUptoState(ctx context.Context, tx pgx.Tx, id int64, state meter.UptoState, txHash, reason string, now int64) error {
 	_, err := tx.Exec(ctx, `UPDATE upto_authorizations SET state = $1, tx_hash = CASE WHEN $2 = '' THEN tx_hash ELSE $2 END,
-		reason = $3, updated_at = $4 WHERE id = $5`, string(state), txHash, reason, now, id)
+		reason = $3, updated_at = $4, closed_at = CASE WHEN $1 IN ('settled', 'released') THEN $4::bigint ELSE closed_at END
+		WHERE id = $5`, string(state), txHash, reason, now, id)
 	return err
 }
 
@@ -340,7 +343,7 @@ func (l *Ledger) SettleUpto(ctx context.Context, id int64, txHash string) error 
 			return fmt.Errorf("settle upto %d: stored charge: %w", id, err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE upto_authorizations SET state = 'settled', tx_hash = $1, reason = '', settled_at = $2,
-			updated_at = $2 WHERE id = $3`, txHash, now, id); err != nil {
+			updated_at = $2, closed_at = $2 WHERE id = $3`, txHash, now, id); err != nil {
 			return fmt.Errorf("settle upto %d: %w", id, err)
 		}
 		if err := uptoExposeSplit(ctx, tx, r.payer, open, totalOpen, failed); err != nil {

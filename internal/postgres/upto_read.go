@@ -85,9 +85,9 @@ type uptoListing struct {
 // DueUpto lists the settler's work, oldest first. Every instance's
 // settler lists the same rows; BeginUpto gives each to one of them.
 func (l *Ledger) DueUpto(ctx context.Context, staleBefore, retryBefore, now time.Time, limit int) ([]*meter.UptoAuthorization, error) {
-	due, err := l.queryUpto(ctx, `state = 'due'
+	due, err := l.queryUpto(ctx, `closed_at IS NULL AND (state = 'due'
 		OR (state = 'settling' AND updated_at < $1)
-		OR (state = 'failed' AND updated_at < $2 AND deadline > $3)
+		OR (state = 'failed' AND updated_at < $2 AND deadline > $3))
 		ORDER BY updated_at, id LIMIT $4`,
 		staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
 	for _, a := range due {
@@ -131,7 +131,7 @@ func (l *Ledger) BeginUpto(ctx context.Context, id int64) error {
 
 // ClaimedUpto lists the authorizations still claimed, created before.
 func (l *Ledger) ClaimedUpto(ctx context.Context, before time.Time) ([]*meter.UptoAuthorization, error) {
-	return l.queryUpto(ctx, `state = 'claimed' AND created_at < $1 ORDER BY id LIMIT 1000`, before.UnixMilli())
+	return l.queryUpto(ctx, `closed_at IS NULL AND state = 'claimed' AND created_at < $1 ORDER BY id LIMIT 1000`, before.UnixMilli())
 }
 
 // SettledUpto lists settled upto authorizations by id, from the one after
@@ -142,14 +142,14 @@ func (l *Ledger) SettledUpto(ctx context.Context, afterID int64, limit int) ([]*
 
 // FailedUpto lists the failed upto authorizations, for reconcile.
 func (l *Ledger) FailedUpto(ctx context.Context) ([]*meter.UptoAuthorization, error) {
-	return l.queryUpto(ctx, `state = 'failed' ORDER BY id LIMIT 1000`)
+	return l.queryUpto(ctx, `closed_at IS NULL AND state = 'failed' ORDER BY id LIMIT 1000`)
 }
 
 // FindUptoStats counts the authorizations in each unfinished state.
 func (l *Ledger) FindUptoStats(ctx context.Context) (meter.UptoStats, error) {
 	s := meter.UptoStats{Count: map[meter.UptoState]int64{}, Amount: map[meter.UptoState]meter.USDC{}}
 	rows, err := l.pool.Query(ctx, `SELECT state, count(*), COALESCE(SUM(CASE state WHEN 'claimed' THEN max ELSE amount END), 0)::bigint
-		FROM upto_authorizations WHERE state IN ('claimed', 'due', 'settling', 'failed') GROUP BY state`)
+		FROM upto_authorizations WHERE closed_at IS NULL AND state IN ('claimed', 'due', 'settling', 'failed') GROUP BY state`)
 	if err != nil {
 		return s, err
 	}
@@ -192,5 +192,8 @@ func init() {
 			LATERAL (SELECT count(*) AS n FROM entries e WHERE e.ref = 'upto:' || u.key
 				AND ((e.kind = 'payment' AND e.amount = u.amount * 1000) OR (e.kind = 'usage' AND e.amount = -u.amount * 1000))) t
 			WHERE n != CASE u.state WHEN 'settled' THEN 2 ELSE 0 END`},
+		{"upto authorization closed unlike its state (authorization id, 1 if marked open)",
+			`SELECT account_id, id, (closed_at IS NULL)::int FROM upto_authorizations
+			WHERE (closed_at IS NULL) != (state NOT IN ('settled', 'released'))`},
 	}...)
 }

@@ -157,7 +157,8 @@ func TestUpto_IdentifierClaimedOnceAcrossInstances(t *testing.T) {
 }
 
 // Verify recomputes the exposure rows and the entries of settled
-// authorizations, and names what disagrees.
+// authorizations, checks that only final ones are closed (migration
+// 0016), and names what disagrees.
 func TestUpto_VerifyFindsExposureAndBookingOff(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	ss := uptoStoresOn(t, dsn, 1)
@@ -175,6 +176,8 @@ func TestUpto_VerifyFindsExposureAndBookingOff(t *testing.T) {
 	for _, q := range []string{
 		`UPDATE upto_exposure SET open = open + 1, failed = 2 WHERE payer = '*'`,
 		`UPDATE upto_authorizations SET amount = 299 WHERE id = 1`,
+		// Claimed, marked closed: the settler would never see it.
+		fmt.Sprintf(`UPDATE upto_authorizations SET closed_at = 1 WHERE id = %d`, claimed.ID),
 	} {
 		if _, err := pool.Exec(ctx, q); err != nil {
 			t.Fatal(err)
@@ -185,6 +188,7 @@ func TestUpto_VerifyFindsExposureAndBookingOff(t *testing.T) {
 		"account 0: upto exposure differs from its open authorizations (open, recomputed): 701, 700",
 		"account 0: upto failures differ from its failed authorizations (failed, recomputed): 2, 0",
 		fmt.Sprintf("account %d: upto authorization booked unlike its state (authorization id, entries): 1, 0", a.AccountID),
+		fmt.Sprintf("account %d: upto authorization closed unlike its state (authorization id, 1 if marked open): %d, 0", claimed.AccountID, claimed.ID),
 	}
 	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("verify:\n%q (%v)\nwant\n%q", got, err, want)

@@ -26,15 +26,20 @@ var uptoStmtSQL = map[string]string{
 	"uptoClaim": `INSERT INTO upto_authorizations (key, network, token, payer, account_id, max, state, request_id,
 		deadline, payload, requirement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?, ?, ?)`,
 	"uptoSelect": `SELECT key, state, payer, account_id, max, amount, ` + uptoChargeColumn + ` FROM upto_authorizations WHERE id = ?`,
-	"uptoCapture": `UPDATE upto_authorizations SET state = ?, cost = ?, amount = ?, updated_at = ?
+	// A capture names neither closed_at nor created_at, so no index of
+	// the row is rewritten (migration 0016); one of nothing is final.
+	"uptoCapture": `UPDATE upto_authorizations SET state = 'due', cost = ?, amount = ?, updated_at = ?
+		WHERE id = ? AND state = 'claimed'`,
+	"uptoCaptureNothing": `UPDATE upto_authorizations SET state = 'released', cost = ?, amount = ?, updated_at = ?, closed_at = ?
 		WHERE id = ? AND state = 'claimed'`,
 	"uptoCharge": `INSERT INTO upto_charges (upto_id, charge) VALUES (?, ?)`,
-	"uptoState": `UPDATE upto_authorizations SET state = ?, tx_hash = CASE WHEN ? = '' THEN tx_hash ELSE ? END,
-		reason = ?, updated_at = ? WHERE id = ?`,
+	"uptoState": `UPDATE upto_authorizations SET state = ?1, tx_hash = CASE WHEN ?2 = '' THEN tx_hash ELSE ?2 END,
+		reason = ?3, updated_at = ?4, closed_at = CASE WHEN ?1 IN ('settled', 'released') THEN ?4 ELSE closed_at END
+		WHERE id = ?5`,
 	"uptoBegin": `UPDATE upto_authorizations SET state = CASE state WHEN 'failed' THEN 'failed' ELSE 'settling' END,
 		attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('due', 'settling', 'failed')`,
-	"uptoSettle": `UPDATE upto_authorizations SET state = 'settled', tx_hash = ?, reason = '', settled_at = ?, updated_at = ?
-		WHERE id = ?`,
+	"uptoSettle": `UPDATE upto_authorizations SET state = 'settled', tx_hash = ?1, reason = '', settled_at = ?2, updated_at = ?2,
+		closed_at = ?2 WHERE id = ?3`,
 }
 
 // uptoRow is what the writer reads of an authorization before moving it.
@@ -258,11 +263,12 @@ func (l *Ledger) CaptureUpto(ctx context.Context, id int64, c meter.Charge, amou
 		if int64(amount) > r.max {
 			return nil, fmt.Errorf("capture upto %d: amount %d above the authorized %d", id, amount, r.max)
 		}
-		state := meter.UptoDue
-		if amount == 0 {
-			state = meter.UptoReleased
+		if amount > 0 {
+			_, err = b.stmt("uptoCapture").ExecContext(b.ctx, int64(c.Cost), int64(amount), now, id)
+		} else { // nothing to settle: released, final
+			_, err = b.stmt("uptoCaptureNothing").ExecContext(b.ctx, int64(c.Cost), int64(amount), now, now, id)
 		}
-		if _, err := b.stmt("uptoCapture").ExecContext(b.ctx, string(state), int64(c.Cost), int64(amount), now, id); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("capture upto %d: %w", id, err)
 		}
 		if _, err := b.stmt("uptoCharge").ExecContext(b.ctx, id, string(charge)); err != nil {
@@ -290,7 +296,7 @@ func (l *Ledger) ReleaseUpto(ctx context.Context, id int64) error {
 		if r.state != string(meter.UptoClaimed) {
 			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s, not claimed", id, r.state), nil
 		}
-		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(meter.UptoReleased), "", "", "", now, id); err != nil {
+		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(meter.UptoReleased), "", "", now, id); err != nil {
 			return nil, fmt.Errorf("release upto %d: %w", id, err)
 		}
 		return nil, b.uptoExpose(r.payer, -r.max, 0)
@@ -320,7 +326,7 @@ func (l *Ledger) MarkUpto(ctx context.Context, id int64, state meter.UptoState, 
 		default:
 			return meter.Errorf(meter.ECodeConflict, "upto authorization %d is %s; it cannot become %s", id, from, to), nil
 		}
-		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(to), txHash, txHash, reason, now, id); err != nil {
+		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(to), txHash, reason, now, id); err != nil {
 			return nil, fmt.Errorf("mark upto %d: %w", id, err)
 		}
 		if failed == 1 {
@@ -382,7 +388,7 @@ func (l *Ledger) SettleUpto(ctx context.Context, id int64, txHash string) error 
 		if err := b.creditEntry(r.accountID, meter.EntryUsage, -paid, ref, usage, now); err != nil {
 			return nil, err
 		}
-		if _, err := b.stmt("uptoSettle").ExecContext(b.ctx, txHash, now, now, id); err != nil {
+		if _, err := b.stmt("uptoSettle").ExecContext(b.ctx, txHash, now, id); err != nil {
 			return nil, fmt.Errorf("settle upto %d: %w", id, err)
 		}
 		return nil, b.uptoExposeSplit(r.payer, open, totalOpen, failed)

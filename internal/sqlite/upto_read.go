@@ -70,16 +70,16 @@ func (l *Ledger) FindUpto(ctx context.Context, id int64) (*meter.UptoAuthorizati
 
 // DueUpto lists the settler's work, oldest first.
 func (l *Ledger) DueUpto(ctx context.Context, staleBefore, retryBefore, now time.Time, limit int) ([]*meter.UptoAuthorization, error) {
-	return l.queryUpto(ctx, `state = 'due'
+	return l.queryUpto(ctx, `closed_at IS NULL AND (state = 'due'
 		OR (state = 'settling' AND updated_at < ?)
-		OR (state = 'failed' AND updated_at < ? AND deadline > ?)
+		OR (state = 'failed' AND updated_at < ? AND deadline > ?))
 		ORDER BY updated_at, id LIMIT ?`,
 		staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
 }
 
 // ClaimedUpto lists the authorizations still claimed, created before.
 func (l *Ledger) ClaimedUpto(ctx context.Context, before time.Time) ([]*meter.UptoAuthorization, error) {
-	return l.queryUpto(ctx, `state = 'claimed' AND created_at < ? ORDER BY id LIMIT 1000`, before.UnixMilli())
+	return l.queryUpto(ctx, `closed_at IS NULL AND state = 'claimed' AND created_at < ? ORDER BY id LIMIT 1000`, before.UnixMilli())
 }
 
 // SettledUpto lists settled upto authorizations by id, from the one after
@@ -90,14 +90,14 @@ func (l *Ledger) SettledUpto(ctx context.Context, afterID int64, limit int) ([]*
 
 // FailedUpto lists the failed upto authorizations, for reconcile.
 func (l *Ledger) FailedUpto(ctx context.Context) ([]*meter.UptoAuthorization, error) {
-	return l.queryUpto(ctx, `state = 'failed' ORDER BY id LIMIT 1000`)
+	return l.queryUpto(ctx, `closed_at IS NULL AND state = 'failed' ORDER BY id LIMIT 1000`)
 }
 
 // FindUptoStats counts the authorizations in each unfinished state.
 func (l *Ledger) FindUptoStats(ctx context.Context) (meter.UptoStats, error) {
 	s := meter.UptoStats{Count: map[meter.UptoState]int64{}, Amount: map[meter.UptoState]meter.USDC{}}
 	rows, err := l.db.read.QueryContext(ctx, `SELECT state, count(*), COALESCE(SUM(CASE state WHEN 'claimed' THEN max ELSE amount END), 0)
-		FROM upto_authorizations WHERE state IN ('claimed', 'due', 'settling', 'failed') GROUP BY state`)
+		FROM upto_authorizations WHERE closed_at IS NULL AND state IN ('claimed', 'due', 'settling', 'failed') GROUP BY state`)
 	if err != nil {
 		return s, err
 	}
@@ -134,4 +134,9 @@ var uptoChecks = []struct {
 		`SELECT u.account_id, u.id, (SELECT count(*) FROM entries e WHERE e.ref = 'upto:' || u.key
 		   AND ((e.kind = 'payment' AND e.amount = u.amount * 1000) OR (e.kind = 'usage' AND e.amount = -u.amount * 1000))) AS n
 		 FROM upto_authorizations u WHERE n != CASE u.state WHEN 'settled' THEN 2 ELSE 0 END`},
+	// An open authorization marked closed would be hidden from the
+	// settler (migration 0016): never settled, never refused.
+	{"upto authorization closed unlike its state (authorization id, 1 if marked open)",
+		`SELECT account_id, id, closed_at IS NULL FROM upto_authorizations
+		 WHERE (closed_at IS NULL) != (state NOT IN ('settled', 'released'))`},
 }
