@@ -124,15 +124,9 @@ func DecodeSIWX(header string) (*SIWXPayload, error) {
 	if err != nil {
 		return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not base64", HeaderSIWX)
 	}
-	if err := checkSIWXKeys(raw); err != nil {
-		return nil, InvalidSIWX(ReasonSIWXPayload, "%s: %v", HeaderSIWX, err)
-	}
-	var p SIWXPayload
-	if !decodeSIWXFast(raw, &p) { // ext_siwx_fast.go; anything else as encoding/json reads it
-		p = SIWXPayload{}
-		if err := json.Unmarshal(raw, &p); err != nil { // one value: checkSIWXKeys saw json.Valid
-			return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not a sign-in-with-x proof: %v", HeaderSIWX, err)
-		}
+	p, err := decodeSIWXJSON(raw, true)
+	if err != nil {
+		return nil, err
 	}
 	for _, f := range []struct{ name, v string }{{"domain", p.Domain}, {"address", p.Address}, {"uri", p.URI},
 		{"version", p.Version}, {"chainId", p.ChainID}, {"type", p.Type}, {"nonce", p.Nonce},
@@ -143,6 +137,27 @@ func DecodeSIWX(header string) (*SIWXPayload, error) {
 	}
 	if p.SignatureScheme != nil && !siwxSchemes[*p.SignatureScheme] {
 		return nil, InvalidSIWX(ReasonSIWXPayload, "signatureScheme %q is not one of eip191, eip1271, eip6492, siws", *p.SignatureScheme)
+	}
+	return p, nil
+}
+
+// decodeSIWXJSON decodes a proof's JSON: by the strict one-pass decoder
+// when strict and it takes it, else checked (checkSIWXKeys) and decoded as
+// encoding/json reads it (ext_siwx_fast.go).
+func decodeSIWXJSON(raw []byte, strict bool) (*SIWXPayload, error) {
+	var p SIWXPayload
+	if strict && siwxStrictFast(raw, &p) {
+		return &p, nil
+	}
+	p = SIWXPayload{}
+	if err := checkSIWXKeys(raw); err != nil {
+		return nil, InvalidSIWX(ReasonSIWXPayload, "%s: %v", HeaderSIWX, err)
+	}
+	if !decodeSIWXFast(raw, &p) {
+		p = SIWXPayload{}
+		if err := json.Unmarshal(raw, &p); err != nil { // one value: checkSIWXKeys saw json.Valid
+			return nil, InvalidSIWX(ReasonSIWXPayload, "%s is not a sign-in-with-x proof: %v", HeaderSIWX, err)
+		}
 	}
 	return &p, nil
 }

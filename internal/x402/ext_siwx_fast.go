@@ -134,3 +134,80 @@ func plainString(raw []byte, i int) (string, int, bool) {
 	}
 	return string(v), end, true
 }
+
+// siwxStrictFast decodes raw in the plainest shape, needing no check
+// before it: one object whose keys are payload fields spelled exactly,
+// each at most once, whose values are strings of printable ASCII without
+// escapes (resources an array of them), and nothing after it. What it
+// accepts, checkSIWXKeys passes and json.Unmarshal decodes to the same
+// payload (TestDecodeSIWXStrictEqualsChecked); anything else it leaves,
+// deciding nothing, to the checked path. It spares a proof in the shape
+// clients send the key check's pass over the document.
+func siwxStrictFast(raw []byte, p *SIWXPayload) bool {
+	s := &jscan{b: raw}
+	ok := s.object(siwxFields, func(k int) bool {
+		switch key := siwxFields[k]; key {
+		case "resources":
+			return s.strings(&p.Resources)
+		case "statement", "expirationTime", "notBefore", "requestId", "signatureScheme":
+			v, ok := s.str()
+			*optionalField(key, p) = &v
+			return ok
+		default:
+			v, ok := s.str()
+			*requiredField(key, p) = v
+			return ok
+		}
+	})
+	s.ws()
+	return ok && s.i == len(raw)
+}
+
+// requiredField is the string field named key, one of the required ones.
+func requiredField(key string, p *SIWXPayload) *string {
+	switch key {
+	case "domain":
+		return &p.Domain
+	case "address":
+		return &p.Address
+	case "uri":
+		return &p.URI
+	case "version":
+		return &p.Version
+	case "chainId":
+		return &p.ChainID
+	case "type":
+		return &p.Type
+	case "nonce":
+		return &p.Nonce
+	case "issuedAt":
+		return &p.IssuedAt
+	}
+	return &p.Signature
+}
+
+// strings reads an array of jscan strings into a new slice, empty for [],
+// as json.Unmarshal does.
+func (s *jscan) strings(dst *[]string) bool {
+	if !s.lit('[') {
+		return false
+	}
+	out := []string{}
+	if !s.lit(']') {
+		for {
+			v, ok := s.str()
+			if !ok {
+				return false
+			}
+			out = append(out, v)
+			if s.lit(']') {
+				break
+			}
+			if !s.lit(',') {
+				return false
+			}
+		}
+	}
+	*dst = out
+	return true
+}
