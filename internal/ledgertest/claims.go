@@ -21,6 +21,7 @@ var claimTests = []test{
 	{"WalletMessageAcceptedOnce", testWalletMessageAcceptedOnce},
 	{"SIWXNonceClaimedOnce", testSIWXNonceClaimedOnce},
 	{"UptoClaimedOnce", testUptoClaimedOnce},
+	{"UptoReplayAtCapAnsweredAsUsed", testUptoReplayAtCapAnsweredAsUsed},
 	{"LazySettlementAppliedOnce", testLazySettlementAppliedOnce},
 	{"RevokedKeyRefused", testRevokedKeyRefused},
 }
@@ -406,6 +407,29 @@ func testLazySettlementAppliedOnce(t *testing.T, d *db) {
 	}
 	if c, metered, err := s.PaymentCharge(ctx, p.ID); err != nil || !metered || c != cost {
 		t.Fatalf("payment charge %s metered=%v (%v), want 0.002 metered", c, metered, err)
+	}
+	mustVerify(t, s)
+}
+
+// A permit replayed by a payer whose claims fill its cap is answered as
+// used (409), not as the cap (429, whose Retry-After asks for the same
+// permit again), on every engine.
+func testUptoReplayAtCapAnsweredAsUsed(t *testing.T, d *db) {
+	s := d.instances(t, 1)[0]
+	a := uptoAuth(payer2, 5000)
+	if err := s.ClaimUpto(ctx, a, roomy); err != nil {
+		t.Fatal(err)
+	}
+	full := roomy
+	full.PerPayer = 5000 // the claim above fills it
+	replay := *a
+	if err := s.ClaimUpto(ctx, &replay, full); meter.ErrorCode(err) != meter.ECodePaymentUsed {
+		t.Fatalf("replay at the cap: %v, want %s", err, meter.ECodePaymentUsed)
+	}
+	fresh := uptoAuth(payer2, 5000)
+	fresh.Key = "eip155:84532/permit2/" + payer2 + "/2"
+	if err := s.ClaimUpto(ctx, fresh, full); meter.ErrorCode(err) != meter.ECodeUptoLimitReached {
+		t.Fatalf("a new permit at the cap: %v, want %s", err, meter.ECodeUptoLimitReached)
 	}
 	mustVerify(t, s)
 }

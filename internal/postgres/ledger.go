@@ -506,6 +506,10 @@ func (l *Ledger) purge(ctx context.Context, now time.Time) error {
 		{`DELETE FROM siwe_nonces WHERE expires_at <= $1`, ms},
 		{`DELETE FROM free_grants WHERE day < $1`, ms/(24*60*60*1000) - 1},
 		{`DELETE FROM sessions WHERE expires_at <= $1`, ms - sessionRetention.Milliseconds()},
+		// Authorizations finished by an instance older than migration
+		// 0016 (a rolling deploy) are closed here.
+		{`UPDATE upto_authorizations SET closed_at = updated_at
+			WHERE closed_at IS NULL AND state IN ('settled', 'released') AND $1::bigint > 0`, ms},
 	} {
 		if _, err := l.pool.Exec(ctx, q.sql, q.arg); err != nil {
 			return err

@@ -471,7 +471,7 @@ func (b *batch) expire(o *op) error {
 		}
 		o.n++
 	}
-	for _, purge := range []string{"purgeMessages", "purgeLegacyMessages", "purgeSIWXNonces", "purgeLegacySIWXNonces"} {
+	for _, purge := range []string{"purgeMessages", "purgeLegacyMessages", "purgeSIWXNonces", "purgeLegacySIWXNonces", "closeFinishedUpto"} {
 		if _, err := b.stmt(purge).ExecContext(b.ctx, o.now); err != nil {
 			return fmt.Errorf("purge expired replay records (%s): %w", purge, err)
 		}

@@ -48,6 +48,10 @@ var stmtSQL = map[string]string{
 	"selectApply":   `SELECT key, amount, purpose, state, COALESCE(account_id, 0), applied_at FROM payments WHERE id = ?`,
 	"applyPayment":  `UPDATE payments SET applied_at = ? WHERE id = ?`,
 	"purgeSessions": `DELETE FROM sessions WHERE expires_at <= ?`,
+	// Authorizations finished by a binary older than migration 0016 (one
+	// still running beside the migrated file) are closed here.
+	"closeFinishedUpto": `UPDATE upto_authorizations SET closed_at = updated_at
+		WHERE closed_at IS NULL AND state IN ('settled', 'released') AND ? > 0`,
 	// sign-in-with-x nonces (siwx.go).
 	"claimSIWXNonce":        claimSIWXNonceSQL,
 	"purgeSIWXNonces":       `DELETE FROM siwx_claims WHERE expires_at <= ?`,

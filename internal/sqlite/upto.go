@@ -18,6 +18,7 @@ const uptoTotal = "*"
 
 // uptoStmtSQL are the writer's statements of upto (migration 0010).
 var uptoStmtSQL = map[string]string{
+	"uptoKeyUsed":  `SELECT 1 FROM upto_authorizations WHERE key = ?`,
 	"uptoExposure": `SELECT open, failed FROM upto_exposure WHERE payer = ?`,
 	// The batch's final figures (flushExposure); the writer's transaction
 	// is the only one writing.
@@ -147,10 +148,22 @@ func (b *batch) flushExposure() error {
 	return nil
 }
 
+func usedPermit() error {
+	return meter.Errorf(meter.ECodePaymentUsed, "this permit's nonce was already used; sign a new one")
+}
+
+// uptoKeyUsed reports whether an authorization holds key; an error
+// reading counts as not, leaving the claim's own refusal to stand.
+func (b *batch) uptoKeyUsed(key string) bool {
+	var one int
+	return b.stmt("uptoKeyUsed").QueryRowContext(b.ctx, key).Scan(&one) == nil
+}
+
 // ClaimUpto records a verified authorization, within its limits. Every
 // check reads before anything is written, and the last, a nonce used
-// before, is the insert's own unique index refusing it: an answer leaves
-// no write behind in the batch.
+// before, is the insert's own unique index refusing it (a refusal for a
+// cap looks the nonce up first, so that a replay is answered as one, as
+// on PostgreSQL): an answer leaves no write behind in the batch.
 func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim meter.UptoLimits) error {
 	if a.Key == "" || a.Payer == "" || a.Network == "" || a.Max <= 0 {
 		return fmt.Errorf("claim upto: key, payer, network and a positive max are required")
@@ -163,9 +176,14 @@ func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim 
 			}
 		}
 		if refused, err := b.uptoLimits(a, lim); refused != nil || err != nil {
+			// A permit replayed by a payer at its cap is told it was used,
+			// not to retry it: the lookup the usual claim does without.
+			if err == nil && b.uptoKeyUsed(a.Key) {
+				return usedPermit(), nil
+			}
 			return refused, err
 		}
-		acct, _, err := b.walletAccountID(a.Payer, now.UnixMilli())
+		acct, created, err := b.walletAccountID(a.Payer, now.UnixMilli())
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +194,10 @@ func (l *Ledger) ClaimUpto(ctx context.Context, a *meter.UptoAuthorization, lim 
 		res, err := b.stmt("uptoClaim").ExecContext(b.ctx, a.Key, a.Network, a.Token, a.Payer, acct, int64(a.Max),
 			a.RequestID, a.Deadline.Unix(), string(a.Payload), string(a.Requirement), now.UnixMilli(), now.UnixMilli())
 		if isConstraint(err, sqlite3.ErrConstraintUnique) {
-			return meter.Errorf(meter.ECodePaymentUsed, "this permit's nonce was already used; sign a new one"), nil
+			if created { // a key is the payer's own, so its account exists: fail the batch rather than keep a write behind an answer
+				return nil, fmt.Errorf("claim upto: key %s used, yet its payer's account was new", a.Key)
+			}
+			return usedPermit(), nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("claim upto: %w", err)

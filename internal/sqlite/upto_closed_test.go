@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,4 +86,49 @@ func TestMigration0016_ClosesTheFinalOnes(t *testing.T) {
 			t.Errorf("%s: closed_at %s, want %s (its updated_at)", state, got, want)
 		}
 	}
+}
+
+// An authorization finished by a binary older than migration 0016 (its
+// final move leaves closed_at unset) is closed by the next sweep.
+func TestUpto_SweepClosesWhatAnOlderBinaryFinished(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	l := MustOpenLedger(t, db)
+	a := uptoAuth(uptoPayer, 5000)
+	mustClaimUpto(t, l, a, roomy)
+	if err := l.ReleaseUpto(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(`UPDATE upto_authorizations SET closed_at = NULL WHERE id = ?`, a.ID); err != nil { // as the old binary left it
+		t.Fatal(err)
+	}
+	if _, err := l.ReleaseExpired(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if open := db.Count(t, `SELECT count(*) FROM upto_authorizations WHERE closed_at IS NULL`); open != 0 {
+		t.Fatalf("%d finished authorizations still open after the sweep", open)
+	}
+	mustVerify(t, l)
+}
+
+// A refused claim leaves no write behind: a key used before, claimed for
+// a payer new to the ledger (impossible from x402, whose key names the
+// payer), fails rather than keep the new payer's account.
+func TestUpto_UsedKeyOfANewPayerKeepsNoAccount(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	l := MustOpenLedger(t, db)
+	a := uptoAuth(uptoPayer, 5000)
+	mustClaimUpto(t, l, a, roomy)
+	const stranger = "0x0000000000000000000000000000000000000B0b"
+	b := uptoAuth(stranger, 5000)
+	b.Key = a.Key
+	var answer *meter.Error
+	if err := l.ClaimUpto(ctx, b, roomy); err == nil || errors.As(err, &answer) {
+		t.Fatalf("claim of a used key for a new payer: %v, want an internal error", err)
+	}
+	if n := db.Count(t, `SELECT count(*) FROM accounts WHERE address = ?`, stranger); n != 0 {
+		t.Fatalf("%d accounts of the new payer kept behind the refusal", n)
+	}
+	mustVerify(t, l)
 }
