@@ -129,86 +129,98 @@ func BenchmarkLoad(b *testing.B) {
 	only := os.Getenv("PMBENCH_ONLY")
 	b.ResetTimer()
 	for _, conns := range []int{64, 256} {
-		rps := map[string]float64{}
-		cpuPer := map[string]float64{}
-		// The unit of a paid path's extra CPU: one secp256k1 recovery, the
-		// least a signed request can cost over an API key, measured in the
-		// same run around each paid target (docs/design.md §8).
-		units := map[string]float64{}
-		for _, t := range targets {
-			if only != "" && !slices.Contains(strings.Split(only, ","), t.name) {
-				continue
-			}
-			opts := loadtest.Options{Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second}
-			if t.name == "wallet" {
-				// Each signed request may be used once: sign enough of them up front.
-				t.target.Variants = signedVariants(b, walletKey, (seconds+1)*12_000)
-				opts.MaxRequests = int64(len(t.target.Variants))
-			}
-			if t.name == "siwx" {
-				// Each proof signs a nonce of its own, issued by a 402.
-				t.target.Variants = siwxVariants(b, siwxKey, t.target.URL, body, (seconds+1)*8_000)
-				opts.MaxRequests = int64(len(t.target.Variants))
-			}
-			if t.name == "x402" {
-				// Each payment authorization pays once: sign enough up front.
-				t.target.Variants = paymentVariants(b, payerKey, quote, (seconds+1)*6_000)
-				opts.MaxRequests = int64(len(t.target.Variants))
-			}
-			// The CPU time of the process serving the target, and of the
-			// upstream, over the run (warmup included).
-			server := map[string]string{"direct": "upstream", "barehop": "barehop"}[t.name]
-			if server == "" && t.name != "nginx" {
-				server = "paymeter"
-			}
-			cpu0, upCPU0 := cpuTime(rolePID[server]), cpuTime(rolePID["upstream"])
-			busy0, total0 := boxTime()
-			before := ledgerStats(b, paymeterAddr)
-			var res loadtest.Result
-			run := func() { res, err = loadtest.Run(context.Background(), t.target, opts) }
-			if t.name == "wallet" || t.name == "x402" || t.name == "siwx" {
-				units[t.name] = unitAround(b, run)
-				b.ReportMetric(units[t.name], fmt.Sprintf("%s-c%d-recovery-cpu-µs", t.name, conns))
-			} else {
-				run()
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			after := ledgerStats(b, paymeterAddr)
-			// Requests over the whole run, at the measured rate.
-			served := res.RPS * (opts.Warmup + opts.Duration).Seconds()
-			cpu, upCPU := cpuTime(rolePID[server])-cpu0, cpuTime(rolePID["upstream"])-upCPU0
-			busy1, total1 := boxTime()
-			if res.Errors > 0 {
-				b.Fatalf("%s: %d errors (statuses %v)", t.name, res.Errors, res.Statuses)
-			}
-			rps[t.name] = res.RPS
-			fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n", conns, t.name, res)
-			if server != "" && cpu > 0 {
-				line := fmt.Sprintf("%s %.0f µs/req", server, float64(cpu.Microseconds())/served)
-				if server != "upstream" {
-					line += fmt.Sprintf(", upstream %.0f µs/req", float64(upCPU.Microseconds())/served)
+		var rounds []roundFigures
+		for round := range benchRounds() {
+			rps := map[string]float64{}
+			cpuPer := map[string]float64{}
+			// The unit of a paid path's extra CPU: one secp256k1 recovery, the
+			// least a signed request can cost over an API key, measured in the
+			// same run around each paid target (docs/design.md §8).
+			units := map[string]float64{}
+			fmt.Fprintf(os.Stdout, "load c=%d, round %d\n", conns, round+1)
+			for _, t := range targets {
+				if only != "" && !slices.Contains(strings.Split(only, ","), t.name) {
+					continue
 				}
-				fmt.Fprintf(os.Stdout, "           cpu: %s, machine %.0f%% busy\n", line,
-					100*float64(busy1-busy0)/float64(max(total1-total0, 1)))
-				b.ReportMetric(float64(cpu.Microseconds())/served, fmt.Sprintf("%s-c%d-cpu-µs/req", t.name, conns))
-				cpuPer[t.name] = float64(cpu.Microseconds()) / served
+				opts := loadtest.Options{Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second}
+				if t.name == "wallet" {
+					// Each signed request may be used once: sign enough of them up front.
+					t.target.Variants = signedVariants(b, walletKey, (seconds+1)*12_000)
+					opts.MaxRequests = int64(len(t.target.Variants))
+				}
+				if t.name == "siwx" {
+					// Each proof signs a nonce of its own, issued by a 402.
+					t.target.Variants = siwxVariants(b, siwxKey, t.target.URL, body, (seconds+1)*8_000)
+					opts.MaxRequests = int64(len(t.target.Variants))
+				}
+				if t.name == "x402" {
+					// Each payment authorization pays once: sign enough up front.
+					t.target.Variants = paymentVariants(b, payerKey, quote, (seconds+1)*6_000)
+					opts.MaxRequests = int64(len(t.target.Variants))
+				}
+				// The CPU time of the process serving the target, and of the
+				// upstream, over the run (warmup included).
+				server := map[string]string{"direct": "upstream", "barehop": "barehop"}[t.name]
+				if server == "" && t.name != "nginx" {
+					server = "paymeter"
+				}
+				cpu0, upCPU0 := cpuTime(rolePID[server]), cpuTime(rolePID["upstream"])
+				busy0, total0 := boxTime()
+				before := ledgerStats(b, paymeterAddr)
+				var res loadtest.Result
+				run := func() { res, err = loadtest.Run(context.Background(), t.target, opts) }
+				unitLine := ""
+				if t.name == "wallet" || t.name == "x402" || t.name == "siwx" {
+					units[t.name], unitLine = unitAround(b, run)
+				} else {
+					run()
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				after := ledgerStats(b, paymeterAddr)
+				// Requests over the whole run, at the measured rate.
+				served := res.RPS * (opts.Warmup + opts.Duration).Seconds()
+				cpu, upCPU := cpuTime(rolePID[server])-cpu0, cpuTime(rolePID["upstream"])-upCPU0
+				busy1, total1 := boxTime()
+				if res.Errors > 0 {
+					b.Fatalf("%s: %d errors (statuses %v)", t.name, res.Errors, res.Statuses)
+				}
+				rps[t.name] = res.RPS
+				fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n%s", conns, t.name, res, unitLine)
+				if server != "" && cpu > 0 {
+					line := fmt.Sprintf("%s %.0f µs/req", server, float64(cpu.Microseconds())/served)
+					if server != "upstream" {
+						line += fmt.Sprintf(", upstream %.0f µs/req", float64(upCPU.Microseconds())/served)
+					}
+					fmt.Fprintf(os.Stdout, "           cpu: %s, machine %.0f%% busy\n", line,
+						100*float64(busy1-busy0)/float64(max(total1-total0, 1)))
+					cpuPer[t.name] = float64(cpu.Microseconds()) / served
+				}
+				if d := after.sub(before); d.commits > 0 {
+					fmt.Fprintf(os.Stdout, "           ledger: %s\n", d)
+				}
+				if round == 0 {
+					b.ReportMetric(float64(res.P99.Microseconds()), fmt.Sprintf("%s-c%d-p99-µs", t.name, conns))
+				}
 			}
-			if d := after.sub(before); d.commits > 0 {
-				fmt.Fprintf(os.Stdout, "           ledger: %s\n", d)
-			}
-			b.ReportMetric(res.RPS, fmt.Sprintf("%s-c%d-req/s", t.name, conns))
-			b.ReportMetric(float64(res.P99.Microseconds()), fmt.Sprintf("%s-c%d-p99-µs", t.name, conns))
+			rounds = append(rounds, roundFigures{rps: rps, cpu: cpuPer, unit: units})
 		}
-		fmt.Fprintf(os.Stdout, "load c=%-3d ratios: barehop/direct %.2f  paymeter/barehop %.2f  paymeter/direct %.2f  wallet/paymeter %.2f  x402/paymeter %.2f  siwx/paymeter %.2f",
-			conns, rps["barehop"]/rps["direct"], rps["paymeter"]/rps["barehop"], rps["paymeter"]/rps["direct"], rps["wallet"]/rps["paymeter"],
+		rps := medianRPS(rounds)
+		for name, v := range rps {
+			b.ReportMetric(v, fmt.Sprintf("%s-c%d-req/s", name, conns))
+		}
+		for name, v := range medianOf(rounds, func(r roundFigures) map[string]float64 { return r.cpu }) {
+			b.ReportMetric(v, fmt.Sprintf("%s-c%d-cpu-µs/req", name, conns))
+		}
+		fmt.Fprintf(os.Stdout, "load c=%-3d ratios (median req/s of %d rounds): barehop/direct %.2f  paymeter/barehop %.2f  paymeter/direct %.2f  wallet/paymeter %.2f  x402/paymeter %.2f  siwx/paymeter %.2f",
+			conns, len(rounds), rps["barehop"]/rps["direct"], rps["paymeter"]/rps["barehop"], rps["paymeter"]/rps["direct"], rps["wallet"]/rps["paymeter"],
 			rps["x402"]/rps["paymeter"], rps["siwx"]/rps["paymeter"])
 		if rps["nginx"] > 0 {
 			fmt.Fprintf(os.Stdout, "  nginx/direct %.2f", rps["nginx"]/rps["direct"])
 		}
 		fmt.Fprintln(os.Stdout)
-		printExtraCPU(b, conns, units, cpuPer, rps)
+		printExtraCPU(b, conns, rounds)
 		b.ReportMetric(rps["paymeter"]/rps["barehop"], fmt.Sprintf("paymeter/barehop-c%d", conns))
 	}
 	b.StopTimer()
@@ -269,33 +281,89 @@ func recoveryCPU(b *testing.B) float64 {
 }
 
 // unitAround runs one target between two measures of the recovery unit
-// and returns the mean of both.
-func unitAround(b *testing.B, run func()) float64 {
+// and returns the mean of both, and a line saying them.
+func unitAround(b *testing.B, run func()) (float64, string) {
 	before := recoveryCPU(b)
 	run()
 	after := recoveryCPU(b)
-	fmt.Fprintf(os.Stdout, "           recovery unit: %.1f µs before, %.1f µs after\n", before, after)
-	return (before + after) / 2
+	return (before + after) / 2, fmt.Sprintf("           recovery unit: %.1f µs before, %.1f µs after\n", before, after)
+}
+
+// benchRounds is how often each target is run, in turn with the others
+// (PMBENCH_ROUNDS, default 3): a paid path's extra CPU is taken against
+// the API key's in the same round, and the figures are the rounds'
+// medians, so that the machine's drift within a run cancels out.
+func benchRounds() int {
+	n := 3
+	if s := os.Getenv("PMBENCH_ROUNDS"); s != "" {
+		fmt.Sscan(s, &n)
+	}
+	return max(n, 1)
+}
+
+// roundFigures are one round's measures, by target: req/s, CPU µs per
+// request, and the recovery unit around each paid target.
+type roundFigures struct{ rps, cpu, unit map[string]float64 }
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// medianRPS is each target's median req/s over the rounds.
+func medianRPS(rounds []roundFigures) map[string]float64 {
+	return medianOf(rounds, func(r roundFigures) map[string]float64 { return r.rps })
+}
+
+// medianOf is each target's median of one measure over the rounds.
+func medianOf(rounds []roundFigures, measure func(roundFigures) map[string]float64) map[string]float64 {
+	all := map[string][]float64{}
+	for _, r := range rounds {
+		for name, v := range measure(r) {
+			all[name] = append(all[name], v)
+		}
+	}
+	out := map[string]float64{}
+	for name, vs := range all {
+		out[name] = median(vs)
+	}
+	return out
 }
 
 // printExtraCPU reports each paid path's CPU per request over the API-key
-// path ("paymeter"), in µs and in recoveries, beside its req/s ratio.
-// Each target's unit is units[name], measured around its run.
-func printExtraCPU(b *testing.B, conns int, units, cpuPer, rps map[string]float64) {
-	base, ok := cpuPer["paymeter"]
-	if !ok {
-		return
-	}
+// path ("paymeter") of the same round, in µs and in that round's
+// recoveries, and their medians over the rounds, beside the req/s ratio.
+func printExtraCPU(b *testing.B, conns int, rounds []roundFigures) {
 	for _, name := range []string{"wallet", "x402", "upto", "siwx"} {
-		cpu, ok := cpuPer[name]
-		unit := units[name]
-		if !ok || unit <= 0 {
+		var extras, multiples, ratios []float64
+		for _, r := range rounds {
+			cpu, ok := r.cpu[name]
+			base, okBase := r.cpu["paymeter"]
+			if !ok || !okBase || r.unit[name] <= 0 {
+				continue
+			}
+			extras = append(extras, cpu-base)
+			multiples = append(multiples, (cpu-base)/r.unit[name])
+			ratios = append(ratios, r.rps[name]/r.rps["paymeter"])
+		}
+		if len(extras) == 0 {
 			continue
 		}
-		extra := cpu - base
-		fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %.0f µs/req, %+.0f µs over the API key = %.2f recoveries of %.1f µs; %.2f of its req/s\n",
-			conns, name, cpu, extra, extra/unit, unit, rps[name]/rps["paymeter"])
-		b.ReportMetric(extra/unit, fmt.Sprintf("%s-c%d-extra-recoveries", name, conns))
+		each := make([]string, len(multiples))
+		for i, m := range multiples {
+			each[i] = fmt.Sprintf("%.2f", m)
+		}
+		fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %+.0f µs over the API key = %.2f recoveries (median of rounds: %s); %.2f of its req/s\n",
+			conns, name, median(extras), median(multiples), strings.Join(each, ", "), median(ratios))
+		b.ReportMetric(median(multiples), fmt.Sprintf("%s-c%d-extra-recoveries", name, conns))
+		b.ReportMetric(median(extras), fmt.Sprintf("%s-c%d-extra-cpu-µs/req", name, conns))
 	}
 }
 

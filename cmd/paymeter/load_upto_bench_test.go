@@ -90,52 +90,70 @@ func BenchmarkLoadUpto(b *testing.B) {
 	served := 0
 	b.ResetTimer()
 	for _, conns := range []int{64, 256} {
-		rps, cpuPer, units := map[string]float64{}, map[string]float64{}, map[string]float64{}
-		for _, name := range []string{"paymeter", "upto"} {
-			if only := os.Getenv("PMBENCH_ONLY"); only != "" && !slices.Contains(strings.Split(only, ","), name) {
-				continue
+		var rounds []roundFigures
+		for round := range benchRounds() {
+			fmt.Fprintf(os.Stdout, "load c=%d, round %d\n", conns, round+1)
+			r := roundFigures{rps: map[string]float64{}, cpu: map[string]float64{}, unit: map[string]float64{}}
+			for _, name := range []string{"paymeter", "upto"} {
+				if only := os.Getenv("PMBENCH_ONLY"); only != "" && !slices.Contains(strings.Split(only, ","), name) {
+					continue
+				}
+				n := benchUptoTarget(b, name, conns, seconds, url, body, key, payerKey, ch, req, &r)
+				if name == "upto" {
+					served += n
+				}
 			}
-			t := loadtest.Target{URL: url, Body: body, Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + key}}
-			opts := loadtest.Options{Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second}
-			if name == "upto" {
-				t.Header = map[string]string{"Content-Type": "application/json"}
-				t.Variants = uptoVariants(b, payerKey, ch, req, (seconds+1)*4_000)
-				opts.MaxRequests = int64(len(t.Variants))
-			}
-			var res loadtest.Result
-			var err error
-			var cpu time.Duration
-			run := func() {
-				cpu0 := cpuTime(rolePID["paymeter"])
-				res, err = loadtest.Run(ctx, t, opts)
-				cpu = cpuTime(rolePID["paymeter"]) - cpu0
-			}
-			if name == "upto" {
-				units[name] = unitAround(b, run)
-				b.ReportMetric(units[name], fmt.Sprintf("upto-c%d-recovery-cpu-µs", conns))
-			} else {
-				run()
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if res.Errors > 0 {
-				b.Fatalf("%s: %d errors (statuses %v)", name, res.Errors, res.Statuses)
-			}
-			n := res.RPS * (opts.Warmup + opts.Duration).Seconds()
-			if name == "upto" {
-				served += int(n)
-			}
-			rps[name], cpuPer[name] = res.RPS, float64(cpu.Microseconds())/n
-			fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n           cpu: paymeter %.0f µs/req\n", conns, name, res, cpuPer[name])
-			b.ReportMetric(res.RPS, fmt.Sprintf("%s-c%d-req/s", name, conns))
-			b.ReportMetric(cpuPer[name], fmt.Sprintf("%s-c%d-cpu-µs/req", name, conns))
+			rounds = append(rounds, r)
 		}
-		printExtraCPU(b, conns, units, cpuPer, rps)
+		for name, v := range medianRPS(rounds) {
+			b.ReportMetric(v, fmt.Sprintf("%s-c%d-req/s", name, conns))
+		}
+		for name, v := range medianOf(rounds, func(r roundFigures) map[string]float64 { return r.cpu }) {
+			b.ReportMetric(v, fmt.Sprintf("%s-c%d-cpu-µs/req", name, conns))
+		}
+		printExtraCPU(b, conns, rounds)
 	}
 	b.StopTimer()
 	stopRole(b, "paymeter")
 	benchUptoSettlement(b, env, min(served, 600))
+}
+
+// benchUptoTarget runs one target of BenchmarkLoadUpto, upto between two
+// measures of the recovery unit, records it in r and returns how many
+// requests it served.
+func benchUptoTarget(b *testing.B, name string, conns, seconds int, url string, body []byte, key string,
+	payerKey *ecdsa.PrivateKey, ch *x402.PaymentRequired, req x402.Requirement, r *roundFigures) int {
+	t := loadtest.Target{URL: url, Body: body, Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + key}}
+	opts := loadtest.Options{Connections: conns, Duration: time.Duration(seconds) * time.Second, Warmup: time.Second}
+	if name == "upto" {
+		t.Header = map[string]string{"Content-Type": "application/json"}
+		t.Variants = uptoVariants(b, payerKey, ch, req, (seconds+1)*4_000)
+		opts.MaxRequests = int64(len(t.Variants))
+	}
+	var res loadtest.Result
+	var err error
+	var cpu time.Duration
+	run := func() {
+		cpu0 := cpuTime(rolePID["paymeter"])
+		res, err = loadtest.Run(context.Background(), t, opts)
+		cpu = cpuTime(rolePID["paymeter"]) - cpu0
+	}
+	unitLine := ""
+	if name == "upto" {
+		r.unit[name], unitLine = unitAround(b, run)
+	} else {
+		run()
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Errors > 0 {
+		b.Fatalf("%s: %d errors (statuses %v)", name, res.Errors, res.Statuses)
+	}
+	n := res.RPS * (opts.Warmup + opts.Duration).Seconds()
+	r.rps[name], r.cpu[name] = res.RPS, float64(cpu.Microseconds())/n
+	fmt.Fprintf(os.Stdout, "load c=%-3d %-8s %s\n%s           cpu: paymeter %.0f µs/req\n", conns, name, res, unitLine, r.cpu[name])
+	return int(n)
 }
 
 // benchUptoOffer asks paymeter for the 402 of body, as a client would, and
