@@ -37,6 +37,9 @@ Usage:
                                                       apply pending schema migrations (--status: show only)
   paymeter db copy --from FILE --to postgres://…      move a SQLite ledger to a new PostgreSQL database, exactly
   paymeter ledger reconcile [--config FILE]           check every x402 credit against its chain (rpc_url)
+  paymeter ledger write-off ID --reason TEXT [--unchecked]
+                                                      give up on a failed upto authorization past its deadline
+                                                      (its nonce unspent on chain): its payer is refused no more
   paymeter config check [--config FILE]
   paymeter pay [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE] [-N] [-i] [--max CREDITS] [--x402 1|2] [--wallet] URL
   paymeter pay … [--scheme exact|upto] [--asset ADDR]... [--siwx] URL

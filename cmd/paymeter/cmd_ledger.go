@@ -26,11 +26,15 @@ func withLedger(f *dbFlags, fn func(meter.Store) error) error {
 }
 
 // runLedger implements `paymeter ledger verify`, which exits non-zero on
-// any invariant violation, and `paymeter ledger reconcile`.
+// any invariant violation, `paymeter ledger reconcile` and `paymeter
+// ledger write-off`.
 func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
-	verb, rest, err := subcommand("ledger", args, "verify", "reconcile")
+	verb, rest, err := subcommand("ledger", args, "verify", "reconcile", "write-off")
 	if err != nil {
 		return err
+	}
+	if verb == "write-off" {
+		return runWriteOff(ctx, rest, stdout, dialChain) // cmd_writeoff.go
 	}
 	fs := newFlags("ledger " + verb)
 	var f dbFlags

@@ -22,7 +22,7 @@ import (
 
 // seedWallet gives the wallet of key an account with plenty of credit in
 // the database the paymeter process will serve, as a top-up would: what
-// the "siwx" target spends.
+// the "siwx" and "wallet" targets spend.
 func seedWallet(b *testing.B, path string, key *ecdsa.PrivateKey) {
 	l, err := openStore(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -34,7 +34,7 @@ func seedWallet(b *testing.B, path string, key *ecdsa.PrivateKey) {
 	if err := l.CreateAccount(ctx, a); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := l.Credit(ctx, a.ID, meter.EntryGrant, amt(b, "1000000"), "load-siwx"); err != nil {
+	if _, err := l.Credit(ctx, a.ID, meter.EntryGrant, amt(b, "1000000"), "load-wallet-"+a.Address); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -89,6 +89,13 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	seedWallet(b, dbPath, siwxKey)
+	// The wallet-header target's wallet too: its free credits would not
+	// pay for every round.
+	walletKey, err := crypto.GenerateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	seedWallet(b, dbPath, walletKey)
 	paymeterAddr := startRole(b, "paymeter", append(benchPaymeterEnv(dbPath, upstreamURL),
 		// x402 too, settled by a facilitator stub that answers at once.
 		"PAYMETER_X402_FACILITATOR_URL=http://"+facilitatorAddr,
@@ -106,10 +113,6 @@ func BenchmarkLoad(b *testing.B) {
 		{"barehop", loadtest.Target{URL: "http://" + hopAddr + "/v1/chat/completions", Body: body, Header: upstreamHeader}},
 		{"paymeter", loadtest.Target{URL: "http://" + paymeterAddr + "/v1/chat/completions", Body: body,
 			Header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + key}}},
-	}
-	walletKey, err := crypto.GenerateKey()
-	if err != nil {
-		b.Fatal(err)
 	}
 	targets = append(targets, target{"wallet", loadtest.Target{URL: "http://" + paymeterAddr + "/v1/chat/completions", Body: body,
 		Header: map[string]string{"Content-Type": "application/json"}}})

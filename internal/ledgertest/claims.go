@@ -22,6 +22,7 @@ var claimTests = []test{
 	{"SIWXNonceClaimedOnce", testSIWXNonceClaimedOnce},
 	{"UptoClaimedOnce", testUptoClaimedOnce},
 	{"UptoReplayAtCapAnsweredAsUsed", testUptoReplayAtCapAnsweredAsUsed},
+	{"UptoWriteOff", testUptoWriteOff},
 	{"LazySettlementAppliedOnce", testLazySettlementAppliedOnce},
 	{"RevokedKeyRefused", testRevokedKeyRefused},
 }
@@ -432,4 +433,78 @@ func testUptoReplayAtCapAnsweredAsUsed(t *testing.T, d *db) {
 		t.Fatalf("a new permit at the cap: %v, want %s", err, meter.ECodeUptoLimitReached)
 	}
 	mustVerify(t, s)
+}
+
+// A failed authorization past its deadline and the margin is written off
+// once: its payer is refused no more, the total no longer counts it, and
+// nothing is booked; anything else is refused.
+func testUptoWriteOff(t *testing.T, d *db) {
+	s := d.instances(t, 1)[0]
+	recent := failedUpto(t, s, alice, "10", time.Now().Add(-meter.UptoWriteOffMargin/2))
+	old := failedOf(t, s, payer, "11")
+	if err := s.WriteOffUpto(ctx, recent.ID, "gone"); meter.ErrorCode(err) != meter.ECodeConflict {
+		t.Fatalf("write-off within the margin of its deadline: %v, want %s", err, meter.ECodeConflict)
+	}
+	if err := s.ClaimUpto(ctx, uptoAuthKey(alice, "12"), roomy); meter.ErrorCode(err) != meter.ECodeUptoSettlementFailed {
+		t.Fatalf("a payer with failed settlements claims: %v, want %s", err, meter.ECodeUptoSettlementFailed)
+	}
+	if err := s.WriteOffUpto(ctx, old.ID, "payer revoked its allowance"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FindUpto(ctx, old.ID)
+	if err != nil || got.State != meter.UptoReleased || got.Reason != "written off: payer revoked its allowance" {
+		t.Fatalf("written off: %+v, %v", got, err)
+	}
+	if err := s.WriteOffUpto(ctx, old.ID, "again"); meter.ErrorCode(err) != meter.ECodeConflict {
+		t.Fatalf("a second write-off: %v, want %s", err, meter.ECodeConflict)
+	}
+	// One failure left (alice's, recent): still counted.
+	stats, err := s.FindUptoStats(ctx)
+	if err != nil || stats.Count[meter.UptoFailed] != 1 || stats.Amount[meter.UptoFailed] != 1235 {
+		t.Fatalf("failed after one write-off: %+v, %v; want 1 of 1235", stats, err)
+	}
+	// A payer whose only failure is written off is served again.
+	if err := s.WriteOffUpto(ctx, failedOf(t, s, payer2, "14").ID, "funds moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClaimUpto(ctx, uptoAuthKey(payer2, "15"), roomy); err != nil {
+		t.Fatalf("a payer whose failure was written off claims: %v", err)
+	}
+	mustVerify(t, s)
+	due := uptoAuthKey(bob, "13")
+	due.Deadline = time.Now().Add(-time.Hour)
+	if err := s.ClaimUpto(ctx, due, roomy); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteOffUpto(ctx, due.ID, "x"); meter.ErrorCode(err) != meter.ECodeConflict {
+		t.Fatalf("write-off of a claimed one: %v, want %s", err, meter.ECodeConflict)
+	}
+}
+
+func uptoAuthKey(payer, key string) *meter.UptoAuthorization {
+	a := uptoAuth(payer, 5000)
+	a.Key = "eip155:84532/permit2/" + payer + "/" + key
+	return a
+}
+
+// failedOf is failedUpto with a deadline an hour ago.
+func failedOf(t *testing.T, s meter.Store, payer, key string) *meter.UptoAuthorization {
+	return failedUpto(t, s, payer, key, time.Now().Add(-time.Hour))
+}
+
+// failedUpto claims, captures and fails an authorization of payer.
+func failedUpto(t *testing.T, s meter.Store, payer, key string, deadline time.Time) *meter.UptoAuthorization {
+	t.Helper()
+	a := uptoAuthKey(payer, key)
+	a.Deadline = deadline
+	if err := s.ClaimUpto(ctx, a, roomy); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CaptureUpto(ctx, a.ID, meter.Charge{Cost: 1_234_567, RequestID: a.RequestID, Model: "m"}, 1235); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkUpto(ctx, a.ID, meter.UptoFailed, "0xabc", "allowance revoked"); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -134,6 +134,32 @@ type UptoLedger interface {
 	// ClaimedUpto lists authorizations still claimed, created before the
 	// given time: their requests died with a process, or still run here.
 	ClaimedUpto(ctx context.Context, before time.Time) ([]*UptoAuthorization, error)
+	// WriteOffUpto gives up on a failed authorization that can no longer
+	// settle (UptoWriteOffRefused): released and closed, its reason
+	// "written off: " and reason; its payer is no longer refused for it,
+	// and the total exposure no longer counts it. Nothing is booked, as
+	// nothing was paid.
+	WriteOffUpto(ctx context.Context, id int64, reason string) error
 	FindUpto(ctx context.Context, id int64) (*UptoAuthorization, error)
 	FindUptoStats(ctx context.Context) (UptoStats, error)
+}
+
+// UptoWriteOffMargin is how long after its permit's deadline a failed
+// authorization may be written off: Permit2 refuses a permit past its
+// deadline, and the margin covers a settlement sent just before it and
+// mined late, or clocks apart.
+const UptoWriteOffMargin = 10 * time.Minute
+
+// UptoWriteOffRefused says why authorization id, in state with its
+// permit's deadline, cannot be written off at now, or is nil: only a
+// failed one past its deadline and the margin, which can never settle.
+func UptoWriteOffRefused(id int64, state UptoState, deadline, now time.Time) error {
+	if state != UptoFailed {
+		return Errorf(ECodeConflict, "upto authorization %d is %s; only a failed one can be written off", id, state)
+	}
+	if until := deadline.Add(UptoWriteOffMargin); now.Before(until) {
+		return Errorf(ECodeConflict, "upto authorization %d can still settle: its permit's deadline is %s; restore the payer's funds and allowance, or write it off after %s",
+			id, deadline.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

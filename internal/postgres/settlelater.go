@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,56 +30,11 @@ const defaultPersistAfter = time.Second
 // persistInterval is how often Maintain writes the settlements due.
 const persistInterval = 250 * time.Millisecond
 
-// unrecorded are settled request payments whose settlement is not
-// written yet, by id.
-type unrecorded struct {
-	mu sync.Mutex
-	m  map[int64]unrecordedSettlement
-}
-
-type unrecordedSettlement struct {
-	txHash string
-	at     int64 // Unix ms, when it settled
-}
-
-func (u *unrecorded) put(id int64, s unrecordedSettlement) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.m == nil {
-		u.m = make(map[int64]unrecordedSettlement)
-	}
-	u.m[id] = s
-}
-
-// take removes the settlement of id, if it is still here.
-func (u *unrecorded) take(id int64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	delete(u.m, id)
-}
-
-// due removes and returns the settlements made at or before cutoff.
-func (u *unrecorded) due(cutoff int64) map[int64]unrecordedSettlement {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	var out map[int64]unrecordedSettlement
-	for id, s := range u.m {
-		if s.at <= cutoff {
-			if out == nil {
-				out = make(map[int64]unrecordedSettlement)
-			}
-			out[id] = s
-			delete(u.m, id)
-		}
-	}
-	return out
-}
-
 // SettleLater notes that the request payment p (p.ID, p.TxHash) has
 // settled. Its settlement is written by SettleApply, or, if that has not
 // come within PersistAfter, by PersistSettlements.
 func (s *Store) SettleLater(p *meter.Payment) {
-	s.unrecorded.put(p.ID, unrecordedSettlement{txHash: p.TxHash, at: s.Now().UnixMilli()})
+	s.unrecorded.Put(p.ID, meter.UnrecordedSettlement{TxHash: p.TxHash, At: s.Now().UnixMilli()})
 }
 
 // SettleApply records the settlement of p (p.ID, p.TxHash), unless it is
@@ -101,7 +55,7 @@ func (s *Store) SettleApply(ctx context.Context, p *meter.Payment, c meter.Charg
 	// as both settle at most once.
 	var answer *meter.Error
 	if err == nil || errors.As(err, &answer) {
-		s.unrecorded.take(p.ID)
+		s.unrecorded.Take(p.ID)
 	}
 	if err != nil {
 		return 0, err
@@ -152,15 +106,15 @@ func (s *Store) PersistSettlements(ctx context.Context) error {
 // written by the next round.
 func (s *Store) persistSettlements(ctx context.Context, cutoff int64) error {
 	var first error
-	for id, u := range s.unrecorded.due(cutoff) {
+	for id, u := range s.unrecorded.Due(cutoff) {
 		now := s.Now().UnixMilli()
 		err := s.inTx(ctx, func(tx pgx.Tx) error {
-			_, err := settlePayment(ctx, tx, id, u.txHash, now)
+			_, err := settlePayment(ctx, tx, id, u.TxHash, now)
 			return err
 		})
 		var refused *meter.Error
 		if err != nil && !errors.As(err, &refused) {
-			s.unrecorded.put(id, u)
+			s.unrecorded.Put(id, u)
 			if first == nil {
 				first = fmt.Errorf("record settlement of payment %d: %w", id, err)
 			}

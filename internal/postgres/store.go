@@ -22,7 +22,7 @@ type Store struct {
 	// PersistAfter is how long a settlement noted by SettleLater waits
 	// for its application before it is written on its own.
 	PersistAfter time.Duration
-	unrecorded   unrecorded
+	unrecorded   meter.Unrecorded
 }
 
 var _ meter.Store = (*Store)(nil)

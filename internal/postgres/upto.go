@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -308,6 +309,28 @@ func (l *Ledger) MarkUpto(ctx context.Context, id int64, state meter.UptoState, 
 			return uptoExposeSplit(ctx, tx, r.payer, -r.amount, 0, 1) // still unsettled in the total
 		}
 		return nil
+	})
+}
+
+// WriteOffUpto implements meter.UptoLedger, as on SQLite.
+func (l *Ledger) WriteOffUpto(ctx context.Context, id int64, reason string) error {
+	now := l.Now()
+	return l.inTx(ctx, func(tx pgx.Tx) error {
+		r, err := lockUpto(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		var deadline int64
+		if err := tx.QueryRow(ctx, `SELECT deadline FROM upto_authorizations WHERE id = $1`, id).Scan(&deadline); err != nil {
+			return fmt.Errorf("write off upto %d: %w", id, err)
+		}
+		if refused := meter.UptoWriteOffRefused(id, meter.UptoState(r.state), time.Unix(deadline, 0), now); refused != nil {
+			return refused
+		}
+		if err := setUptoState(ctx, tx, id, meter.UptoReleased, "", "written off: "+reason, now.UnixMilli()); err != nil {
+			return fmt.Errorf("write off upto %d: %w", id, err)
+		}
+		return uptoExposeSplit(ctx, tx, r.payer, 0, -r.amount, -1)
 	})
 }
 

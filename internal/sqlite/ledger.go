@@ -34,7 +34,7 @@ type Ledger struct {
 	wallets *walletIDs
 	// unrecorded are settlements to be written with their application
 	// (settlelater.go).
-	unrecorded unrecorded
+	unrecorded meter.Unrecorded
 
 	// PersistAfter is how long a hold lives in memory only; PersistHolds
 	// writes the holds older than that.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/paymeter/paymeter/internal/meter"
 )
@@ -25,58 +24,11 @@ var _ meter.LazySettlement = (*Ledger)(nil)
 // paid; a facilitator answers again, or, refusing a spent authorization
 // without a chain to ask, leaves it for `paymeter ledger reconcile`).
 
-// unrecorded are settled request payments whose settlement is not
-// written yet, by id.
-type unrecorded struct {
-	mu sync.Mutex
-	m  map[int64]unrecordedSettlement
-}
-
-type unrecordedSettlement struct {
-	txHash string
-	at     int64 // Unix ms, when it settled
-}
-
-func (u *unrecorded) put(id int64, s unrecordedSettlement) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.m == nil {
-		u.m = make(map[int64]unrecordedSettlement)
-	}
-	u.m[id] = s
-}
-
-// take removes and returns the settlement of id, if it is still here.
-func (u *unrecorded) take(id int64) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	_, ok := u.m[id]
-	delete(u.m, id)
-	return ok
-}
-
-// due removes and returns the settlements made at or before cutoff.
-func (u *unrecorded) due(cutoff int64) map[int64]unrecordedSettlement {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	var out map[int64]unrecordedSettlement
-	for id, s := range u.m {
-		if s.at <= cutoff {
-			if out == nil {
-				out = make(map[int64]unrecordedSettlement)
-			}
-			out[id] = s
-			delete(u.m, id)
-		}
-	}
-	return out
-}
-
 // SettleLater notes that the request payment p (p.ID, p.TxHash) has
 // settled. Its settlement is written by SettleApply, or, if that has not
 // come within PersistAfter, by PersistSettlements.
 func (l *Ledger) SettleLater(p *meter.Payment) {
-	l.unrecorded.put(p.ID, unrecordedSettlement{txHash: p.TxHash, at: l.db.Now().UnixMilli()})
+	l.unrecorded.Put(p.ID, meter.UnrecordedSettlement{TxHash: p.TxHash, At: l.db.Now().UnixMilli()})
 }
 
 // SettleApply records the settlement of p (p.ID, p.TxHash), unless it is
@@ -94,7 +46,7 @@ func (l *Ledger) SettleApply(ctx context.Context, p *meter.Payment, c meter.Char
 	err := l.runFunc(func(b *batch) (outcome, err error) { return b.settleApply(p.ID, p.TxHash, c, now, &charged) })
 	var answer *meter.Error
 	if err == nil || errors.As(err, &answer) {
-		l.unrecorded.take(p.ID)
+		l.unrecorded.Take(p.ID)
 	}
 	return charged, err
 }
@@ -143,16 +95,16 @@ func (l *Ledger) PersistSettlements() error {
 }
 
 func (l *Ledger) persistSettlements(cutoff int64) error {
-	due := l.unrecorded.due(cutoff)
+	due := l.unrecorded.Due(cutoff)
 	for id, s := range due {
 		o := newOp(opFunc)
 		o.async = true
 		now := l.db.Now().UnixMilli()
-		o.fn = func(b *batch) (outcome, err error) { return b.settlePayment(id, s.txHash, now, &meter.Account{}) }
+		o.fn = func(b *batch) (outcome, err error) { return b.settlePayment(id, s.TxHash, now, &meter.Account{}) }
 		if err := l.send(o); err != nil {
 			o.free()
 			for id, s := range due { // not sent: still to be written
-				l.unrecorded.put(id, s)
+				l.unrecorded.Put(id, s)
 			}
 			return err
 		}

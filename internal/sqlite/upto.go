@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/paymeter/paymeter/internal/meter"
@@ -19,6 +20,7 @@ const uptoTotal = "*"
 // uptoStmtSQL are the writer's statements of upto (migration 0010).
 var uptoStmtSQL = map[string]string{
 	"uptoKeyUsed":  `SELECT 1 FROM upto_authorizations WHERE key = ?`,
+	"uptoDeadline": `SELECT deadline FROM upto_authorizations WHERE id = ?`,
 	"uptoExposure": `SELECT open, failed FROM upto_exposure WHERE payer = ?`,
 	// The batch's final figures (flushExposure); the writer's transaction
 	// is the only one writing.
@@ -354,6 +356,30 @@ func (l *Ledger) MarkUpto(ctx context.Context, id int64, state meter.UptoState, 
 			return nil, b.uptoExposeSplit(r.payer, -r.amount, 0, 1) // still unsettled in the total
 		}
 		return nil, nil
+	})
+}
+
+// WriteOffUpto implements meter.UptoLedger: the failed authorization's
+// amount leaves the total exposure, and its payer's failures count one
+// fewer.
+func (l *Ledger) WriteOffUpto(ctx context.Context, id int64, reason string) error {
+	now := l.db.Now()
+	return l.runFunc(func(b *batch) (outcome, err error) {
+		r, err := b.uptoRow(id)
+		if err != nil || r == nil {
+			return uptoNotFound(id, r), err
+		}
+		var deadline int64
+		if err := b.stmt("uptoDeadline").QueryRowContext(b.ctx, id).Scan(&deadline); err != nil {
+			return nil, fmt.Errorf("write off upto %d: %w", id, err)
+		}
+		if refused := meter.UptoWriteOffRefused(id, meter.UptoState(r.state), time.Unix(deadline, 0), now); refused != nil {
+			return refused, nil
+		}
+		if _, err := b.stmt("uptoState").ExecContext(b.ctx, string(meter.UptoReleased), "", "written off: "+reason, now.UnixMilli(), id); err != nil {
+			return nil, fmt.Errorf("write off upto %d: %w", id, err)
+		}
+		return nil, b.uptoExposeSplit(r.payer, 0, -r.amount, -1)
 	})
 }
 
