@@ -32,27 +32,7 @@ func TestDecodeSIWXStrictEqualsChecked(t *testing.T) {
 			t.Fatalf("seed %s: not taken by the strict decoder", seed)
 		}
 		for range 5000 {
-			b := []byte(seed)
-			for range 1 + r.IntN(3) {
-				i := r.IntN(len(b) + 1)
-				switch r.IntN(5) {
-				case 0:
-					if i < len(b) && (b[i]|0x20) >= 'a' && (b[i]|0x20) <= 'z' {
-						b[i] ^= 0x20
-					}
-				case 1:
-					b = b[:i]
-				case 2:
-					if i < len(b) {
-						b = append(b[:i:i], b[i+1:]...)
-					}
-				case 3:
-					j := min(len(b), i+r.IntN(60))
-					b = append(append(b[:j:j], b[i:j]...), b[j:]...)
-				default:
-					b = append(append(b[:i:i], pieces[r.IntN(len(pieces))]...), b[i:]...)
-				}
-			}
+			b := mutate(r, seed, pieces)
 			got, gerr := decodeSIWXJSON(b, true)
 			want, werr := decodeSIWXJSON(b, false)
 			if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {

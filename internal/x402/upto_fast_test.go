@@ -81,27 +81,7 @@ func TestDecodeUptoFastEqualsSlowOnMutations(t *testing.T) {
 	var accepted int
 	for _, seed := range uptoSeeds(t) {
 		for range 4000 {
-			b := []byte(seed)
-			for range 1 + r.IntN(3) {
-				i := r.IntN(len(b) + 1)
-				switch r.IntN(5) {
-				case 0: // flip the case of a letter
-					if i < len(b) && (b[i]|0x20) >= 'a' && (b[i]|0x20) <= 'z' {
-						b[i] ^= 0x20
-					}
-				case 1: // cut
-					b = b[:i]
-				case 2: // delete a byte
-					if i < len(b) {
-						b = append(b[:i:i], b[i+1:]...)
-					}
-				case 3: // duplicate a stretch (a key and its value, sometimes)
-					j := min(len(b), i+r.IntN(80))
-					b = append(append(b[:j:j], b[i:j]...), b[j:]...)
-				default:
-					b = append(append(b[:i:i], pieces[r.IntN(len(pieces))]...), b[i:]...)
-				}
-			}
+			b := mutate(r, seed, pieces)
 			sameAsSlow(t, b)
 			if _, err := DecodeUptoJSON(b); err == nil {
 				accepted++
