@@ -88,7 +88,7 @@ func (l *Ledger) DueUpto(ctx context.Context, staleBefore, retryBefore, now time
 	due, err := l.queryUpto(ctx, `closed_at IS NULL AND (state = 'due'
 		OR (state = 'settling' AND updated_at < $1)
 		OR (state = 'failed' AND updated_at < $2 AND deadline > $3))
-		ORDER BY updated_at, id LIMIT $4`,
+		ORDER BY created_at, id LIMIT $4`,
 		staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
 	for _, a := range due {
 		uptoListed.Store(uptoListing{l, a.ID}, int64(a.Attempts))

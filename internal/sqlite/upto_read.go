@@ -73,7 +73,7 @@ func (l *Ledger) DueUpto(ctx context.Context, staleBefore, retryBefore, now time
 	return l.queryUpto(ctx, `closed_at IS NULL AND (state = 'due'
 		OR (state = 'settling' AND updated_at < ?)
 		OR (state = 'failed' AND updated_at < ? AND deadline > ?))
-		ORDER BY updated_at, id LIMIT ?`,
+		ORDER BY created_at, id LIMIT ?`,
 		staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
 }
 
