@@ -92,7 +92,16 @@ func TestUpto_WriteOff(t *testing.T) {
 	}
 	spendPermit2Nonce(t, c, spentKey, p.Permit.Nonce)
 	if _, err := writeOff(fmt.Sprint(spent.ID), "--reason", "x", "--config", withRPC); err == nil || !strings.Contains(err.Error(), "spent on chain") {
-		t.Fatalf("a spent nonce: %v, want a refusal", err)
+		t.Fatalf("a nonce spent by nothing the node shows: %v, want a refusal", err)
+	}
+	// The operator who knows it did not pay says so; the flag is on record.
+	if out, err := writeOff("--config", withRPC, fmt.Sprint(spent.ID), "--unchecked", "--reason", "payer spent it elsewhere"); err != nil ||
+		!strings.HasPrefix(out, fmt.Sprintf("written off: upto %d", spent.ID)) {
+		t.Fatalf("--unchecked write-off of a spent nonce: %v\n%s", err, out)
+	}
+	if a, err := m.Ledger.FindUpto(ctx, spent.ID); err != nil ||
+		a.Reason != "written off: payer spent it elsewhere (unchecked: nonce spent on chain, no transfer to payTo found)" {
+		t.Fatalf("its reason: %+v, %v", a, err)
 	}
 	mustVerify(t, m)
 }

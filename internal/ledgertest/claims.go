@@ -3,6 +3,7 @@ package ledgertest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ var claimTests = []test{
 	{"UptoClaimedOnce", testUptoClaimedOnce},
 	{"UptoReplayAtCapAnsweredAsUsed", testUptoReplayAtCapAnsweredAsUsed},
 	{"UptoWriteOff", testUptoWriteOff},
+	{"UptoSettlerSharesItsBatch", testUptoSettlerSharesItsBatch},
 	{"LazySettlementAppliedOnce", testLazySettlementAppliedOnce},
 	{"RevokedKeyRefused", testRevokedKeyRefused},
 }
@@ -507,4 +509,49 @@ func failedUpto(t *testing.T, s meter.Store, payer, key string, deadline time.Ti
 		t.Fatal(err)
 	}
 	return a
+}
+
+// The settler's batch is shared: a crowd of failed permits retried, all
+// claimed before it, does not keep a due one from being listed before its
+// deadline, nor a crowd of due ones the retries.
+func testUptoSettlerSharesItsBatch(t *testing.T, d *db) {
+	s := d.instances(t, 1)[0]
+	const limit = 8
+	later := time.Now().Add(time.Hour) // every failed one is due for a retry
+	for i := range 2 * limit {
+		failedUpto(t, s, fmt.Sprintf("0x%040x", 0xf00+i), "1", time.Now().Add(30*time.Minute))
+	}
+	due := uptoAuthKey(bob, "20")
+	if err := s.ClaimUpto(ctx, due, roomy); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CaptureUpto(ctx, due.ID, meter.Charge{Cost: 1_234_567, RequestID: due.RequestID, Model: "m"}, 1235); err != nil {
+		t.Fatal(err)
+	}
+	work, err := s.DueUpto(ctx, later, later, time.Now(), limit)
+	if err != nil || len(work) != limit || !slices.ContainsFunc(work, func(a *meter.UptoAuthorization) bool { return a.ID == due.ID }) {
+		t.Fatalf("batch of %d behind %d failed: %d listed (%v), the due one among them: %v",
+			limit, 2*limit, len(work), err, slices.ContainsFunc(work, func(a *meter.UptoAuthorization) bool { return a.ID == due.ID }))
+	}
+	for i := range 2 * limit {
+		a := uptoAuthKey(fmt.Sprintf("0x%040x", 0xe00+i), "1")
+		if err := s.ClaimUpto(ctx, a, roomy); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CaptureUpto(ctx, a.ID, meter.Charge{Cost: 1, RequestID: a.RequestID, Model: "m"}, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	work, err = s.DueUpto(ctx, later, later, time.Now(), limit)
+	var retries int
+	for _, a := range work {
+		if a.State == meter.UptoFailed {
+			retries++
+		}
+	}
+	if err != nil || len(work) != limit || retries != limit/4 {
+		t.Fatalf("batch of %d among %d due and %d failed: %d listed, %d retries (%v); want %d retries",
+			limit, 2*limit+1, 2*limit, len(work), retries, err, limit/4)
+	}
+	mustVerify(t, s)
 }

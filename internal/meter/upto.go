@@ -129,7 +129,11 @@ type UptoLedger interface {
 	SettleUpto(ctx context.Context, id int64, txHash string) error
 	// DueUpto lists what the settler should work on: due, settling
 	// untouched since staleBefore, failed untouched since retryBefore and
-	// not past their deadline; at most limit, oldest first.
+	// not past their deadline; at most limit. Due work comes by age of
+	// claim, retries (settling, failed) by age of their last attempt, and
+	// each gets its share of the limit (UptoBatchShares): a crowd of
+	// failed permits does not keep due ones from settling before their
+	// deadlines, nor the reverse.
 	DueUpto(ctx context.Context, staleBefore, retryBefore, now time.Time, limit int) ([]*UptoAuthorization, error)
 	// ClaimedUpto lists authorizations still claimed, created before the
 	// given time: their requests died with a process, or still run here.
@@ -162,4 +166,14 @@ func UptoWriteOffRefused(id int64, state UptoState, deadline, now time.Time) err
 			id, deadline.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// UptoBatchShares splits a settler batch of limit between the due work and
+// the retries listed for it: retries get up to a quarter (at least one),
+// and either takes what the other leaves.
+func UptoBatchShares(limit, due, retries int) (takeDue, takeRetries int) {
+	share := max(1, limit/4)
+	takeRetries = min(retries, max(share, limit-due))
+	takeDue = min(due, limit-takeRetries)
+	return max(takeDue, 0), takeRetries
 }

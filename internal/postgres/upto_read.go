@@ -85,11 +85,19 @@ type uptoListing struct {
 // DueUpto lists the settler's work, oldest first. Every instance's
 // settler lists the same rows; BeginUpto gives each to one of them.
 func (l *Ledger) DueUpto(ctx context.Context, staleBefore, retryBefore, now time.Time, limit int) ([]*meter.UptoAuthorization, error) {
-	due, err := l.queryUpto(ctx, `closed_at IS NULL AND (state = 'due'
-		OR (state = 'settling' AND updated_at < $1)
-		OR (state = 'failed' AND updated_at < $2 AND deadline > $3))
-		ORDER BY created_at, id LIMIT $4`,
-		staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
+	// As on SQLite: due work by age of claim, retries by age of attempt.
+	due, err := l.queryUpto(ctx, `closed_at IS NULL AND state = 'due' ORDER BY created_at, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	retries, err := l.queryUpto(ctx, `state IN ('settling', 'failed') AND closed_at IS NULL
+		AND ((state = 'settling' AND updated_at < $1) OR (state = 'failed' AND updated_at < $2 AND deadline > $3))
+		ORDER BY updated_at, id LIMIT $4`, staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
+	if err != nil {
+		return nil, err
+	}
+	d, r := meter.UptoBatchShares(limit, len(due), len(retries))
+	due = append(due[:d], retries[:r]...)
 	for _, a := range due {
 		uptoListed.Store(uptoListing{l, a.ID}, int64(a.Attempts))
 	}

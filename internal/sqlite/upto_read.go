@@ -68,13 +68,21 @@ func (l *Ledger) FindUpto(ctx context.Context, id int64) (*meter.UptoAuthorizati
 	return a, err
 }
 
-// DueUpto lists the settler's work, oldest first.
+// DueUpto lists the settler's work (meter.UptoLedger): due work in
+// upto_open's order, retries in upto_retry's, each read up to the batch.
 func (l *Ledger) DueUpto(ctx context.Context, staleBefore, retryBefore, now time.Time, limit int) ([]*meter.UptoAuthorization, error) {
-	return l.queryUpto(ctx, `closed_at IS NULL AND (state = 'due'
-		OR (state = 'settling' AND updated_at < ?)
-		OR (state = 'failed' AND updated_at < ? AND deadline > ?))
-		ORDER BY created_at, id LIMIT ?`,
-		staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
+	due, err := l.queryUpto(ctx, `closed_at IS NULL AND state = 'due' ORDER BY created_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	retries, err := l.queryUpto(ctx, `state IN ('settling', 'failed') AND closed_at IS NULL
+		AND ((state = 'settling' AND updated_at < ?) OR (state = 'failed' AND updated_at < ? AND deadline > ?))
+		ORDER BY updated_at, id LIMIT ?`, staleBefore.UnixMilli(), retryBefore.UnixMilli(), now.Unix(), limit)
+	if err != nil {
+		return nil, err
+	}
+	d, r := meter.UptoBatchShares(limit, len(due), len(retries))
+	return append(due[:d], retries[:r]...), nil
 }
 
 // ClaimedUpto lists the authorizations still claimed, created before.
