@@ -47,21 +47,13 @@ func fastExactV2(raw []byte, v *PaymentPayloadV2) bool {
 	var got uint32
 	ok := s.object(fastV2Keys, func(k int) bool {
 		got |= 1 << k
-		switch k {
-		case 0:
-			n, ok := s.int()
-			v.X402Version = n
-			return ok
-		case 1:
-			v.Resource = &Resource{}
-			return s.fastResource(v.Resource)
-		case 2:
-			return s.fastAccepted(&v.Accepted)
-		case 3:
+		switch {
+		case k <= 2:
+			return s.v2Common(k, &v.X402Version, &v.Resource, &v.Accepted)
+		case k == 3:
 			return s.fastExactPayload(&v.Payload)
-		default:
-			return s.rawObject(&v.Extensions)
 		}
+		return s.rawObject(&v.Extensions)
 	})
 	s.ws()
 	const need = 1<<0 | 1<<2 | 1<<3 // the resource and the extensions are optional

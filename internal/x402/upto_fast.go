@@ -155,22 +155,28 @@ func fastUpto(raw []byte, v *canonicalUpto) bool {
 	var got uint32
 	ok := s.object(fastTopKeys, func(k int) bool {
 		got |= 1 << k
-		switch k {
-		case 0:
-			n, ok := s.int()
-			v.X402Version = n
-			return ok
-		case 1:
-			v.Resource = &Resource{}
-			return s.fastResource(v.Resource)
-		case 2:
-			return s.fastAccepted(&v.Accepted)
-		default:
-			return s.fastPayload(&v.Payload)
+		if k <= 2 {
+			return s.v2Common(k, &v.X402Version, &v.Resource, &v.Accepted)
 		}
+		return s.fastPayload(&v.Payload)
 	})
 	s.ws()
 	return ok && s.i == len(raw) && got&(1<<2|1<<3) == 1<<2|1<<3
+}
+
+// v2Common reads what every v2 payment has, keys 0 to 2 of fastTopKeys
+// and fastV2Keys: x402Version, resource and accepted.
+func (s *jscan) v2Common(k int, version *int, resource **Resource, accepted *Requirement) bool {
+	switch k {
+	case 0:
+		n, ok := s.int()
+		*version = n
+		return ok
+	case 1:
+		*resource = &Resource{}
+		return s.fastResource(*resource)
+	}
+	return s.fastAccepted(accepted)
 }
 
 func (s *jscan) fastResource(r *Resource) bool {
