@@ -21,11 +21,11 @@ const maxWriteOffReason = 200
 // gives up on a failed upto authorization that can no longer settle, so
 // that its payer is no longer refused for it (docs/design.md §5). The
 // chain has the last word, before the ledger decides
-// (meter.UptoWriteOffRefused): its latest block must be past the permit's
-// deadline and the margin (Permit2 then refuses the permit in any later
-// block), and the permit's nonce is read there. A nonce spent by a
-// settlement that paid payTo settles the authorization instead; one
-// invalidated by its owner can never pay, and is written off; one spent by
+// (meter.UptoWriteOffRefused). A nonce spent by a settlement that paid
+// payTo settles the authorization instead, at any time. Else the chain's
+// latest block must be past the permit's deadline and the margin (Permit2
+// then refuses the permit in any later block), and the nonce, read there,
+// unspent, or invalidated by its owner (it can never pay); one spent by
 // nothing the node shows is written off only with --unchecked, as is an
 // authorization of a network without an rpc_url.
 func runWriteOff(ctx context.Context, args []string, stdout io.Writer, dial func(context.Context, string) (chain.Backend, error)) error {
@@ -54,9 +54,8 @@ func runWriteOff(ctx context.Context, args []string, stdout io.Writer, dial func
 		if err != nil {
 			return err
 		}
-		// Refused here too, before the chain is asked; the ledger decides.
-		if err := meter.UptoWriteOffRefused(a.ID, a.State, a.Deadline, time.Now()); err != nil {
-			return err
+		if a.State != meter.UptoFailed { // before the chain is asked; the ledger decides again
+			return meter.UptoWriteOffRefused(a.ID, a.State, a.Deadline, time.Now())
 		}
 		settledBy, note, err := chainVerdict(ctx, cfg, a, *unchecked, dial)
 		if err != nil {
@@ -133,13 +132,11 @@ func chainVerdict(ctx context.Context, cfg *Config, a *meter.UptoAuthorization, 
 		return "", "", fmt.Errorf("ledger write-off: connect to %s: %s", x402.RedactURL(rpc), x402.Redact(err))
 	}
 	// Chain time, not this host's: only a block past the deadline proves
-	// that no later one can carry the permit.
+	// that no later one can carry the permit. The head is read before the
+	// nonce, so that the nonce is read in that block or a later one.
 	head, err := b.HeaderByNumber(ctx, nil)
 	if err != nil {
 		return "", "", fmt.Errorf("ledger write-off: the chain's head is unreadable: %s", x402.Redact(err))
-	}
-	if err := meter.UptoWriteOffRefused(a.ID, a.State, a.Deadline, time.Unix(int64(head.Time), 0)); err != nil {
-		return "", "", fmt.Errorf("%w (by the chain's latest block, %d)", err, head.Number)
 	}
 	p, err := x402.DecodeUptoJSON(a.Payload)
 	if err != nil {
@@ -150,10 +147,15 @@ func chainVerdict(ctx context.Context, cfg *Config, a *meter.UptoAuthorization, 
 	switch {
 	case err != nil:
 		return "", "", fmt.Errorf("ledger write-off: the permit's nonce is unreadable on chain: %s", x402.Redact(err))
+	case spent && res.Outcome == x402.Settled: // it paid payTo: settle it, whatever the time
+		return res.TxHash, "", nil
+	}
+	if err := meter.UptoWriteOffRefused(a.ID, a.State, a.Deadline, time.Unix(int64(head.Time), 0)); err != nil {
+		return "", "", fmt.Errorf("%w (by the chain's latest block, %d)", err, head.Number)
+	}
+	switch {
 	case !spent:
 		return "", "", nil
-	case res.Outcome == x402.Settled:
-		return res.TxHash, "", nil
 	case res.Outcome == x402.Failed: // its owner invalidated the nonce: it can never pay
 		return "", " (nonce invalidated on chain by " + res.TxHash + ")", nil
 	case unchecked:

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paymeter/paymeter/internal/chain"
 	"github.com/paymeter/paymeter/internal/meter"
 	"github.com/paymeter/paymeter/internal/x402"
 )
@@ -83,6 +84,30 @@ func TestUpto_WriteOff(t *testing.T) {
 	if _, err := writeOff(fmt.Sprint(soon.ID), "--reason", "x", "--config", withRPC, "--unchecked"); err == nil || !strings.Contains(err.Error(), "can still settle") {
 		t.Fatalf("before its deadline: %v, want can still settle", err)
 	}
+	// Failed on record, but paid on chain (the settler lost the answer):
+	// settled and booked, not written off, before its deadline too.
+	paidKey, _ := uptoPayer(t, c, 1_000_000)
+	paid := failedUptoOf(t, m, paidKey, time.Now().Add(10*time.Minute))
+	pp, err := x402.DecodeUptoJSON(paid.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayer := &chain.Relayer{Backend: c.client, Key: c.relayerKey, PollInterval: 10 * time.Millisecond}
+	res, err := relayer.SettleUpto(ctx, &x402.UptoSettlement{Payment: pp, Network: c.network(), Amount: chatSettled})
+	if err != nil || res.Outcome != x402.Settled {
+		t.Fatalf("settled on chain behind the ledger's back: %+v, %v", res, err)
+	}
+	out, err = writeOff(fmt.Sprint(paid.ID), "--reason", "x", "--config", withRPC)
+	if err != nil || !strings.HasPrefix(out, fmt.Sprintf("not written off: upto %d settled on chain by %s", paid.ID, res.TxHash)) {
+		t.Fatalf("write-off of one paid on chain: %v\n%s", err, out)
+	}
+	if a, err := m.Ledger.FindUpto(ctx, paid.ID); err != nil || a.State != meter.UptoSettled || a.TxHash != res.TxHash {
+		t.Fatalf("the paid one: %+v, %v; want settled by %s", a, err, res.TxHash)
+	}
+	if resp := payUpto(t, m, paidKey); resp.StatusCode != http.StatusOK {
+		t.Fatalf("its payer after: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+
 	// Failed on record, its nonce spent on chain: reconcile, not write off.
 	spentKey, _ := uptoPayer(t, c, 1_000_000)
 	spent := failedUptoOf(t, m, spentKey, time.Now().Add(-time.Hour))
